@@ -1,0 +1,91 @@
+"""Planned events: the one shape every later part (invitations, emails, forms, reports) reads.
+
+Times are timezone-aware datetimes. A deadline is all-day: it starts at local midnight of the due
+date and ends at the next midnight, so "due on 2027-09-01" means "by the end of that day".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+EventKind = Literal[
+    "network_meeting",
+    "council_meeting",
+    "data_package",
+    "learning_talk",
+    "one_to_one",
+    "board_statement_due",
+    "youth_input_due",
+    "followup_form_due",
+    "committee_overview",
+    "report_back_due",
+    "supervision_report_due",
+]
+EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
+
+# Meetings take people's time and get calendar invitations; the other kinds are deadlines.
+MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one"})
+
+EventStatus = Literal["planned", "moved", "cancelled", "done"]
+
+# The kinds that hang off a learning talk and move with it.
+TALK_DEPENDENT_KINDS = frozenset(
+    {"data_package", "board_statement_due", "youth_input_due", "followup_form_due"}
+)
+
+# Fixed namespace so that UIDs are a pure function of the loop and the event's place in it:
+# the same inputs give the same plan, UIDs included.
+_UID_NAMESPACE = uuid.UUID("6f1e2b7c-3d4a-5e6f-8a9b-0c1d2e3f4a5b")
+UID_DOMAIN = "kvalitetsloop"
+
+
+def make_uid(loop_id: str, kind: str, unit_id: str | None, number: int | None, part: str = "") -> str:
+    key = "/".join([loop_id, kind, unit_id or "-", str(number or 0), part])
+    return f"{uuid.uuid5(_UID_NAMESPACE, key)}@{UID_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str
+    role: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    uid: str
+    kind: str
+    start: dt.datetime
+    end: dt.datetime
+    title: str
+    unit_id: str | None = None
+    number: int | None = None
+    all_day: bool = False
+    sequence: int = 0
+    status: str = "planned"
+    attendees: tuple[Attendee, ...] = ()
+    # The uid of the learning talk a deadline belongs to; dependent deadlines move with it.
+    parent_uid: str | None = None
+    # Whose contact hosts a meeting: "chief" normally, "board" in self-owned daycares.
+    host_role: str | None = None
+    sector: str | None = None
+    # Kind-specific facts (e.g. a data package's trigger date, a tailored package).
+    details: dict = field(default_factory=dict)
+
+    @property
+    def is_meeting(self) -> bool:
+        return self.kind in MEETING_KINDS
+
+    @property
+    def due_date(self) -> dt.date:
+        """The local date a deadline falls on (for meetings: the day they start)."""
+        return self.start.date()
+
+    def emails(self) -> set[str]:
+        return {a.email for a in self.attendees}
+
+    def with_changes(self, **changes) -> "Event":
+        return replace(self, **changes)

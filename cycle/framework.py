@@ -1,0 +1,311 @@
+"""The framework: everything municipality-specific, as validated data.
+
+A framework file (YAML) is parsed by the caller and handed here as a dict; this module validates
+it with pydantic so every error names the key and what is wrong. Nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SECTORS = ("dagtilbud", "skole", "fu")
+Sector = Literal["dagtilbud", "skole", "fu"]
+
+# Roles a person can have towards a unit (SPEC 2.1). The optional participant lists map to the
+# last six roles.
+ROLES = (
+    "chief",
+    "leader",
+    "board",
+    "pedagogical_leader",
+    "employee_rep",
+    "consultant",
+    "youth_rep",
+    "dept_leader_rep",
+    "deputy_leader",
+)
+Role = Literal[
+    "chief",
+    "leader",
+    "board",
+    "pedagogical_leader",
+    "employee_rep",
+    "consultant",
+    "youth_rep",
+    "dept_leader_rep",
+    "deputy_leader",
+]
+
+
+class FrameworkError(ValueError):
+    """A framework file that does not validate; the message names the keys."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AreaRule(_Strict):
+    sectors: list[Sector] = Field(min_length=1)
+    # The council discusses the area in odd or even years [000]; "any" for municipalities
+    # without such a rule.
+    council_year_parity: Literal["odd", "even", "any"] = "any"
+
+
+class WorkingHours(_Strict):
+    start: dt.time
+    end: dt.time
+    weekdays: list[int] = Field(default=[1, 2, 3, 4, 5], min_length=1)  # ISO: Monday = 1
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WorkingHours":
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if any(d < 1 or d > 7 for d in self.weekdays):
+            raise ValueError("weekdays are ISO numbers 1 (Monday) to 7 (Sunday)")
+        return self
+
+
+class Durations(_Strict):
+    learning_talk: int = Field(gt=0, description="minutes")
+    one_to_one: int = Field(gt=0)
+    network_meeting: int = Field(gt=0)
+
+
+class CouncilMeeting(_Strict):
+    start: dt.time = dt.time(16, 0)
+    duration_minutes: int = Field(default=240, gt=0)
+
+
+class NetworkMeetings(_Strict):
+    weeks_before_council: list[int] = Field(min_length=1)
+    # "sector": one network per sector of the area [000]; "fixed_groups": the leaders split into
+    # N fixed groups across the area (Albertslund [004]).
+    grouping: Literal["sector", "fixed_groups"] = "sector"
+    groups: int = Field(default=1, ge=1)
+    attendees: list[Role] = Field(default=["leader", "chief"], min_length=1)
+    # How far from the target date a meeting may move to find a free working day.
+    search_days: int = Field(default=10, ge=0)
+
+    @field_validator("weeks_before_council")
+    @classmethod
+    def _positive_descending(cls, v: list[int]) -> list[int]:
+        if any(w <= 0 for w in v):
+            raise ValueError("every offset must be a positive number of weeks before the council")
+        return sorted(v, reverse=True)
+
+
+class SeasonWindow(_Strict):
+    """A recurring window inside a year, e.g. spring 02-01..06-15."""
+
+    name: str
+    start: str  # MM-DD
+    end: str  # MM-DD
+
+    @field_validator("start", "end")
+    @classmethod
+    def _mmdd(cls, v: str) -> str:
+        try:
+            dt.date.fromisoformat(f"2000-{v}")
+        except ValueError:
+            raise ValueError(f"'{v}' is not a month-day like 02-01") from None
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SeasonWindow":
+        if self.end <= self.start:
+            raise ValueError("end must be after start within the same year")
+        return self
+
+    def in_year(self, year: int) -> tuple[dt.date, dt.date]:
+        return dt.date.fromisoformat(f"{year}-{self.start}"), dt.date.fromisoformat(f"{year}-{self.end}")
+
+
+class Participant(_Strict):
+    role: Role
+    # Talk numbers this role is invited to; None means every talk.
+    talks: list[int] | None = None
+
+
+class FirstTalkWindow(_Strict):
+    start_weeks_after_council: int = Field(ge=0)
+    end_weeks_after_council: int = Field(gt=0)
+    # "a window that meets the summer holiday continues after it" (SPEC 3).
+    extend_over_summer: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "FirstTalkWindow":
+        if self.end_weeks_after_council <= self.start_weeks_after_council:
+            raise ValueError("end_weeks_after_council must be after start_weeks_after_council")
+        return self
+
+
+class Talks(_Strict):
+    count: int = Field(ge=1, le=12)
+    first_window: FirstTalkWindow
+    # Talks 2..count: one in each following window, cycling through this list [000 table].
+    later_windows: list[SeasonWindow] = Field(min_length=1)
+    participants: dict[Sector, list[Participant]]
+    # Which role's contact hosts the talk; self-owned daycares' boards host their own [000, 003].
+    self_owned_host: Role = "board"
+    # Danish names per talk number where a talk is more than "Læringssamtale N", e.g. the
+    # two-yearly evaluation of the pedagogical learning plan in Albertslund [004].
+    labels: dict[int, str] = Field(default_factory=dict)
+
+
+class DataPackages(_Strict):
+    available_working_days_before_talk: int = Field(ge=1)
+    trigger_working_days_before_available: int = Field(ge=0)
+    notify: list[Role] = Field(default=["leader", "board"])
+
+
+class OneToOnes(_Strict):
+    per_gap: int = Field(ge=0, le=12)
+    after_last_talk: bool = True
+    min_days_from_talk: int = Field(default=14, ge=0)
+    attendees: list[Role] = Field(default=["chief", "leader"], min_length=1)
+
+
+class BoardStatements(_Strict):
+    talks: list[int]
+    due_working_days_before_talk: int = Field(ge=1)
+    reminder_days_before_due: list[int] = Field(default=[21, 10, 3])
+    escalate_to: list[Role] = Field(default=["leader", "chief"])
+
+
+class YouthInput(_Strict):
+    sectors: list[Sector]
+    talks: list[int] = Field(default=[1])
+    due_working_days_before_talk: int = Field(ge=1)
+    reminder_days_before_due: list[int] = Field(default=[14, 3])
+
+
+class FollowupForm(_Strict):
+    due_working_days_after_talk: int = Field(ge=1)
+    reminder_every_days: int = Field(default=3, ge=1)
+
+
+class CommitteeOverview(_Strict):
+    working_days_after_last_first_talk: int = Field(ge=0)
+
+
+class ReportBack(_Strict):
+    # Each unit's report-back is due this many weeks before the next loop's first network meeting.
+    weeks_before_next_network_meeting: int = Field(ge=0)
+    reminder_days_before_due: list[int] = Field(default=[21, 7])
+    aggregated_working_days_after_due: int = Field(default=10, ge=0)
+    # Talks must end this many days before the report-back is due, so the last talk can feed it.
+    last_talk_days_before_due: int = Field(default=7, ge=0)
+
+
+class SupervisionReport(_Strict):
+    """Self-owned daycares' yearly written supervision report [000, 003]."""
+
+    due_weeks_after_council: list[int] = Field(min_length=1)
+    reminder_days_before_due: list[int] = Field(default=[21, 7])
+
+
+class Invitations(_Strict):
+    lead_days: int = Field(default=28, ge=0)
+
+
+class HolidayRules(_Strict):
+    country: str = "DK"
+    language: str = "da"
+    # Days every unit is closed although they are no public holiday, as MM-DD with a Danish name.
+    closed_days: dict[str, str] = Field(default_factory=dict)
+    # Per sector, the names of the school-holiday calendar that applies (see frameworks/holidays).
+    school_holidays: dict[Sector, str] = Field(default_factory=dict)
+
+
+class Framework(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9_-]+$")
+    version: str
+    title: str
+    sources: list[str] = Field(default_factory=list)
+    timezone: str = "Europe/Copenhagen"
+    areas: dict[str, AreaRule] = Field(min_length=1)
+    working_hours: WorkingHours
+    slot_minutes: int = Field(default=30, gt=0, le=240)
+    buffer_minutes: int = Field(default=30, ge=0)
+    max_meetings_per_person_per_day: int = Field(ge=1)
+    durations: Durations
+    council_meeting: CouncilMeeting = CouncilMeeting()
+    network_meetings: NetworkMeetings
+    talks: Talks
+    talk_label: str = "Læringssamtale"
+    # The names the municipality uses for its people's roles and its areas, for texts.
+    municipality: str = "Aarhus Kommune"
+    data_packages: DataPackages
+    one_to_ones: OneToOnes
+    board_statements: BoardStatements
+    youth_input: YouthInput | None = None
+    followup_form: FollowupForm
+    committee_overview: CommitteeOverview
+    report_back: ReportBack
+    supervision_report: SupervisionReport | None = None
+    invitations: Invitations = Invitations()
+    holidays: HolidayRules = HolidayRules()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Framework":
+        sectors = {s for a in self.areas.values() for s in a.sectors}
+        missing = sorted(sectors - set(self.talks.participants))
+        if missing:
+            raise ValueError(f"talks.participants has no list for sector(s) {', '.join(missing)}")
+        n = self.talks.count
+        for sector, plist in self.talks.participants.items():
+            roles = {p.role for p in plist}
+            if "chief" not in roles or "leader" not in roles:
+                raise ValueError(f"talks.participants.{sector} must invite the chief and the leader")
+            for p in plist:
+                for t in p.talks or []:
+                    if not 1 <= t <= n:
+                        raise ValueError(f"talks.participants.{sector}: talk {t} does not exist (count is {n})")
+        for key, talks in (("board_statements.talks", self.board_statements.talks),
+                           ("youth_input.talks", self.youth_input.talks if self.youth_input else [])):
+            for t in talks:
+                if not 1 <= t <= n:
+                    raise ValueError(f"{key}: talk {t} does not exist (talks.count is {n})")
+        start, end = self.working_hours.start, self.working_hours.end
+        day_minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        for kind in ("learning_talk", "one_to_one", "network_meeting"):
+            if getattr(self.durations, kind) > day_minutes:
+                raise ValueError(f"durations.{kind} is longer than the working day")
+        return self
+
+    def area_of(self, sector: str) -> str | None:
+        for name, rule in self.areas.items():
+            if sector in rule.sectors:
+                return name
+        return None
+
+    def participants_for(self, sector: str, talk_number: int) -> list[Role]:
+        return [p.role for p in self.talks.participants[sector]
+                if p.talks is None or talk_number in p.talks]
+
+
+def _loc(err: dict) -> str:
+    return ".".join(str(p) for p in err["loc"]) or "(top level)"
+
+
+def parse_framework(data: object, source: str = "framework") -> Framework:
+    """Validate a parsed YAML document; errors name the key and the problem."""
+    if not isinstance(data, dict):
+        raise FrameworkError(f"{source}: the file must hold a mapping of keys, not {type(data).__name__}")
+    try:
+        return Framework.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_loc(e)}: {e['msg']}" for e in exc.errors()]
+        raise FrameworkError(f"{source} is not a valid framework: " + "; ".join(problems)) from None
+
+
+def content_hash(data: object) -> str:
+    """A stable hash of the framework's content, recorded with each loop that uses it."""
+    blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,450 @@
+"""The two-year plan: every meeting and deadline of a loop for every unit of an area (SPEC 3).
+
+`plan_loop` is pure: organisation, framework, working calendar, area and council date in; events
+out, or a PlanningError that names who is over capacity, where and by how much. It never returns a
+plan that breaks a rule. The same inputs give the same plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import pendulum
+
+from cycle.booking import Ledger, minutes
+from cycle.events import Attendee, Event, make_uid
+from cycle.framework import Framework
+from cycle.organisation import Organisation, Unit
+from cycle.workcalendar import WorkCalendar
+
+SECTOR_LABEL = {"dagtilbud": "dagtilbud", "skole": "skole", "fu": "FU"}
+YOUTH_BODY = {"skole": "elevrådet", "fu": "senatet"}
+
+
+class PlanningError(ValueError):
+    """The constraints cannot all be met; the message says who, where and by how much."""
+
+
+@dataclass(frozen=True)
+class LoopSpec:
+    loop_id: str
+    area: str
+    council_date: dt.date
+    themes: tuple[str, ...] = ()
+
+
+@dataclass
+class Window:
+    start: dt.date
+    end: dt.date
+    name: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+@dataclass
+class Plan:
+    spec: LoopSpec
+    events: list[Event] = field(default_factory=list)
+
+
+def parity_problem(framework: Framework, area: str, council_date: dt.date) -> str | None:
+    """Why the council date does not fit the area's council year [000, 003]; None if it does."""
+    rule = framework.areas.get(area)
+    if rule is None:
+        return f"the framework '{framework.name}' has no area '{area}' (it has {', '.join(framework.areas)})"
+    odd = council_date.year % 2 == 1
+    if rule.council_year_parity == "odd" and not odd:
+        return f"the council discusses the {area} area in odd years, and {council_date.year} is even"
+    if rule.council_year_parity == "even" and odd:
+        return f"the council discusses the {area} area in even years, and {council_date.year} is odd"
+    return None
+
+
+class _Clock:
+    """Local wall-clock arithmetic in the framework's time zone, with pendulum doing the dates."""
+
+    def __init__(self, tz: str):
+        self.tz = ZoneInfo(tz)
+        self.tzname = tz
+
+    def at(self, day: dt.date, minute_of_day: int) -> dt.datetime:
+        p = pendulum.datetime(day.year, day.month, day.day, minute_of_day // 60, minute_of_day % 60, tz=self.tzname)
+        return dt.datetime(p.year, p.month, p.day, p.hour, p.minute, tzinfo=self.tz)
+
+    def midnight(self, day: dt.date) -> dt.datetime:
+        return dt.datetime(day.year, day.month, day.day, tzinfo=self.tz)
+
+    @staticmethod
+    def add_weeks(day: dt.date, weeks: int) -> dt.date:
+        p = pendulum.date(day.year, day.month, day.day).add(weeks=weeks)
+        return dt.date(p.year, p.month, p.day)
+
+    @staticmethod
+    def add_years(day: dt.date, years: int) -> dt.date:
+        p = pendulum.date(day.year, day.month, day.day).add(years=years)
+        return dt.date(p.year, p.month, p.day)
+
+
+class LoopTimeline:
+    """The loop's fixed dates and windows for one framework, area and council date."""
+
+    def __init__(self, framework: Framework, calendar: WorkCalendar, council_date: dt.date):
+        self.fw = framework
+        self.cal = calendar
+        self.council = council_date
+        self.clock = _Clock(framework.timezone)
+        self.next_council = self.clock.add_years(council_date, 2)
+        first_network_next = self.clock.add_weeks(self.next_council, -framework.network_meetings.weeks_before_council[0])
+        self.report_back_due = calendar.on_or_before_working_day(
+            self.clock.add_weeks(first_network_next, -framework.report_back.weeks_before_next_network_meeting))
+        self.last_talk_day = self.report_back_due - dt.timedelta(days=framework.report_back.last_talk_days_before_due)
+        self._windows: dict[str, list[Window]] = {}
+
+    def talk_windows(self, sector: str) -> list[Window]:
+        """Window per talk number (index 0 = talk 1) for a sector."""
+        if sector in self._windows:
+            return self._windows[sector]
+        fw, t = self.fw, self.fw.talks
+        first = Window(self.clock.add_weeks(self.council, t.first_window.start_weeks_after_council),
+                       self.clock.add_weeks(self.council, t.first_window.end_weeks_after_council),
+                       "umiddelbart efter byrådet")
+        if t.first_window.extend_over_summer:
+            for year in {first.start.year, first.end.year}:
+                summer = self.cal.summer_holiday(sector, year)
+                if summer and summer.start <= first.end and summer.end >= first.start:
+                    # A window that meets the summer holiday continues after it (SPEC 3).
+                    first.end = first.end + (summer.end - summer.start) + dt.timedelta(days=1)
+        windows = [first]
+        seasons = sorted(((s.in_year(y), s.name) for y in range(self.council.year, self.council.year + 4)
+                          for s in t.later_windows), key=lambda x: x[0])
+        for _ in range(1, t.count):
+            prev = windows[-1]
+            nxt = next((Window(a, b, name) for (a, b), name in seasons if a > prev.end), None)
+            if nxt is None:
+                raise PlanningError("the framework's later talk windows do not reach far enough to place every talk")
+            windows.append(nxt)
+        for i, w in enumerate(windows):
+            w.end = min(w.end, self.last_talk_day)
+            if w.end < w.start:
+                raise PlanningError(
+                    f"talk {i + 1} has no room: its window starts {w.start.isoformat()} but every talk must be held "
+                    f"by {self.last_talk_day.isoformat()}, before the report-back is due on {self.report_back_due.isoformat()}")
+        self._windows[sector] = windows
+        return windows
+
+
+def _attendees(unit: Unit, roles) -> tuple[Attendee, ...]:
+    seen: dict[str, Attendee] = {}
+    for role in roles:
+        for p in unit.role(role):
+            seen.setdefault(p.email, Attendee(p.email, role, p.name))
+    return tuple(seen.values())
+
+
+def talk_roles(fw: Framework, unit: Unit, number: int) -> list[str]:
+    roles = fw.participants_for(unit.sector, number)
+    if unit.self_owned and fw.talks.self_owned_host not in roles:
+        # In self-owned daycares the board holds every talk [000, 003].
+        roles = [fw.talks.self_owned_host, *roles]
+    return roles
+
+
+def talk_title(fw: Framework, unit: Unit, number: int) -> str:
+    label = fw.talks.labels.get(number)
+    if label:
+        return f"{label}: {unit.name}"
+    return f"{fw.talk_label} {number} af {fw.talks.count}: {unit.name}"
+
+
+def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit, talk: Event) -> list[Event]:
+    """The deadlines that hang off one learning talk; recomputed when the talk moves."""
+    cal, clock, n = tl.cal, tl.clock, talk.number or 0
+    day = talk.start.astimezone(clock.tz).date()
+    out: list[Event] = []
+
+    def deadline(kind: str, due: dt.date, title: str, roles, **details) -> Event:
+        return Event(
+            uid=make_uid(spec.loop_id, kind, unit.id, n), kind=kind, unit_id=unit.id, number=n, all_day=True,
+            start=clock.midnight(due), end=clock.midnight(due + dt.timedelta(days=1)), title=title,
+            attendees=_attendees(unit, roles), parent_uid=talk.uid, sector=unit.sector, details=details)
+
+    dp = fw.data_packages
+    available = cal.add_working_days(day, -dp.available_working_days_before_talk)
+    trigger = cal.add_working_days(available, -dp.trigger_working_days_before_available)
+    out.append(deadline("data_package", available, f"Datapakke {n}: {unit.name}", dp.notify,
+                        trigger_date=trigger.isoformat(), tailored=unit.special_needs, talk_date=day.isoformat()))
+    bs = fw.board_statements
+    if n in bs.talks:
+        due = cal.add_working_days(day, -bs.due_working_days_before_talk)
+        out.append(deadline("board_statement_due", due, f"Udtalelse fra bestyrelsen før {fw.talk_label.lower()} {n}: {unit.name}",
+                            ["board", *bs.escalate_to], talk_date=day.isoformat()))
+    yi = fw.youth_input
+    if yi and unit.sector in yi.sectors and n in yi.talks:
+        due = cal.add_working_days(day, -yi.due_working_days_before_talk)
+        body = YOUTH_BODY.get(unit.sector, "børnene og de unge")
+        out.append(deadline("youth_input_due", due, f"Input fra {body} før {fw.talk_label.lower()} {n}: {unit.name}",
+                            ["leader", "youth_rep"], body=body, talk_date=day.isoformat()))
+    ff = fw.followup_form
+    due = cal.add_working_days(day, ff.due_working_days_after_talk)
+    what = "fokusområder og børnenes perspektiv" if n == 1 else "beslutninger"
+    out.append(deadline("followup_form_due", due, f"Opfølgningsskema efter {fw.talk_label.lower()} {n} ({what}): {unit.name}",
+                        ["leader", "chief"], talk_date=day.isoformat()))
+    return out
+
+
+class _Planner:
+    def __init__(self, org: Organisation, fw: Framework, cal: WorkCalendar, spec: LoopSpec):
+        self.fw, self.cal, self.spec = fw, cal, spec
+        self.tl = LoopTimeline(fw, cal, spec.council_date)
+        self.clock = self.tl.clock
+        self.ledger = Ledger(fw)
+        self.units = org.in_sectors(fw.areas[spec.area].sectors)
+        self.events: list[Event] = []
+        wh = fw.working_hours
+        self.day_start, self.day_end = minutes(wh.start), minutes(wh.end)
+        self.talks: dict[tuple[str, int], Event] = {}
+        self._by_id = {u.id: u for u in self.units}
+
+    # -- slots -----------------------------------------------------------------------------
+    def _starts(self, duration: int):
+        return range(self.day_start, self.day_end - duration + 1, self.fw.slot_minutes)
+
+    def _slot(self, emails, day: dt.date, duration: int) -> int | None:
+        for start in self._starts(duration):
+            if self.ledger.is_free(emails, day, start, start + duration):
+                return start
+        return None
+
+    def _meeting(self, kind, unit: Unit | None, number, day, start, duration, title, attendees, part="", **extra) -> Event:
+        uid = make_uid(self.spec.loop_id, kind, unit.id if unit else None, number, part)
+        self.ledger.book([a.email for a in attendees], day, start, start + duration, uid)
+        ev = Event(uid=uid, kind=kind, unit_id=unit.id if unit else None, number=number,
+                   start=self.clock.at(day, start), end=self.clock.at(day, start + duration), title=title,
+                   attendees=attendees, sector=unit.sector if unit else extra.pop("sector", None), **extra)
+        self.events.append(ev)
+        return ev
+
+    def _daily_capacity(self, duration: int) -> int:
+        """How many meetings of this length one person can hold in a day, given buffer and limit."""
+        fits = (self.day_end - self.day_start + self.fw.buffer_minutes) // (duration + self.fw.buffer_minutes)
+        return min(fits, self.fw.max_meetings_per_person_per_day)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> list[Event]:
+        if not self.units:
+            raise PlanningError(f"the organisation has no units in the {self.spec.area} area "
+                                f"(sectors {', '.join(self.fw.areas[self.spec.area].sectors)})")
+        self._council()
+        self._networks()
+        self._check_talk_capacity()
+        for n in range(1, self.fw.talks.count + 1):
+            self._talks(n)
+        self._one_to_ones()
+        self._deadlines()
+        return sorted(self.events, key=lambda e: (e.start, e.kind, e.unit_id or "", e.number or 0, e.uid))
+
+    def _council(self) -> None:
+        cm = self.fw.council_meeting
+        s = minutes(cm.start)
+        day = self.spec.council_date
+        self.events.append(Event(
+            uid=make_uid(self.spec.loop_id, "council_meeting", None, None), kind="council_meeting",
+            start=self.clock.at(day, s), end=self.clock.at(day, s + cm.duration_minutes),
+            title=f"Byrådets drøftelse af kvalitetsrapporten ({self.spec.area} år)",
+            details={"themes": list(self.spec.themes)}))
+
+    def _network_groups(self) -> list[tuple[str, str, list[Unit]]]:
+        nm = self.fw.network_meetings
+        if nm.grouping == "sector":
+            return [(s, f"Fagligt ledernetværk, {SECTOR_LABEL[s]}", [u for u in self.units if u.sector == s])
+                    for s in self.fw.areas[self.spec.area].sectors if any(u.sector == s for u in self.units)]
+        groups: list[list[Unit]] = [[] for _ in range(nm.groups)]
+        for i, u in enumerate(self.units):  # fixed groups: contiguous thirds of the sorted units
+            groups[i * nm.groups // len(self.units)].append(u)
+        return [(f"gruppe-{i + 1}", f"Ledernetværk, gruppe {i + 1}", g) for i, g in enumerate(groups) if g]
+
+    def _networks(self) -> None:
+        nm, dur = self.fw.network_meetings, self.fw.durations.network_meeting
+        total = len(nm.weeks_before_council)
+        for key, label, units in self._network_groups():
+            attendees: dict[str, Attendee] = {}
+            for u in units:
+                for a in _attendees(u, nm.attendees):
+                    attendees.setdefault(a.email, a)
+            att = tuple(sorted(attendees.values(), key=lambda a: (a.role != "chief", a.email)))
+            emails = [a.email for a in att]
+            sectors = sorted({u.sector for u in units})
+            for i, weeks in enumerate(nm.weeks_before_council, start=1):
+                target = self.clock.add_weeks(self.spec.council_date, -weeks)
+                placed = False
+                for offset in _nearest(nm.search_days):
+                    day = target + dt.timedelta(days=offset)
+                    if not self.cal.is_working_day_for_all(day, sectors):
+                        continue
+                    start = self._slot(emails, day, dur)
+                    if start is not None:
+                        self._meeting("network_meeting", None, i, day, start, dur,
+                                      f"{label}: temamøde {i} af {total} om kvalitetsrapporten", att,
+                                      part=key, sector=sectors[0] if len(sectors) == 1 else None,
+                                      details={"group": key, "units": [u.id for u in units]})
+                        placed = True
+                        break
+                if not placed:
+                    raise PlanningError(
+                        f"no working day within {nm.search_days} days of {target.isoformat()} has room for "
+                        f"{label} ({len(emails)} people): move the council date or widen network_meetings.search_days")
+
+    def _check_talk_capacity(self) -> None:
+        """Refuse early, naming the person, when a talk window cannot hold all their talks."""
+        per_day = self._daily_capacity(self.fw.durations.learning_talk)
+        for n in range(1, self.fw.talks.count + 1):
+            demand: dict[str, list[Unit]] = defaultdict(list)
+            for u in self.units:
+                for a in _attendees(u, talk_roles(self.fw, u, n)):
+                    demand[a.email].append(u)
+            for email, units in sorted(demand.items()):
+                if len(units) < 2:
+                    continue
+                days: set[dt.date] = set()
+                for sector in {u.sector for u in units}:
+                    w = self.tl.talk_windows(sector)[n - 1]
+                    days.update(self.cal.working_days(w.start, w.end, sector))
+                capacity = len(days) * per_day
+                if len(units) > capacity:
+                    w = self.tl.talk_windows(units[0].sector)[n - 1]
+                    raise PlanningError(
+                        f"{email} must attend {len(units)} learning talks {n} between {w.start.isoformat()} and "
+                        f"{w.end.isoformat()}, but that window has room for {capacity} ({len(days)} working days, "
+                        f"{per_day} talks a day): {len(units) - capacity} over capacity")
+
+    def _talks(self, n: int) -> None:
+        dur = self.fw.durations.learning_talk
+        # Spread each chief's talks evenly over the window so no week is crowded.
+        by_chief: dict[str, list[Unit]] = defaultdict(list)
+        for u in self.units:
+            by_chief[u.chief.email].append(u)
+        for chief in sorted(by_chief):
+            units = by_chief[chief]
+            for i, u in enumerate(units):
+                w = self.tl.talk_windows(u.sector)[n - 1]
+                days = self.cal.working_days(w.start, w.end, u.sector)
+                if not days:
+                    raise PlanningError(f"talk {n} of {u.id} has no working day in its window {w}")
+                first = (i * len(days)) // len(units)
+                roles = talk_roles(self.fw, u, n)
+                att = _attendees(u, roles)
+                emails = [a.email for a in att]
+                for day in days[first:] + days[:first]:
+                    start = self._slot(emails, day, dur)
+                    if start is not None:
+                        host = self.fw.talks.self_owned_host if u.self_owned else "chief"
+                        ev = self._meeting("learning_talk", u, n, day, start, dur, talk_title(self.fw, u, n), att,
+                                           host_role=host,
+                                           details={"window": w.name, "window_start": w.start.isoformat(),
+                                                    "window_end": w.end.isoformat()})
+                        self.talks[(u.id, n)] = ev
+                        break
+                else:
+                    busiest = max(emails, key=lambda e: sum(self.ledger.count(e, d) for d in days))
+                    raise PlanningError(
+                        f"learning talk {n} of {u.id} ({u.name}) finds no free slot between {w.start.isoformat()} and "
+                        f"{w.end.isoformat()}: {busiest} has no room left in that window (at least 1 talk over capacity)")
+
+    def _one_to_ones(self) -> None:
+        oo = self.fw.one_to_ones
+        if oo.per_gap == 0:
+            return
+        dur, count = self.fw.durations.one_to_one, self.fw.talks.count
+        margin = dt.timedelta(days=oo.min_days_from_talk)
+        for u in self.units:
+            talk_days = [self.talks[(u.id, n)].start.astimezone(self.clock.tz).date() for n in range(1, count + 1)]
+            gaps = [(talk_days[k] + margin, talk_days[k + 1] - margin, k + 1) for k in range(count - 1)]
+            if oo.after_last_talk:
+                gaps.append((talk_days[-1] + margin, self.tl.next_council - margin, count))
+            att = _attendees(u, oo.attendees)
+            emails = [a.email for a in att]
+            number = 0
+            for a, b, after_talk in gaps:
+                days = self.cal.working_days(a, b, u.sector)
+                if len(days) < oo.per_gap:
+                    raise PlanningError(
+                        f"{u.id} ({u.name}) needs {oo.per_gap} one-to-ones between {a.isoformat()} and {b.isoformat()} "
+                        f"but that gap has {len(days)} working days: {oo.per_gap - len(days)} over capacity")
+                for j in range(oo.per_gap):
+                    number += 1
+                    # Evenly spread: the j-th meeting aims at the middle of the j-th part of the gap.
+                    target = min(len(days) - 1, math.floor((j + 0.5) * len(days) / oo.per_gap))
+                    for idx in _nearest_index(target, len(days)):
+                        day = days[idx]
+                        start = self._slot(emails, day, dur)
+                        if start is not None:
+                            self._meeting("one_to_one", u, number, day, start, dur,
+                                          f"1:1 ledelsesopfølgning {number}: {u.name}", att, host_role="chief",
+                                          details={"after_talk": after_talk})
+                            break
+                    else:
+                        raise PlanningError(
+                            f"one-to-one {number} of {u.id} ({u.name}) finds no free slot between {a.isoformat()} and "
+                            f"{b.isoformat()}: {u.chief.email} and {u.leader.email} have no common free time left (1 over capacity)")
+
+    def _deadlines(self) -> None:
+        fw, tl, spec, clock = self.fw, self.tl, self.spec, self.clock
+        for (uid, n), talk in sorted(self.talks.items()):
+            self.events.extend(talk_dependents(fw, tl, spec, self._by_id[uid], talk))
+
+        def all_day(kind, unit, number, due, title, attendees=(), **details) -> Event:
+            return Event(uid=make_uid(spec.loop_id, kind, unit.id if unit else None, number), kind=kind,
+                         unit_id=unit.id if unit else None, number=number, all_day=True,
+                         start=clock.midnight(due), end=clock.midnight(due + dt.timedelta(days=1)), title=title,
+                         attendees=attendees, sector=unit.sector if unit else None, details=details)
+
+        last_first_talk = max(t.start for (u, n), t in self.talks.items() if n == 1).astimezone(clock.tz).date()
+        self.events.append(all_day(
+            "committee_overview", None, None,
+            self.cal.add_working_days(last_first_talk, fw.committee_overview.working_days_after_last_first_talk),
+            "Oversigt over lokale fokusområder til Børn og Unge-udvalget"))
+        for u in self.units:
+            self.events.append(all_day("report_back_due", u, None, tl.report_back_due, f"Afrapportering: {u.name}",
+                                       _attendees(u, ["leader", "chief"])))
+        aggregated = self.cal.add_working_days(tl.report_back_due, fw.report_back.aggregated_working_days_after_due)
+        self.events.append(all_day("report_back_due", None, None, aggregated,
+                                   f"Samlet afrapportering for {spec.area}-årsområdet", aggregated=True))
+        sr = fw.supervision_report
+        if sr:
+            for u in self.units:
+                if not u.self_owned:
+                    continue
+                for i, weeks in enumerate(sr.due_weeks_after_council, start=1):
+                    due = self.cal.on_or_before_working_day(clock.add_weeks(spec.council_date, weeks))
+                    self.events.append(all_day(
+                        "supervision_report_due", u, i, due,
+                        f"Skriftlig tilsynsafrapportering fra bestyrelsen ({due.year}): {u.name}",
+                        _attendees(u, ["board", "chief"])))
+
+
+def _nearest(radius: int):
+    """0, 1, -1, 2, -2, ...: the day offsets to try around a target date."""
+    yield 0
+    for d in range(1, radius + 1):
+        yield d
+        yield -d
+
+
+def _nearest_index(target: int, length: int):
+    yield target
+    for d in range(1, length):
+        if target + d < length:
+            yield target + d
+        if target - d >= 0:
+            yield target - d
+
+
+def plan_loop(org: Organisation, framework: Framework, calendar: WorkCalendar, spec: LoopSpec) -> Plan:
+    """Plan every event of a loop; raise PlanningError when the rules cannot all be met."""
+    return Plan(spec, _Planner(org, framework, calendar, spec).run())

@@ -1,0 +1,143 @@
+"""Working days per sector: weekdays, Danish public holidays, municipal closing days and the
+sector's school holidays or daycare closing days (DOMAIN.md, "Calendar facts to respect").
+
+The holiday calendars are data handed in by the caller; the public holidays come from the
+`holidays` package, which computes them (no I/O).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+import holidays as holidays_lib
+
+from cycle.framework import Framework
+
+
+@dataclass(frozen=True)
+class HolidayPeriod:
+    calendar: str
+    name: str
+    start: dt.date
+    end: dt.date  # inclusive
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+class HolidayCalendarError(ValueError):
+    pass
+
+
+def parse_holiday_calendar(data: object, source: str) -> list[HolidayPeriod]:
+    """Validate one holiday calendar document ({name, title, periods: [{name, start, end}]})."""
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise HolidayCalendarError(f"{source}: a holiday calendar needs a 'name' and 'periods'")
+    periods = data.get("periods")
+    if not isinstance(periods, list):
+        raise HolidayCalendarError(f"{source}: 'periods' must be a list")
+    out = []
+    for i, p in enumerate(periods):
+        try:
+            start = p["start"] if isinstance(p["start"], dt.date) else dt.date.fromisoformat(str(p["start"]))
+            end = p["end"] if isinstance(p["end"], dt.date) else dt.date.fromisoformat(str(p["end"]))
+            name = str(p["name"])
+        except (KeyError, TypeError, ValueError):
+            raise HolidayCalendarError(f"{source}: periods[{i}] needs a name and ISO start and end dates") from None
+        if end < start:
+            raise HolidayCalendarError(f"{source}: periods[{i}] ('{name}') ends before it starts")
+        out.append(HolidayPeriod(data["name"], name, start, end))
+    return out
+
+
+@lru_cache(maxsize=32)
+def _public_holidays(country: str, language: str, year: int) -> dict[dt.date, str]:
+    return dict(holidays_lib.country_holidays(country, years=[year], language=language))
+
+
+class WorkCalendar:
+    """Answers 'can a meeting of this sector take place on this day?' and does working-day sums."""
+
+    def __init__(self, framework: Framework, periods: list[HolidayPeriod]):
+        self.framework = framework
+        self._weekdays = frozenset(framework.working_hours.weekdays)
+        self._by_calendar: dict[str, list[HolidayPeriod]] = {}
+        for p in periods:
+            self._by_calendar.setdefault(p.calendar, []).append(p)
+        self._closed_cache: dict[tuple[dt.date, str | None], str | None] = {}
+
+    def periods_for(self, sector: str) -> list[HolidayPeriod]:
+        name = self.framework.holidays.school_holidays.get(sector)
+        return self._by_calendar.get(name, []) if name else []
+
+    def public_holiday(self, day: dt.date) -> str | None:
+        h = self.framework.holidays
+        name = _public_holidays(h.country, h.language, day.year).get(day)
+        if name:
+            return name
+        return h.closed_days.get(day.strftime("%m-%d"))
+
+    def closed_reason(self, day: dt.date, sector: str | None = None) -> str | None:
+        """Why no meeting can be held that day, in Danish; None on a working day."""
+        key = (day, sector)
+        if key in self._closed_cache:
+            return self._closed_cache[key]
+        reason: str | None = None
+        if day.isoweekday() not in self._weekdays:
+            reason = "weekend"
+        else:
+            reason = self.public_holiday(day)
+            if reason is None and sector:
+                for p in self.periods_for(sector):
+                    if p.covers(day):
+                        reason = p.name
+                        break
+        self._closed_cache[key] = reason
+        return reason
+
+    def is_working_day(self, day: dt.date, sector: str | None = None) -> bool:
+        return self.closed_reason(day, sector) is None
+
+    def is_working_day_for_all(self, day: dt.date, sectors) -> bool:
+        return all(self.is_working_day(day, s) for s in sectors) if sectors else self.is_working_day(day)
+
+    def add_working_days(self, day: dt.date, n: int, sector: str | None = None) -> dt.date:
+        """The day n working days after (n > 0) or before (n < 0) `day`."""
+        step = 1 if n >= 0 else -1
+        left = abs(n)
+        d = day
+        while left:
+            d += dt.timedelta(days=step)
+            if self.is_working_day(d, sector):
+                left -= 1
+        return d
+
+    def on_or_before_working_day(self, day: dt.date, sector: str | None = None) -> dt.date:
+        while not self.is_working_day(day, sector):
+            day -= dt.timedelta(days=1)
+        return day
+
+    def on_or_after_working_day(self, day: dt.date, sector: str | None = None) -> dt.date:
+        while not self.is_working_day(day, sector):
+            day += dt.timedelta(days=1)
+        return day
+
+    def working_days(self, start: dt.date, end: dt.date, sector: str | None = None) -> list[dt.date]:
+        days, d = [], start
+        while d <= end:
+            if self.is_working_day(d, sector):
+                days.append(d)
+            d += dt.timedelta(days=1)
+        return days
+
+    def summer_holiday(self, sector: str, year: int) -> HolidayPeriod | None:
+        """The sector's summer holiday in a year: the longest period touching July."""
+        best = None
+        july = dt.date(year, 7, 15)
+        for p in self.periods_for(sector):
+            if p.start <= july <= p.end or (p.start.year == year and p.start.month in (6, 7, 8) and (p.end - p.start).days >= 14):
+                if best is None or (p.end - p.start) > (best.end - best.start):
+                    best = p
+        return best

@@ -1,0 +1,57 @@
+"""Reading framework and holiday-calendar files: the file side of cycle.framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from cycle.framework import Framework, FrameworkError, content_hash, parse_framework
+from cycle.workcalendar import HolidayCalendarError, HolidayPeriod, parse_holiday_calendar
+
+
+@dataclass(frozen=True)
+class LoadedFramework:
+    framework: Framework
+    content: dict
+    content_hash: str
+    path: Path
+
+
+def _read_yaml(path: Path, what: str):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FrameworkError(f"the {what} file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise FrameworkError(f"the {what} file {path} is not valid YAML{where}") from None
+
+
+def available(frameworks_dir: Path) -> list[str]:
+    return sorted(p.stem for p in frameworks_dir.glob("*.yaml"))
+
+
+def load_framework(name_or_path: str, frameworks_dir: Path) -> LoadedFramework:
+    """A framework by name (frameworks/NAME.yaml) or by path to a YAML file."""
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.exists()):
+        path = frameworks_dir / f"{name_or_path}.yaml"
+        if not path.exists():
+            names = ", ".join(available(frameworks_dir)) or "none"
+            raise FrameworkError(f"there is no framework '{name_or_path}' (available: {names})")
+    data = _read_yaml(path, "framework")
+    fw = parse_framework(data, source=str(path))
+    return LoadedFramework(fw, data, content_hash(data), path)
+
+
+def shipped_holidays(frameworks_dir: Path) -> list[HolidayPeriod]:
+    periods: list[HolidayPeriod] = []
+    for path in sorted((frameworks_dir / "holidays").glob("*.yaml")):
+        try:
+            periods.extend(parse_holiday_calendar(_read_yaml(path, "holiday calendar"), str(path)))
+        except HolidayCalendarError as exc:
+            raise FrameworkError(str(exc)) from None
+    return periods

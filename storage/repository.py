@@ -1,0 +1,150 @@
+"""Translation between the tables and the domain objects of cycle/. No rules live here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlmodel import Session, delete, select
+
+from cycle.events import Attendee, Event
+from cycle.organisation import Organisation, Person, Unit
+from cycle.workcalendar import HolidayPeriod
+from storage.models import (
+    AttendeeRow,
+    EventChangeRow,
+    EventRow,
+    FrameworkRow,
+    HolidayPeriodRow,
+    LoopRow,
+    PersonRow,
+    UnitRoleRow,
+    UnitRow,
+)
+
+
+# -- organisation ---------------------------------------------------------------------------
+
+def load_organisation(session: Session) -> Organisation:
+    names = {p.email: p.name for p in session.exec(select(PersonRow))}
+    roles: dict[str, dict[str, list[Person]]] = defaultdict(lambda: defaultdict(list))
+    for r in session.exec(select(UnitRoleRow).order_by(UnitRoleRow.unit_id, UnitRoleRow.role, UnitRoleRow.position)):
+        roles[r.unit_id][r.role].append(Person(r.email, names.get(r.email, "")))
+    units = []
+    for u in session.exec(select(UnitRow).order_by(UnitRow.id)):
+        people = tuple((role, tuple(ps)) for role, ps in roles[u.id].items())
+        units.append(Unit(u.id, u.name, u.sector, u.self_owned, u.special_needs, u.address, people))
+    return Organisation(tuple(units))
+
+
+def save_organisation(session: Session, org: Organisation, removed: list[str]) -> None:
+    """Replace the stored organisation with `org` (units updated in place by id)."""
+    existing_people = {p.email: p for p in session.exec(select(PersonRow))}
+    for uid in removed:
+        session.exec(delete(UnitRoleRow).where(UnitRoleRow.unit_id == uid))
+        session.exec(delete(UnitRow).where(UnitRow.id == uid))
+    for unit in org.units:
+        row = session.get(UnitRow, unit.id) or UnitRow(id=unit.id, name=unit.name, sector=unit.sector, area=unit.area)
+        row.name, row.sector, row.area = unit.name, unit.sector, unit.area
+        row.self_owned, row.special_needs, row.address = unit.self_owned, unit.special_needs, unit.address
+        session.add(row)
+        for _, persons in unit.people:
+            for p in persons:
+                prow = existing_people.get(p.email)
+                if prow is None:
+                    prow = PersonRow(email=p.email, name=p.name)
+                    existing_people[p.email] = prow
+                elif p.name and prow.name != p.name:
+                    prow.name = p.name
+                session.add(prow)
+    session.flush()
+    for unit in org.units:
+        session.exec(delete(UnitRoleRow).where(UnitRoleRow.unit_id == unit.id))
+        for role, persons in unit.people:
+            for i, p in enumerate(persons):
+                session.add(UnitRoleRow(unit_id=unit.id, role=role, email=p.email, position=i))
+
+
+# -- holidays ------------------------------------------------------------------------------
+
+def load_holiday_periods(session: Session) -> list[HolidayPeriod]:
+    return [HolidayPeriod(r.calendar, r.name, r.start, r.end) for r in session.exec(select(HolidayPeriodRow))]
+
+
+def save_holiday_periods(session: Session, periods: list[HolidayPeriod]) -> int:
+    added = 0
+    for p in periods:
+        row = session.exec(select(HolidayPeriodRow).where(
+            HolidayPeriodRow.calendar == p.calendar, HolidayPeriodRow.start == p.start,
+            HolidayPeriodRow.name == p.name)).first()
+        if row is None:
+            session.add(HolidayPeriodRow(calendar=p.calendar, name=p.name, start=p.start, end=p.end))
+            added += 1
+        else:
+            row.end = p.end
+            session.add(row)
+    return added
+
+
+# -- frameworks and loops ------------------------------------------------------------------
+
+def framework_row(session: Session, name: str, version: str, chash: str, content: dict, now: dt.datetime) -> FrameworkRow:
+    row = session.exec(select(FrameworkRow).where(FrameworkRow.name == name, FrameworkRow.content_hash == chash)).first()
+    if row is None:
+        row = FrameworkRow(name=name, version=version, content_hash=chash, content=content, created_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def event_from_row(row: EventRow, attendees: list[AttendeeRow], tz) -> Event:
+    return Event(
+        uid=row.uid, kind=row.kind, start=row.start.astimezone(tz), end=row.end.astimezone(tz), title=row.title,
+        unit_id=row.unit_id, number=row.number, all_day=row.all_day, sequence=row.sequence, status=row.status,
+        attendees=tuple(Attendee(a.email, a.role, a.name) for a in attendees if a.active),
+        parent_uid=row.parent_uid, host_role=row.host_role, sector=row.sector, details=dict(row.details or {}))
+
+
+def add_events(session: Session, loop_id: str, events: list[Event], now: dt.datetime) -> None:
+    """Store a freshly planned loop's events, each with its 'created' change."""
+    rows = []
+    for ev in events:
+        row = EventRow(uid=ev.uid, loop_id=loop_id, kind=ev.kind, unit_id=ev.unit_id, number=ev.number,
+                       start=ev.start, end=ev.end, all_day=ev.all_day, sequence=ev.sequence, status=ev.status,
+                       title=ev.title, parent_uid=ev.parent_uid, host_role=ev.host_role, sector=ev.sector,
+                       details=ev.details, updated_at=now)
+        rows.append(row)
+    session.add_all(rows)
+    session.flush()
+    for row, ev in zip(rows, events):
+        session.add_all([AttendeeRow(event_id=row.id, email=a.email, name=a.name, role=a.role) for a in ev.attendees])
+        session.add(EventChangeRow(event_uid=ev.uid, loop_id=loop_id, sequence=ev.sequence, change="created", detail={}, at=now))
+
+
+def load_event_rows(session: Session, loop_id: str) -> tuple[list[EventRow], dict[int, list[AttendeeRow]]]:
+    rows = list(session.exec(select(EventRow).where(EventRow.loop_id == loop_id).order_by(EventRow.start, EventRow.id)))
+    atts: dict[int, list[AttendeeRow]] = defaultdict(list)
+    ids = [r.id for r in rows]
+    for chunk in range(0, len(ids), 5000):
+        part = ids[chunk:chunk + 5000]
+        for a in session.exec(select(AttendeeRow).where(AttendeeRow.event_id.in_(part)).order_by(AttendeeRow.id)):
+            atts[a.event_id].append(a)
+    return rows, atts
+
+
+def load_events(session: Session, loop_id: str, tz) -> list[Event]:
+    rows, atts = load_event_rows(session, loop_id)
+    return [event_from_row(r, atts[r.id], tz) for r in rows]
+
+
+def record_change(session: Session, row: EventRow, change: str, detail: dict, now: dt.datetime) -> None:
+    session.add(EventChangeRow(event_uid=row.uid, loop_id=row.loop_id, sequence=row.sequence, change=change,
+                               detail=detail, at=now))
+
+
+def get_loop(session: Session, loop_id: str) -> LoopRow | None:
+    return session.get(LoopRow, loop_id)
+
+
+def event_by_uid(session: Session, uid: str) -> EventRow | None:
+    return session.exec(select(EventRow).where(EventRow.uid == uid)).first()
