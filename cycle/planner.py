@@ -74,8 +74,9 @@ class _Clock:
         self.tzname = tz
 
     def at(self, day: dt.date, minute_of_day: int) -> dt.datetime:
-        p = pendulum.datetime(day.year, day.month, day.day, minute_of_day // 60, minute_of_day % 60, tz=self.tzname)
-        return dt.datetime(p.year, p.month, p.day, p.hour, p.minute, tzinfo=self.tz)
+        # Meetings lie inside working hours, far from the 02:00-03:00 daylight-saving jumps, so a
+        # local wall-clock time is never ambiguous; zoneinfo gives it its offset.
+        return dt.datetime(day.year, day.month, day.day, minute_of_day // 60, minute_of_day % 60, tzinfo=self.tz)
 
     def midnight(self, day: dt.date) -> dt.datetime:
         return dt.datetime(day.year, day.month, day.day, tzinfo=self.tz)

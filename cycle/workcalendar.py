@@ -67,6 +67,9 @@ class WorkCalendar:
         for p in periods:
             self._by_calendar.setdefault(p.calendar, []).append(p)
         self._closed_cache: dict[tuple[dt.date, str | None], str | None] = {}
+        # The planner asks the same questions thousands of times; the answers never change.
+        self._range_cache: dict[tuple[dt.date, dt.date, str | None], tuple[dt.date, ...]] = {}
+        self._add_cache: dict[tuple[dt.date, int, str | None], dt.date] = {}
 
     def periods_for(self, sector: str) -> list[HolidayPeriod]:
         name = self.framework.holidays.school_holidays.get(sector)
@@ -105,6 +108,9 @@ class WorkCalendar:
 
     def add_working_days(self, day: dt.date, n: int, sector: str | None = None) -> dt.date:
         """The day n working days after (n > 0) or before (n < 0) `day`."""
+        key = (day, n, sector)
+        if key in self._add_cache:
+            return self._add_cache[key]
         step = 1 if n >= 0 else -1
         left = abs(n)
         d = day
@@ -112,6 +118,7 @@ class WorkCalendar:
             d += dt.timedelta(days=step)
             if self.is_working_day(d, sector):
                 left -= 1
+        self._add_cache[key] = d
         return d
 
     def on_or_before_working_day(self, day: dt.date, sector: str | None = None) -> dt.date:
@@ -125,12 +132,15 @@ class WorkCalendar:
         return day
 
     def working_days(self, start: dt.date, end: dt.date, sector: str | None = None) -> list[dt.date]:
-        days, d = [], start
-        while d <= end:
-            if self.is_working_day(d, sector):
-                days.append(d)
-            d += dt.timedelta(days=1)
-        return days
+        key = (start, end, sector)
+        if key not in self._range_cache:
+            days, d = [], start
+            while d <= end:
+                if self.is_working_day(d, sector):
+                    days.append(d)
+                d += dt.timedelta(days=1)
+            self._range_cache[key] = tuple(days)
+        return list(self._range_cache[key])
 
     def summer_holiday(self, sector: str, year: int) -> HolidayPeriod | None:
         """The sector's summer holiday in a year: the longest period touching July."""

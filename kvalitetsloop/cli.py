@@ -13,6 +13,8 @@ from typing import Optional
 
 import sqlalchemy.exc
 import typer
+# Typer 0.29 ships its own copy of click; its usage errors derive from this ClickException.
+from typer._click import ClickException
 from rich.console import Console
 from rich.table import Table
 
@@ -33,7 +35,8 @@ app.add_typer(loop_app, name="loop")
 app.add_typer(event_app, name="event")
 app.add_typer(holidays_app, name="holidays")
 
-out = Console(highlight=False, soft_wrap=True)
+# Tables stay readable when the output is piped (rich would otherwise assume 80 columns).
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 NOW_HELP = "The time to act as if it were now (ISO, e.g. 2027-05-01T09:00+02:00); default: the clock."
@@ -321,36 +324,44 @@ def status_cmd(now: Optional[str] = typer.Option(None, help=NOW_HELP)):
             out.print(nt)
 
 
-def run() -> None:
-    """Console-script entry point: user mistakes become one sentence and exit code 2."""
+# The calendar and email parts add their own commands (kept in their own modules).
+from kvalitetsloop import cli_calendar, cli_notifications  # noqa: E402
+
+cli_calendar.register(app)
+cli_notifications.register(app)
+
+
+def main_exit(argv: list[str]) -> int:
+    """Run one command; user mistakes become one sentence on stderr and exit code 2."""
+    _state.clear()
     try:
-        app(standalone_mode=False)
+        app(args=argv, standalone_mode=False)
+        return 0
     except (Fail, UserError, FrameworkError) as exc:
         err.print(f"Error: {exc}.", markup=False)
-        sys.exit(2)
     except OrganisationError as exc:
         err.print(f"Error: {exc}:", markup=False)
         for p in exc.problems:
             err.print(f"  {p}", markup=False)
-        sys.exit(2)
     except sqlalchemy.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown reason"
         err.print(f"Error: the database at {db_url()} cannot be used ({reason}).", markup=False)
-        sys.exit(2)
     except sqlalchemy.exc.ArgumentError:
         err.print(f"Error: '{db_url()}' is not a database URL like sqlite:///var/kvalitetsloop.sqlite.", markup=False)
-        sys.exit(2)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except typer.Abort:
         err.print("Aborted.")
-        sys.exit(1)
-    except Exception as exc:  # click's usage errors
-        import click
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        return 1
+    except ClickException as exc:  # usage errors: unknown option, missing argument
+        exc.show()
+        return exc.exit_code
+    return 2
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main_exit(sys.argv[1:]))
 
 
 if __name__ == "__main__":

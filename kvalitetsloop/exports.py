@@ -48,7 +48,9 @@ def loop_dict(loop, framework_row, events: list[Event], unit_names: dict[str, st
 
 
 def to_json(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    # Compact: the C encoder only runs without indent, and a national loop has 100,000 events.
+    # Pipe through `python -m json.tool` to read it.
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 CSV_COLUMNS = ("uid", "kind", "unit_id", "unit_name", "sector", "number", "title", "start", "end", "all_day",

@@ -22,7 +22,7 @@ from cycle.rules import check_placement
 from cycle.workcalendar import HolidayPeriod, WorkCalendar
 from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
 from storage import repository as repo
-from storage.db import migrate, unit_of_work
+from storage.db import is_current, migrate, unit_of_work
 from storage.models import AttendeeRow, EventRow, FrameworkRow, LoopRow
 
 
@@ -34,9 +34,10 @@ _DONE_ONCE: set[str] = set()
 
 
 def ensure_database(url: str) -> None:
-    """Create or upgrade the schema (once per process and URL)."""
+    """Create or upgrade the schema (once per process and URL; cheap when already current)."""
     if url not in _DONE_ONCE:
-        migrate(url)
+        if not is_current(url):
+            migrate(url)
         _DONE_ONCE.add(url)
 
 

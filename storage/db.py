@@ -55,6 +55,25 @@ def dispose_all() -> None:
     _engines.clear()
 
 
+def head_revision() -> str:
+    """The newest migration's revision id, read from the file names (NNNN_description.py)."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def is_current(url: str) -> bool:
+    """Whether the database is already at the newest schema, without loading Alembic."""
+    try:
+        with engine_for(url).connect() as conn:
+            rev = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.ProgrammingError:
+        return False
+    except sa.exc.OperationalError as exc:
+        if "no such table" in str(exc):
+            return False
+        raise
+    return rev == head_revision()
+
+
 def migrate(url: str) -> None:
     """Bring the database to the newest schema (Alembic upgrade head), creating it if new."""
     cfg = Config()

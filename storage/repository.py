@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
 from cycle.events import Attendee, Event
@@ -106,19 +107,25 @@ def event_from_row(row: EventRow, attendees: list[AttendeeRow], tz) -> Event:
 
 
 def add_events(session: Session, loop_id: str, events: list[Event], now: dt.datetime) -> None:
-    """Store a freshly planned loop's events, each with its 'created' change."""
-    rows = []
-    for ev in events:
-        row = EventRow(uid=ev.uid, loop_id=loop_id, kind=ev.kind, unit_id=ev.unit_id, number=ev.number,
-                       start=ev.start, end=ev.end, all_day=ev.all_day, sequence=ev.sequence, status=ev.status,
-                       title=ev.title, parent_uid=ev.parent_uid, host_role=ev.host_role, sector=ev.sector,
-                       details=ev.details, updated_at=now)
-        rows.append(row)
-    session.add_all(rows)
-    session.flush()
-    for row, ev in zip(rows, events):
-        session.add_all([AttendeeRow(event_id=row.id, email=a.email, name=a.name, role=a.role) for a in ev.attendees])
-        session.add(EventChangeRow(event_uid=ev.uid, loop_id=loop_id, sequence=ev.sequence, change="created", detail={}, at=now))
+    """Store a freshly planned loop's events, each with its 'created' change.
+
+    Core bulk inserts: a national loop has tens of thousands of events, which row-by-row ORM
+    inserts would take minutes over."""
+    if not events:
+        return
+    session.execute(sa.insert(EventRow.__table__), [
+        dict(uid=ev.uid, loop_id=loop_id, kind=ev.kind, unit_id=ev.unit_id, number=ev.number, start=ev.start,
+             end=ev.end, all_day=ev.all_day, sequence=ev.sequence, status=ev.status, title=ev.title,
+             parent_uid=ev.parent_uid, host_role=ev.host_role, sector=ev.sector, details=ev.details, updated_at=now)
+        for ev in events])
+    ids = dict(session.execute(sa.select(EventRow.uid, EventRow.id).where(EventRow.loop_id == loop_id)).all())
+    attendees = [dict(event_id=ids[ev.uid], email=a.email, name=a.name, role=a.role, active=True)
+                 for ev in events for a in ev.attendees]
+    if attendees:
+        session.execute(sa.insert(AttendeeRow.__table__), attendees)
+    session.execute(sa.insert(EventChangeRow.__table__), [
+        dict(event_uid=ev.uid, loop_id=loop_id, sequence=ev.sequence, change="created", detail={}, at=now)
+        for ev in events])
 
 
 def load_event_rows(session: Session, loop_id: str) -> tuple[list[EventRow], dict[int, list[AttendeeRow]]]:
@@ -133,8 +140,21 @@ def load_event_rows(session: Session, loop_id: str) -> tuple[list[EventRow], dic
 
 
 def load_events(session: Session, loop_id: str, tz) -> list[Event]:
-    rows, atts = load_event_rows(session, loop_id)
-    return [event_from_row(r, atts[r.id], tz) for r in rows]
+    """A loop's events as domain objects; read as plain rows (no ORM identity map) for speed."""
+    ev, at = EventRow.__table__.c, AttendeeRow.__table__.c
+    attendees: dict[int, list[Attendee]] = defaultdict(list)
+    for a in session.execute(sa.select(at.event_id, at.email, at.role, at.name)
+                             .join(EventRow.__table__, ev.id == at.event_id)
+                             .where(ev.loop_id == loop_id, at.active.is_(True)).order_by(at.id)):
+        attendees[a.event_id].append(Attendee(a.email, a.role, a.name))
+    out = []
+    for r in session.execute(sa.select(EventRow.__table__).where(ev.loop_id == loop_id).order_by(ev.start, ev.id)):
+        out.append(Event(
+            uid=r.uid, kind=r.kind, start=r.start.astimezone(tz), end=r.end.astimezone(tz), title=r.title,
+            unit_id=r.unit_id, number=r.number, all_day=r.all_day, sequence=r.sequence, status=r.status,
+            attendees=tuple(attendees[r.id]), parent_uid=r.parent_uid, host_role=r.host_role, sector=r.sector,
+            details=dict(r.details or {})))
+    return out
 
 
 def record_change(session: Session, row: EventRow, change: str, detail: dict, now: dt.datetime) -> None:

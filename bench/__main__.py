@@ -1,0 +1,69 @@
+"""Run the benchmarks and write their figures to docs/benchmarks.md, with machine and date.
+
+    ./dev bench                 every benchmark
+    ./dev bench plan ics        only these
+
+Each module bench/NAME.py has main(argv) -> a markdown section. Figures are written, never
+asserted: a slow machine is not a failed build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import platform
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+ORDER = ["plan", "ics", "send"]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        mem = f"{mem_kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        mem = "?"
+    return f"{os.cpu_count()} cores ({cpu}), {mem} memory, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _sections(text: str) -> dict[str, str]:
+    """Existing sections of the doc by module name, so running one benchmark keeps the others."""
+    out: dict[str, str] = {}
+    for block in re.split(r"(?m)^(?=## )", text):
+        m = re.search(r"`bench/(\w+)\.py`", block.splitlines()[0] if block.strip() else "")
+        if m:
+            out[m.group(1)] = block.rstrip() + "\n"
+    return out
+
+
+def main(argv: list[str]) -> None:
+    wanted = argv or [n for n in ORDER if (ROOT / "bench" / f"{n}.py").exists()]
+    sections = _sections(DOC.read_text(encoding="utf-8")) if DOC.exists() else {}
+    stamp = f"_{dt.date.today().isoformat()}, {machine()}._"
+    for name in wanted:
+        module = importlib.import_module(f"bench.{name}")
+        print(f"== bench/{name}.py", flush=True)
+        sections[name] = module.main([]).rstrip() + f"\n\n{stamp}\n"
+    names = [n for n in ORDER if n in sections] + sorted(set(sections) - set(ORDER))
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("# Benchmarks\n\nWritten by `./dev bench` (each section says when and on what machine it was "
+                   "measured). Figures are measurements, not test assertions.\n\n"
+                   + "\n".join(sections[n] for n in names), encoding="utf-8")
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
