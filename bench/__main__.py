@@ -9,7 +9,9 @@ asserted: a slow machine is not a failed build.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import importlib
 import os
 import platform
@@ -20,6 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 ORDER = ["plan", "ics", "send"]
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for s in self.streams:
+            s.write(text)
+        return len(text)
 
 
 def machine() -> str:
@@ -56,7 +68,14 @@ def main(argv: list[str]) -> None:
     for name in wanted:
         module = importlib.import_module(f"bench.{name}")
         print(f"== bench/{name}.py", flush=True)
-        sections[name] = module.main([]).rstrip() + f"\n\n{stamp}\n"
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(_Tee(buf, sys.stdout)):
+            result = module.main([])
+        if not isinstance(result, str):
+            # A benchmark that prints lines rather than returning markdown: keep its lines as they are.
+            title = (module.__doc__ or name).strip().splitlines()[0].rstrip(".")
+            result = f"## {title} (`bench/{name}.py`)\n\n```\n{buf.getvalue().rstrip()}\n```\n"
+        sections[name] = result.rstrip() + f"\n\n{stamp}\n"
     names = [n for n in ORDER if n in sections] + sorted(set(sections) - set(ORDER))
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("# Benchmarks\n\nWritten by `./dev bench` (each section says when and on what machine it was "

@@ -269,3 +269,20 @@ def test_status_splits_past_and_ahead_at_the_given_time(cli):
     assert "Next events" in early and "Next events" not in late
     line = next(l for l in late.splitlines() if "learning_talk" in l)
     assert "320" in line
+
+
+def test_imported_closing_days_keep_meetings_away(cli, tmp_path):
+    """School holidays and closing days are importable from CSV and the planner respects them."""
+    data = _start(cli, "0-6", "2027-04-28")
+    busy = Counter(_local(e["start"]).date() for e in data["events"] if e["kind"] == "learning_talk")
+    day, _ = busy.most_common(1)[0]
+    csv_file = tmp_path / "lukkedage.csv"
+    csv_file.write_text(f"calendar,name,start,end\naarhus-dagtilbud,Personaledag,{day},{day}\n", encoding="utf-8")
+    assert "Imported 1 new holiday periods" in cli("holidays", "import", str(csv_file)).stdout
+    cli("loop", "start", "--area", "0-6", "--council-date", "2029-04-25", "--now", NOW)
+    moved = cli("event", "move", _talk(data, "dt-001", 1)["uid"], "--start", f"{day}T13:00", "--now", NOW, check=False)
+    assert moved.returncode == 2 and "Personaledag" in moved.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("calendar,name,start,end\naarhus-skole,Ferie,2027-13-01,2027-13-05\n", encoding="utf-8")
+    proc = cli("holidays", "import", str(bad), check=False)
+    assert proc.returncode == 2 and "line 2" in proc.stderr

@@ -1,0 +1,33 @@
+"""Builds the calendar side's context from a stored loop: the one place that joins the two."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from calendars.context import CalendarContext, loop_info, units_from_organisation
+from calendars.feeds import loop_calendar, person_feed
+from kvalitetsloop.services import LoopView
+from kvalitetsloop.settings import get_settings
+
+
+def context_for(view: LoopView, now: dt.datetime | None = None) -> CalendarContext:
+    """Everything the invitation and feed builders need about this loop. `now` stamps DTSTAMP."""
+    loop = view.loop
+    return CalendarContext.from_settings(
+        get_settings(),
+        units=units_from_organisation(view.organisation),
+        loop=loop_info(loop.id, loop.area, loop.council_date, view.fw, tuple(loop.themes or ())),
+        now=now or loop.created_at,
+    )
+
+
+def loop_ics(view: LoopView, now: dt.datetime | None = None) -> bytes:
+    return loop_calendar(view.events, context_for(view, now))
+
+
+def feed_ics(views: list[LoopView], email: str, now: dt.datetime) -> tuple[bytes, int]:
+    """One person's feed over the given loops, and how many events it holds."""
+    email = email.strip().lower()
+    events = [e for v in views for e in v.events if email in e.emails()]
+    ctx = context_for(views[0], now) if views else None
+    return person_feed(events, email, ctx), len(events)

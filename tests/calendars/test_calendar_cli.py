@@ -1,0 +1,67 @@
+"""The calendar commands as an administrator and a chief use them: loop export as .ics, a personal
+feed to subscribe to, and publishing to a real CalDAV server (Radicale) idempotently."""
+
+from __future__ import annotations
+
+import json
+
+import icalendar
+
+from bench.make_org import generate, render
+from tests.calendars.test_calendars_caldav import USER, radicale, read_collection  # noqa: F401  (fixture)
+from tests.conftest import EXAMPLE_ORG, NOW
+
+
+def _small_loop(cli, tmp_path) -> dict:
+    org = tmp_path / "org.csv"
+    org.write_text(render(generate(10, 1, 3)), encoding="utf-8")
+    cli("org", "import", str(org), "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    return json.loads(cli("loop", "export", "0-6-2027-04-28").stdout)
+
+
+def test_loop_export_ics_holds_every_event(sqlite_cli, tmp_path):
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    data = json.loads(sqlite_cli("loop", "export", "0-6-2027-04-28").stdout)
+    sqlite_cli("loop", "export", "0-6-2027-04-28", "--format", "ics", "--out", "loop.ics")
+    cal = icalendar.Calendar.from_ical((tmp_path / "loop.ics").read_bytes())
+    vevents = cal.walk("VEVENT")
+    assert cal["METHOD"] == "PUBLISH"
+    assert sorted(str(v["UID"]) for v in vevents) == sorted(e["uid"] for e in data["events"])
+    tz = cal.walk("VTIMEZONE")
+    assert len(tz) == 1 and len(tz[0].walk("STANDARD")) == 1 and len(tz[0].walk("DAYLIGHT")) == 1
+
+
+def test_a_chief_feed_holds_exactly_the_chiefs_events(sqlite_cli, tmp_path):
+    data = _small_loop(sqlite_cli, tmp_path)
+    chief = next(a["email"] for e in data["events"] for a in e["attendees"] if a["role"] == "chief")
+    mine = {e["uid"] for e in data["events"] if chief in {a["email"] for a in e["attendees"]}}
+    out = sqlite_cli("calendar", "feed", chief, "--out", "feed.ics", "--now", NOW).stdout
+    assert f"Wrote {len(mine)} events" in out
+    cal = icalendar.Calendar.from_ical((tmp_path / "feed.ics").read_bytes())
+    assert cal["METHOD"] == "PUBLISH"
+    assert {str(v["UID"]) for v in cal.walk("VEVENT")} == mine
+    nobody = sqlite_cli("calendar", "feed", "nobody@example.dk", check=False)
+    assert nobody.returncode == 2 and "takes part in no event" in nobody.stderr
+
+
+def test_publish_twice_changes_nothing_and_a_move_updates_one_resource(sqlite_cli, tmp_path, radicale):  # noqa: F811
+    data = _small_loop(sqlite_cli, tmp_path)
+    url = f"{radicale}/{USER}/kvalitetsloop-cli/"
+    first = sqlite_cli("calendar", "publish", "--url", url, "--now", NOW).stdout
+    n = len(data["events"])
+    assert f"{n} created, 0 updated, 0 cancelled, 0 unchanged" in first
+    again = sqlite_cli("calendar", "publish", "--url", url, "--now", "2027-03-02T09:00+01:00").stdout
+    assert f"0 created, 0 updated, 0 cancelled, {n} unchanged" in again
+    o2o = next(e for e in data["events"] if e["kind"] == "one_to_one")
+    sqlite_cli("event", "move", o2o["uid"], "--start", "2027-06-30T14:00", "--force", "--now", NOW)
+    moved = sqlite_cli("calendar", "publish", "--url", url, "--now", NOW).stdout
+    assert f"0 created, 1 updated, 0 cancelled, {n - 1} unchanged" in moved
+    stored = read_collection(url)
+    assert len(stored) == n
+    body = next(b for _, b in stored.values() if o2o["uid"].encode() in b)
+    ev = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
+    assert int(ev["SEQUENCE"]) == 1 and ev["DTSTART"].dt.hour == 14
+    unreachable = sqlite_cli("calendar", "publish", "--url", "http://127.0.0.1:1/x/", check=False)
+    assert unreachable.returncode == 2 and "could not be reached" in unreachable.stderr
