@@ -1,0 +1,50 @@
+"""The Prefect flows under Prefect's own test harness (a real, temporary Prefect API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from kvalitetsloop import services
+from tests.conftest import EXAMPLE_ORG
+
+
+@pytest.fixture(scope="module")
+def prefect_api():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_start_loop_flow_plans_and_stores_the_loop(prefect_api, sqlite_url, monkeypatch):
+    from flows.start_loop import start_loop
+    from kvalitetsloop.settings import get_settings
+
+    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    try:
+        state = start_loop(area="6-18", council_date=dt.date(2028, 4, 26), org_file=str(EXAMPLE_ORG),
+                           now=dt.datetime(2027, 3, 1, 8, tzinfo=dt.timezone.utc), return_state=True)
+    finally:
+        get_settings.cache_clear()
+    assert state.is_completed()
+    result = state.result()
+    assert result["loop_id"] == "6-18-2028-04-26" and result["kinds"]["learning_talk"] == 57 * 4
+    assert [l.id for l in services.loops(sqlite_url)] == ["6-18-2028-04-26"]
+
+
+def test_a_bad_request_fails_the_flow_run_with_the_sentence(prefect_api, sqlite_url, monkeypatch):
+    from flows.start_loop import start_loop
+    from kvalitetsloop.settings import get_settings
+
+    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    try:
+        state = start_loop(area="6-18", council_date=dt.date(2027, 4, 28), org_file=str(EXAMPLE_ORG),
+                           now=dt.datetime(2027, 3, 1, 8, tzinfo=dt.timezone.utc), return_state=True)
+    finally:
+        get_settings.cache_clear()
+    assert state.is_failed()
+    assert "even years" in state.message
+    assert services.loops(sqlite_url) == []
