@@ -176,23 +176,26 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
             attendees=_attendees(unit, roles), parent_uid=talk.uid, sector=unit.sector, details=details)
 
     dp = fw.data_packages
-    available = cal.add_working_days(day, -dp.available_working_days_before_talk)
+    # Deadlines fall on the unit's own working days (not in its school holidays or closing days);
+    # the trigger counts the data team's working days.
+    sector = unit.sector
+    available = cal.add_working_days(day, -dp.available_working_days_before_talk, sector)
     trigger = cal.add_working_days(available, -dp.trigger_working_days_before_available)
     out.append(deadline("data_package", available, f"Datapakke {n}: {unit.name}", dp.notify,
                         trigger_date=trigger.isoformat(), tailored=unit.special_needs, talk_date=day.isoformat()))
     bs = fw.board_statements
     if n in bs.talks:
-        due = cal.add_working_days(day, -bs.due_working_days_before_talk)
+        due = cal.add_working_days(day, -bs.due_working_days_before_talk, sector)
         out.append(deadline("board_statement_due", due, f"Udtalelse fra bestyrelsen før {fw.talk_label.lower()} {n}: {unit.name}",
                             ["board", *bs.escalate_to], talk_date=day.isoformat()))
     yi = fw.youth_input
     if yi and unit.sector in yi.sectors and n in yi.talks:
-        due = cal.add_working_days(day, -yi.due_working_days_before_talk)
+        due = cal.add_working_days(day, -yi.due_working_days_before_talk, sector)
         body = YOUTH_BODY.get(unit.sector, "børnene og de unge")
         out.append(deadline("youth_input_due", due, f"Input fra {body} før {fw.talk_label.lower()} {n}: {unit.name}",
                             ["leader", "youth_rep"], body=body, talk_date=day.isoformat()))
     ff = fw.followup_form
-    due = cal.add_working_days(day, ff.due_working_days_after_talk)
+    due = cal.add_working_days(day, ff.due_working_days_after_talk, sector)
     what = "fokusområder og børnenes perspektiv" if n == 1 else "beslutninger"
     out.append(deadline("followup_form_due", due, f"Opfølgningsskema efter {fw.talk_label.lower()} {n} ({what}): {unit.name}",
                         ["leader", "chief"], talk_date=day.isoformat()))
@@ -241,6 +244,7 @@ class _Planner:
         if not self.units:
             raise PlanningError(f"the organisation has no units in the {self.spec.area} area "
                                 f"(sectors {', '.join(self.fw.areas[self.spec.area].sectors)})")
+        self._check_holiday_calendars()
         self._council()
         self._networks()
         self._check_talk_capacity()
@@ -249,6 +253,23 @@ class _Planner:
         self._one_to_ones()
         self._deadlines()
         return sorted(self.events, key=lambda e: (e.start, e.kind, e.unit_id or "", e.number or 0, e.uid))
+
+    def _check_holiday_calendars(self) -> None:
+        """A sector without its school holidays would get meetings in them: refuse instead."""
+        first_day = self.clock.add_weeks(self.spec.council_date, -self.fw.network_meetings.weeks_before_council[0])
+        for sector in self.fw.areas[self.spec.area].sectors:
+            name = self.cal.calendar_name(sector)
+            if not name:
+                continue
+            until = self.cal.covered_until(sector)
+            if until is None:
+                raise PlanningError(f"the framework names the holiday calendar '{name}' for {sector}, but no calendar of "
+                                    f"that name is shipped in frameworks/holidays or imported")
+            if until < self.tl.next_council:
+                raise PlanningError(
+                    f"the holiday calendar '{name}' ends on {until.isoformat()}, but the loop runs from "
+                    f"{first_day.isoformat()} until {self.tl.next_council.isoformat()}: import the missing school "
+                    f"holidays and closing days with 'kvalitetsloop holidays import' first")
 
     def _council(self) -> None:
         cm = self.fw.council_meeting
@@ -324,6 +345,21 @@ class _Planner:
                         f"{w.end.isoformat()}, but that window has room for {capacity} ({len(days)} working days, "
                         f"{per_day} talks a day): {len(units) - capacity} over capacity")
 
+    def _one_to_one_bounds(self, u: Unit, n: int) -> tuple[dt.date | None, dt.date | None]:
+        """The earliest and latest day talk n of a unit may take, so that every gap around it still
+        holds its one-to-ones at the required distance from the talks [000: three between each pair]."""
+        oo = self.fw.one_to_ones
+        margin = dt.timedelta(days=oo.min_days_from_talk)
+        earliest = latest = None
+        if oo.per_gap and n > 1:
+            prev = self.talks[(u.id, n - 1)].start.astimezone(self.clock.tz).date()
+            first = self.cal.on_or_after_working_day(prev + margin, u.sector)
+            earliest = self.cal.add_working_days(first, oo.per_gap - 1, u.sector) + margin
+        if oo.per_gap and oo.after_last_talk and n == self.fw.talks.count:
+            last = self.cal.on_or_before_working_day(self.tl.next_council - margin, u.sector)
+            latest = self.cal.add_working_days(last, -(oo.per_gap - 1), u.sector) - margin
+        return earliest, latest
+
     def _talks(self, n: int) -> None:
         dur = self.fw.durations.learning_talk
         # Spread each chief's talks evenly over the window so no week is crowded.
@@ -335,8 +371,13 @@ class _Planner:
             for i, u in enumerate(units):
                 w = self.tl.talk_windows(u.sector)[n - 1]
                 days = self.cal.working_days(w.start, w.end, u.sector)
+                earliest, latest = self._one_to_one_bounds(u, n)
+                days = [d for d in days if (earliest is None or d >= earliest) and (latest is None or d <= latest)]
                 if not days:
-                    raise PlanningError(f"talk {n} of {u.id} has no working day in its window {w}")
+                    raise PlanningError(
+                        f"learning talk {n} of {u.id} ({u.name}) has no day in its window {w} that leaves room for "
+                        f"{self.fw.one_to_ones.per_gap} one-to-ones of {u.chief.email} and {u.leader.email} at least "
+                        f"{self.fw.one_to_ones.min_days_from_talk} days from the talks: 1 talk over capacity")
                 first = (i * len(days)) // len(units)
                 roles = talk_roles(self.fw, u, n)
                 att = _attendees(u, roles)
@@ -375,19 +416,26 @@ class _Planner:
                 days = self.cal.working_days(a, b, u.sector)
                 if len(days) < oo.per_gap:
                     raise PlanningError(
-                        f"{u.id} ({u.name}) needs {oo.per_gap} one-to-ones between {a.isoformat()} and {b.isoformat()} "
-                        f"but that gap has {len(days)} working days: {oo.per_gap - len(days)} over capacity")
+                        f"{u.chief.email} and {u.leader.email} need {oo.per_gap} one-to-ones for {u.id} ({u.name}) "
+                        f"between {a.isoformat()} and {b.isoformat()} but that gap has {len(days)} working days: "
+                        f"{oo.per_gap - len(days)} over capacity")
+                last_idx = -1
                 for j in range(oo.per_gap):
                     number += 1
-                    # Evenly spread: the j-th meeting aims at the middle of the j-th part of the gap.
-                    target = min(len(days) - 1, math.floor((j + 0.5) * len(days) / oo.per_gap))
+                    # Evenly spread: the j-th meeting aims at the middle of the j-th part of the gap; each
+                    # comes on a later day than the one before and leaves days for those after it.
+                    top = len(days) - (oo.per_gap - j)
+                    target = min(top, max(last_idx + 1, math.floor((j + 0.5) * len(days) / oo.per_gap)))
                     for idx in _nearest_index(target, len(days)):
+                        if idx <= last_idx or idx > top:
+                            continue
                         day = days[idx]
                         start = self._slot(emails, day, dur)
                         if start is not None:
                             self._meeting("one_to_one", u, number, day, start, dur,
                                           f"1:1 ledelsesopfølgning {number}: {u.name}", att, host_role="chief",
                                           details={"after_talk": after_talk})
+                            last_idx = idx
                             break
                     else:
                         raise PlanningError(
@@ -411,6 +459,7 @@ class _Planner:
             self.cal.add_working_days(last_first_talk, fw.committee_overview.working_days_after_last_first_talk),
             "Oversigt over lokale fokusområder til Børn og Unge-udvalget"))
         for u in self.units:
+            # One loop-wide date: the report-back feeds the next loop's network meetings together.
             self.events.append(all_day("report_back_due", u, None, tl.report_back_due, f"Afrapportering: {u.name}",
                                        _attendees(u, ["leader", "chief"])))
         aggregated = self.cal.add_working_days(tl.report_back_due, fw.report_back.aggregated_working_days_after_due)
@@ -422,7 +471,7 @@ class _Planner:
                 if not u.self_owned:
                     continue
                 for i, weeks in enumerate(sr.due_weeks_after_council, start=1):
-                    due = self.cal.on_or_before_working_day(clock.add_weeks(spec.council_date, weeks))
+                    due = self.cal.on_or_before_working_day(clock.add_weeks(spec.council_date, weeks), u.sector)
                     self.events.append(all_day(
                         "supervision_report_due", u, i, due,
                         f"Skriftlig tilsynsafrapportering fra bestyrelsen ({due.year}): {u.name}",

@@ -75,6 +75,14 @@ class WorkCalendar:
         name = self.framework.holidays.school_holidays.get(sector)
         return self._by_calendar.get(name, []) if name else []
 
+    def calendar_name(self, sector: str) -> str | None:
+        return self.framework.holidays.school_holidays.get(sector)
+
+    def covered_until(self, sector: str) -> dt.date | None:
+        """The last day the sector's holiday calendar knows about; None if it has no periods."""
+        periods = self.periods_for(sector)
+        return max(p.end for p in periods) if periods else None
+
     def public_holiday(self, day: dt.date) -> str | None:
         h = self.framework.holidays
         name = _public_holidays(h.country, h.language, day.year).get(day)

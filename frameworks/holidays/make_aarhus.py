@@ -18,7 +18,7 @@ Rules for schools (``school_periods``), all dates inclusive:
 * Sommerferie: the last Saturday of June through the Sunday before school starts; school starts
   on the Monday of ISO week 32.
 * Efterårsferie: ISO week 42, from the Saturday before its Monday through its Sunday.
-* Juleferie: the Saturday on or before 21 December through 2 January; when 2 January is a
+* Juleferie: the day after the last weekday on or before 21 December through 2 January; when 2 January is a
   Friday or a Saturday, through the following Sunday.
 
 Rules for daycares (``daycare_periods``): daycares stay open in the winter, autumn and summer
@@ -40,7 +40,7 @@ from dateutil.easter import easter
 
 HERE = Path(__file__).resolve().parent
 FIRST_SCHOOL_YEAR = 2024  # 2024/25
-LAST_SCHOOL_YEAR = 2031  # 2031/32
+LAST_SCHOOL_YEAR = 2037  # 2037/38: loops with council dates up to 2035 run into 2037
 
 Period = tuple[str, dt.date, dt.date]
 
@@ -68,7 +68,11 @@ def saturday_on_or_before(d: dt.date) -> dt.date:
 
 def christmas_break(year: int) -> tuple[dt.date, dt.date]:
     """Juleferie starting in December of ``year``."""
-    start = saturday_on_or_before(dt.date(year, 12, 21))
+    # The last school day is the last weekday on or before 21 December; the break starts after it.
+    last_day = dt.date(year, 12, 21)
+    while last_day.weekday() >= 5:
+        last_day -= dt.timedelta(days=1)
+    start = last_day + dt.timedelta(days=1)
     end = dt.date(year + 1, 1, 2)
     if end.weekday() in (4, SATURDAY):  # Friday or Saturday: on to the Sunday
         end += dt.timedelta(days=(SUNDAY - end.weekday()))
@@ -128,7 +132,7 @@ SCHOOL_RULES = """\
 #   Sommerferie: the last Saturday of June through the Sunday before school starts on the
 #     Monday of ISO week 32.
 #   Efterårsferie: ISO week 42, from the Saturday before through its Sunday.
-#   Juleferie: the Saturday on or before 21 December through 2 January (when 2 January is a
+#   Juleferie: the day after the last weekday on or before 21 December through 2 January (when 2 January is a
 #     Friday or Saturday, through the following Sunday).
 """
 
