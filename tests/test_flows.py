@@ -17,17 +17,22 @@ def prefect_api():
         yield
 
 
-def test_start_loop_flow_plans_and_stores_the_loop(prefect_api, sqlite_url, monkeypatch):
+def _run_start_loop(url: str, monkeypatch, council: dt.date):
+    """Run the flow against `url` (settings come from the environment, as on a worker)."""
     from flows.start_loop import start_loop
     from kvalitetsloop.settings import get_settings
 
-    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
-        state = start_loop(area="6-18", council_date=dt.date(2028, 4, 26), org_file=str(EXAMPLE_ORG),
-                           now=dt.datetime(2027, 3, 1, 8, tzinfo=dt.timezone.utc), return_state=True)
+        return start_loop(area="6-18", council_date=council, org_file=str(EXAMPLE_ORG),
+                          now=dt.datetime(2027, 3, 1, 8, tzinfo=dt.timezone.utc), return_state=True)
     finally:
         get_settings.cache_clear()
+
+
+def test_start_loop_flow_plans_and_stores_the_loop(prefect_api, sqlite_url, monkeypatch):
+    state = _run_start_loop(sqlite_url, monkeypatch, dt.date(2028, 4, 26))
     assert state.is_completed()
     result = state.result()
     assert result["loop_id"] == "6-18-2028-04-26" and result["kinds"]["learning_talk"] == 57 * 4
@@ -35,16 +40,7 @@ def test_start_loop_flow_plans_and_stores_the_loop(prefect_api, sqlite_url, monk
 
 
 def test_a_bad_request_fails_the_flow_run_with_the_sentence(prefect_api, sqlite_url, monkeypatch):
-    from flows.start_loop import start_loop
-    from kvalitetsloop.settings import get_settings
-
-    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    try:
-        state = start_loop(area="6-18", council_date=dt.date(2027, 4, 28), org_file=str(EXAMPLE_ORG),
-                           now=dt.datetime(2027, 3, 1, 8, tzinfo=dt.timezone.utc), return_state=True)
-    finally:
-        get_settings.cache_clear()
+    state = _run_start_loop(sqlite_url, monkeypatch, dt.date(2027, 4, 28))
     assert state.is_failed()
     assert "even years" in state.message
     assert services.loops(sqlite_url) == []
