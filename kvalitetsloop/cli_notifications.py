@@ -240,7 +240,7 @@ def simulate_cmd(loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04
                                    settings=settings, transport_factory=transport, sink_dir=sink)
     finally:
         mailsink.stop_process(proc)
-    t = Table("uge", *dispatch.CATEGORIES, "i alt", title=f"Sendt pr. uge i loop {loop} (simuleret tid)")
+    t = Table("uge", *dispatch.CATEGORY_HEADS, "i alt", title=f"Sendt pr. uge i loop {loop} (simuleret tid)")
     for week in sorted(report.weeks):
         c = report.weeks[week]
         t.add_row(week, *(str(c.get(k, 0) or "") for k in dispatch.CATEGORIES), str(sum(c.values())))

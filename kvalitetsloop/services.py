@@ -319,12 +319,15 @@ def move_event(url: str, frameworks_dir: Path, uid: str, start_text: str, now: d
         problems = check_placement(event, start, end, events, fw, cal, tz)
         if problems and not force:
             raise UserError(f"the move is refused because {'; and '.join(problems)} (use --force to move it anyway)")
+        # The start before the move tells the email side whether the old time was ever announced.
+        previous = row.start.isoformat()
         row.start, row.end = start, end
         row.sequence += 1
         row.status = "moved"
         row.updated_at = now
         s.add(row)
-        repo.record_change(s, row, "moved", {"start": start.isoformat(), "forced_over": problems}, now)
+        repo.record_change(s, row, "moved", {"start": start.isoformat(), "previous_start": previous,
+                                             "forced_over": problems}, now)
         result = EventChange(uid, row.title, "moved", row.sequence, start.astimezone(tz), forced_over=problems)
         if row.kind == "learning_talk" and row.unit_id:
             unit = repo.load_organisation(s).by_id().get(row.unit_id)
@@ -336,13 +339,15 @@ def move_event(url: str, frameworks_dir: Path, uid: str, start_text: str, now: d
                     drow = repo.event_by_uid(s, dep.uid)
                     if drow is None or drow.status == "cancelled" or drow.start == dep.start:
                         continue
+                    previous = drow.start.isoformat()
                     drow.start, drow.end = dep.start, dep.end
                     drow.details = {**(drow.details or {}), **dep.details}
                     drow.sequence += 1
                     drow.status = "moved"
                     drow.updated_at = now
                     s.add(drow)
-                    repo.record_change(s, drow, "moved", {"start": dep.start.isoformat(), "because": uid}, now)
+                    repo.record_change(s, drow, "moved", {"start": dep.start.isoformat(), "previous_start": previous,
+                                                          "because": uid}, now)
                     result.dependents.append((drow.uid, drow.title, dep.start))
     return result
 

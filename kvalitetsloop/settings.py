@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     message_id_domain: str = "kvalitetsloop.aarhus.example.dk"
 
+    # Email part (notifications/): SMTP timeout, the outbox's retries and the sender's lease.
+    smtp_timeout: float = 30.0
+    outbox_max_attempts: int = 8
+    outbox_backoff_seconds: int = 60  # first retry after this; doubles each time
+    outbox_backoff_max_seconds: int = 6 * 3600
+    # How long (wall clock) a sender holds a claimed row before another sender may take it over.
+    outbox_lease_seconds: int = 300
+    outbox_batch: int = 200
+    # Secret for the capability links in emails (statement, follow-up and supervision forms).
+    # Set it in production; the default is for development and demos only.
+    link_secret: str = "kvalitetsloop-development-secret"
+    dry_run_dir: Path = Path("var/dry-run")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

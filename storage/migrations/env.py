@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
+import storage.models_notifications  # noqa: F401  (the email part's tables)
 
 config = context.config
 target_metadata = SQLModel.metadata

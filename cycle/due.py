@@ -1,0 +1,644 @@
+"""What is due: the emails a loop asks for at a given time (SPEC 3, 4.2-4.4).
+
+`due_actions` is pure: the loops' events and change history, the framework, what has been
+submitted, and `now` in; DueActions out. It does not know what was already sent: every action has
+a stable `key` (event, kind, sequence or reminder offset), and the outbox that stores actions
+refuses a key it has seen. So the function may be called as often as anyone likes.
+
+Two rules keep the output small and correct when dispatch runs late or rarely:
+- a series (reminders at 21, 10 and 3 days) yields only its latest step whose time has come, and
+  none once what it asks for has arrived, or once the deadline has passed;
+- an invitation yields only the attendee's current state of the meeting (REQUEST at the current
+  sequence, or CANCEL), never a superseded one.
+
+Day-based emails go out at the start of the framework's working day (08:00); a missing board
+statement or supervision report is escalated at the end of the working day of its due date.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from cycle.events import MEETING_KINDS, Event
+from cycle.framework import Framework
+
+# How long an action stays worth sending after its time, when dispatch did not run then.
+STALE_AFTER = dt.timedelta(days=7)
+# Follow-up form reminders go on this long after the form's due date, then the digest carries it.
+FOLLOWUP_OVERDUE_DAYS = 14
+# A "received"/"ready" notice is still worth sending this long after the submission.
+NOTICE_VALID = dt.timedelta(days=30)
+
+# What arrives for each deadline kind (the `submission.kind`).
+SUBMISSION_FOR = {
+    "board_statement_due": "board_statement",
+    "youth_input_due": "youth_input",
+    "followup_form_due": "followup_form",
+    "supervision_report_due": "supervision_report",
+    "report_back_due": "report_back",
+}
+# The deadlines a chief's weekly digest lists when they are missing.
+DIGEST_DEADLINES = ("board_statement_due", "youth_input_due", "followup_form_due", "supervision_report_due",
+                    "report_back_due")
+
+ACTION_KINDS = (
+    "invitation",
+    "board_statement_reminder",
+    "board_statement_escalation",
+    "youth_input_reminder",
+    "followup_form_reminder",
+    "supervision_report_reminder",
+    "supervision_report_missing",
+    "supervision_report_received",
+    "report_back_reminder",
+    "data_package_trigger",
+    "data_package_ready",
+    "weekly_digest",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of the event's change history (storage `event_change`)."""
+
+    id: int
+    event_uid: str
+    sequence: int
+    change: str  # created | moved | cancelled | attendees
+    detail: Mapping
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Submission:
+    event_uid: str
+    kind: str
+    submitted_at: dt.datetime
+    by: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    """What the texts need about a unit and its chief."""
+
+    id: str
+    name: str
+    sector: str
+    chief_email: str
+    chief_name: str = ""
+    self_owned: bool = False
+    special_needs: bool = False
+
+
+@dataclass(frozen=True)
+class LoopState:
+    loop_id: str
+    area: str
+    framework: Framework
+    events: Sequence[Event]
+    changes: Sequence[Change]
+    created_at: dt.datetime
+
+    @cached_property
+    def history(self) -> dict[str, list[Change]]:
+        """Changes per event uid, oldest first (computed once per state)."""
+        out: dict[str, list[Change]] = defaultdict(list)
+        for c in sorted(self.changes, key=lambda c: (c.at, c.id)):
+            out[c.event_uid].append(c)
+        return dict(out)
+
+    @cached_property
+    def latest_change(self) -> dt.datetime:
+        return max((c.at for c in self.changes), default=self.created_at)
+
+    @cached_property
+    def by_uid(self) -> dict[str, Event]:
+        return {e.uid: e for e in self.events}
+
+    @cached_property
+    def meetings_by_start(self) -> tuple[list[dt.datetime], list[Event]]:
+        evs = sorted((e for e in self.events if e.kind in MEETING_KINDS), key=lambda e: e.start)
+        return [e.start for e in evs], evs
+
+    @cached_property
+    def deadlines_by_date(self) -> tuple[list[dt.date], list[Event]]:
+        dates = self.local_dates
+        evs = sorted((e for e in self.events if e.kind in _DEADLINE_KINDS), key=lambda e: dates[e.uid])
+        return [dates[e.uid] for e in evs], evs
+
+    @cached_property
+    def changed_uids(self) -> frozenset[str]:
+        """Events with more history than their creation (moved, cancelled, people changed)."""
+        return frozenset(uid for uid, chs in self.history.items() if len(chs) > 1)
+
+    @cached_property
+    def local_dates(self) -> dict[str, dt.date]:
+        """Each event's start date in the framework's time zone (a deadline's due date)."""
+        tz = ZoneInfo(self.framework.timezone)
+        return {e.uid: e.start.astimezone(tz).date() for e in self.events}
+
+
+@dataclass(frozen=True)
+class DueAction:
+    key: str
+    kind: str
+    event_uid: str | None
+    recipients: tuple[str, ...]
+    template: str
+    context: dict
+    due_at: dt.datetime
+    loop_id: str | None = None
+    # For invitations: what the calendar part builds ('REQUEST' | 'CANCEL') and for whom.
+    method: str | None = None
+    # Recipient address -> display name.
+    names: Mapping[str, str] = field(default_factory=dict)
+    # Reminders and notices are auto-generated (RFC 3834); invitations never are.
+    auto_submitted: bool = True
+
+    def row_key(self, recipient: str) -> str:
+        """The outbox key of this action's email to one recipient."""
+        return f"{self.key}|{recipient}"
+
+
+@dataclass(frozen=True)
+class DueConfig:
+    data_team: str
+    digest_weekday: int = 0  # Monday
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _event_context(e: Event, tz: ZoneInfo) -> dict:
+    return {
+        "uid": e.uid, "kind": e.kind, "title": e.title, "number": e.number, "all_day": e.all_day,
+        "start": e.start.astimezone(tz).isoformat(), "end": e.end.astimezone(tz).isoformat(),
+        "date": e.start.astimezone(tz).date().isoformat(), "sequence": e.sequence, "status": e.status,
+        "unit_id": e.unit_id, "sector": e.sector, "host_role": e.host_role,
+        "talk_date": e.details.get("talk_date"), "body": e.details.get("body"),
+    }
+
+
+def _unit_context(units: Mapping[str, UnitFacts], unit_id: str | None) -> dict | None:
+    u = units.get(unit_id or "")
+    if u is None:
+        return None
+    return {"id": u.id, "name": u.name, "sector": u.sector, "self_owned": u.self_owned,
+            "special_needs": u.special_needs, "chief_name": u.chief_name, "chief_email": u.chief_email}
+
+
+def _with_role(e: Event, roles: Iterable[str]) -> list[tuple[str, str]]:
+    roles = set(roles)
+    seen: dict[str, str] = {}
+    for a in e.attendees:
+        if a.role in roles:
+            seen.setdefault(a.email, a.name)
+    return list(seen.items())
+
+
+def _latest_step(steps: Sequence[tuple[dt.datetime, object]], now: dt.datetime, until: dt.datetime):
+    """The last (time, label) whose time has come, if the next one (or `until`) has not."""
+    steps = sorted(steps, key=lambda s: s[0])
+    for i in range(len(steps) - 1, -1, -1):
+        t, label = steps[i]
+        if t <= now:
+            end = steps[i + 1][0] if i + 1 < len(steps) else until
+            return (t, label) if now < end else None
+    return None
+
+
+class _Loop:
+    """Per-loop lookups shared by the rules below."""
+
+    def __init__(self, state: LoopState, subs: Mapping[tuple[str, str], Submission], now: dt.datetime):
+        self.s = state
+        self.fw = state.framework
+        self.tz = ZoneInfo(self.fw.timezone)
+        self.now = now
+        self.subs = subs
+        self.by_uid = state.by_uid
+        self.dates = state.local_dates
+        if state.latest_change <= now:
+            self.changes = state.history
+        else:  # history that lies after `now` is not known yet
+            self.changes = {uid: [c for c in chs if c.at <= now] for uid, chs in state.history.items()}
+
+    def at(self, day: dt.date, time: dt.time) -> dt.datetime:
+        return dt.datetime.combine(day, time, self.tz)
+
+    def morning(self, day: dt.date) -> dt.datetime:
+        return self.at(day, self.fw.working_hours.start)
+
+    def evening(self, day: dt.date) -> dt.datetime:
+        return self.at(day, self.fw.working_hours.end)
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        return moment.astimezone(self.tz).date()
+
+    def submitted(self, uid: str, kind: str) -> Submission | None:
+        return self.subs.get((uid, kind))
+
+    def last_change_at(self, uid: str) -> dt.datetime:
+        chs = self.changes.get(uid)
+        return chs[-1].at if chs else self.s.created_at
+
+
+# -- invitations ---------------------------------------------------------------------------
+
+def _parse(value) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _invitation_open(L: _Loop, e: Event, chs: list[Change]) -> dt.datetime | None:
+    """When the meeting's invitation window first opened (start - lead time), or None.
+
+    The start a meeting had before each move comes from the move's `previous_start` when the
+    change history records it; without it the current start stands in.
+    """
+    lead = dt.timedelta(days=L.fw.invitations.lead_days)
+    created = chs[0].at if chs and chs[0].change == "created" else L.s.created_at
+    moves = [c for c in chs if c.change == "moved"]
+    cancel = next((c.at for c in chs if c.change == "cancelled"), None)
+    starts: list[dt.datetime | None] = [_parse(m.detail.get("previous_start")) for m in moves]
+    starts.append(e.start)
+    bounds = [created] + [m.at for m in moves]
+    for i, start in enumerate(starts):
+        seg_from = bounds[i]
+        seg_to = bounds[i + 1] if i + 1 < len(bounds) else None
+        if cancel is not None and (seg_to is None or cancel < seg_to):
+            seg_to = cancel
+        if start is None:
+            # The history does not say where the meeting was before this move: take it as
+            # announced, so the move goes out as an update at once rather than too late.
+            return seg_from
+        opens = max(seg_from, start - lead)
+        if opens >= start:  # the meeting had begun before anyone could be invited
+            continue
+        if seg_to is None or opens < seg_to:
+            return opens
+    return None
+
+
+def _invitations(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
+    out: list[DueAction] = []
+    now = L.now
+    lead = dt.timedelta(days=L.fw.invitations.lead_days)
+    starts, meetings = L.s.meetings_by_start
+    lo, hi = bisect.bisect_right(starts, now), bisect.bisect_right(starts, now + lead)
+    candidates = meetings[lo:hi] + [m for m in meetings[hi:] if m.uid in L.s.changed_uids]
+    for e in candidates:
+        chs = L.changes.get(e.uid, [])
+        if len(chs) <= 1 and e.start - lead > now:
+            continue  # never changed, and its window has not opened: the common case, decided fast
+        opened = _invitation_open(L, e, chs)
+        if opened is None or opened > now:
+            continue
+        ctx_event = _event_context(e, L.tz)
+        base = {"event": ctx_event, "unit": _unit_context(units, e.unit_id)}
+        # How often each address was added or removed: a new state gives a new key.
+        mentions: dict[str, list[Change]] = defaultdict(list)
+        for c in chs:
+            if c.change == "attendees":
+                for email in set(c.detail.get("added", [])) | set(c.detail.get("removed", [])):
+                    mentions[email].append(c)
+        names = {a.email: a.name for a in e.attendees}
+
+        def act(method: str, seq: int, gen: int, reason: str, who: list[str], due: dt.datetime) -> DueAction:
+            key = f"invitation|{e.uid}|{seq}|{method}" + (f"#{gen}" if gen else "")
+            return DueAction(key, "invitation", e.uid, tuple(sorted(who)), "invitation",
+                             {**base, "method": method, "reason": reason, "sequence": seq}, due, L.s.loop_id,
+                             method=method, names={w: names.get(w, "") for w in who}, auto_submitted=False)
+
+        if e.status == "cancelled":
+            cancel = next((c for c in reversed(chs) if c.change == "cancelled"), None)
+            if cancel is None or cancel.at <= opened:
+                continue
+            who = [a.email for a in e.attendees]
+            if who:
+                out.append(act("CANCEL", cancel.sequence, 0, "cancelled", who, cancel.at))
+            continue
+        last_move = next((c for c in reversed(chs) if c.change == "moved"), None)
+        groups: dict[tuple[int, str, dt.datetime], list[str]] = defaultdict(list)
+        for a in e.attendees:
+            ms = mentions.get(a.email, [])
+            gen = len(ms)
+            joined = ms[-1].at if ms else None
+            due = max(opened, last_move.at if last_move else opened, joined or opened)
+            if joined is not None and joined > opened:
+                reason = "added"
+            elif last_move is not None and last_move.at > opened and (joined is None or joined < last_move.at):
+                reason = "moved"
+            else:
+                reason = "created"
+            groups[(gen, reason, due)].append(a.email)
+        for (gen, reason, due), who in sorted(groups.items()):
+            out.append(act("REQUEST", e.sequence, gen, reason, who, due))
+        active = {a.email for a in e.attendees}
+        for email, ms in mentions.items():
+            last = ms[-1]
+            if email in active or email not in last.detail.get("removed", []) or last.at <= opened:
+                continue
+            action = act("CANCEL", last.sequence, len(ms), "removed", [email], last.at)
+            out.append(action)
+    return out
+
+
+# -- deadlines -----------------------------------------------------------------------------
+
+def _deadline_base(L: _Loop, e: Event, units: Mapping[str, UnitFacts]) -> dict:
+    due = L.dates[e.uid]
+    ctx = {"event": _event_context(e, L.tz), "unit": _unit_context(units, e.unit_id), "due_date": due.isoformat()}
+    parent = L.by_uid.get(e.parent_uid or "")
+    if parent is not None:
+        ctx["talk"] = {"uid": parent.uid, "start": parent.start.astimezone(L.tz).isoformat(),
+                       "end": parent.end.astimezone(L.tz).isoformat(), "number": parent.number}
+    return ctx
+
+
+def _action(L: _Loop, kind: str, key: str, e: Event | None, who: list[tuple[str, str]], ctx: dict,
+            due: dt.datetime, link: str | None = None, auto: bool = True) -> DueAction | None:
+    if not who:
+        return None
+    if link:
+        ctx = {**ctx, "link": {"purpose": link, "event_uid": e.uid if e else None}}
+    return DueAction(key, kind, e.uid if e else None, tuple(sorted(w for w, _ in who)), kind, ctx, due,
+                     L.s.loop_id, names=dict(who), auto_submitted=auto)
+
+
+def _reminder_series(L: _Loop, e: Event, kind: str, days_before: Sequence[int], who, units, until: dt.datetime,
+                     link: str | None = None, extra: Mapping | None = None) -> DueAction | None:
+    due = L.local_date(e.start)
+    steps = [(L.morning(due - dt.timedelta(days=d)), d) for d in days_before]
+    hit = _latest_step(steps, L.now, until)
+    if hit is None:
+        return None
+    t, d = hit
+    ctx = {**_deadline_base(L, e, units), "days_before": d, **(extra or {})}
+    return _action(L, kind, f"{kind}|{e.uid}|{e.sequence}|{d}", e, who, ctx, t, link)
+
+
+_OFFSET_KINDS = frozenset({"board_statement_due", "youth_input_due", "supervision_report_due", "report_back_due"})
+_DEADLINE_KINDS = frozenset({*SUBMISSION_FOR, "data_package"})
+
+
+def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
+    fw, now, out = L.fw, L.now, []
+
+    def add(a):
+        if a is not None:
+            out.append(a)
+
+    # Nothing a deadline asks for starts earlier than its longest reminder offset before it.
+    offsets = [*fw.board_statements.reminder_days_before_due, *fw.report_back.reminder_days_before_due]
+    if fw.youth_input:
+        offsets += fw.youth_input.reminder_days_before_due
+    if fw.supervision_report:
+        offsets += fw.supervision_report.reminder_days_before_due
+    today = L.local_date(now)
+    horizon = today + dt.timedelta(days=max(offsets, default=0) + 1)
+    floor = today - STALE_AFTER - dt.timedelta(days=1)
+    dates = L.dates
+    keys, deadlines = L.s.deadlines_by_date
+    # Follow-up forms are reminded up to FOLLOWUP_OVERDUE_DAYS after their due date, the rest less.
+    lo = bisect.bisect_left(keys, min(floor, today - dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1)))
+    # Notices of what arrived ("package ready", "supervision report received") follow the
+    # submissions, whenever the deadline lies.
+    for (uid, what), got in L.subs.items():
+        e = L.by_uid.get(uid)
+        if e is None or e.status == "cancelled" or not got.submitted_at <= now < got.submitted_at + NOTICE_VALID:
+            continue
+        if what == "data_package_ready" and e.kind == "data_package":
+            ctx = {**_deadline_base(L, e, units), "url": got.url, "ready_at": _iso(got.submitted_at)}
+            add(_action(L, "data_package_ready", f"data_package_ready|{e.uid}|{e.sequence}", e,
+                        _with_role(e, fw.data_packages.notify), ctx, got.submitted_at))
+        elif what == "supervision_report" and e.kind == "supervision_report_due":
+            ctx = {**_deadline_base(L, e, units), "submitted_at": _iso(got.submitted_at)}
+            add(_action(L, "supervision_report_received", f"supervision_report_received|{e.uid}", e,
+                        _with_role(e, ["chief"]), ctx, got.submitted_at))
+    # A follow-up form is due some working days after its talk, which must have ended; holidays
+    # can stretch those days, hence the generous margin.
+    last = max(horizon, today + dt.timedelta(days=2 * fw.followup_form.due_working_days_after_talk + 42))
+    for e in deadlines[lo:]:
+        kind = e.kind
+        if e.status == "cancelled" or kind == "data_package":
+            continue
+        due = dates[e.uid]
+        if due > last:
+            break  # sorted by date: nothing later can have anything due yet
+        if kind in _OFFSET_KINDS and not floor <= due <= horizon:
+            continue
+        if kind == "followup_form_due" and due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1) < today:
+            continue
+        end_of_day = L.evening(due)
+        if kind == "board_statement_due":
+            if L.submitted(e.uid, "board_statement"):
+                continue
+            bs = fw.board_statements
+            add(_reminder_series(L, e, "board_statement_reminder", bs.reminder_days_before_due,
+                                 _with_role(e, ["board"]), units, end_of_day, link="board_statement"))
+            if end_of_day <= now < end_of_day + STALE_AFTER:
+                add(_action(L, "board_statement_escalation", f"board_statement_escalation|{e.uid}|{e.sequence}", e,
+                            _with_role(e, bs.escalate_to), _deadline_base(L, e, units), end_of_day))
+        elif kind == "youth_input_due":
+            if fw.youth_input is None or L.submitted(e.uid, "youth_input"):
+                continue
+            add(_reminder_series(L, e, "youth_input_reminder", fw.youth_input.reminder_days_before_due,
+                                 _with_role(e, ["leader", "youth_rep"]), units, end_of_day))
+        elif kind == "followup_form_due":
+            if L.submitted(e.uid, "followup_form"):
+                continue
+            if due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1) < today:
+                continue
+            talk = L.by_uid.get(e.parent_uid or "")
+            if talk is None or talk.status == "cancelled" or talk.end > now:
+                continue
+            every = fw.followup_form.reminder_every_days
+            talk_day = L.dates[talk.uid]
+            last_day = due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS)
+            steps, day = [], talk_day + dt.timedelta(days=1)
+            while day <= last_day:
+                steps.append((L.morning(day), (day - talk_day).days))
+                day += dt.timedelta(days=every)
+            hit = _latest_step(steps, now, L.evening(last_day))
+            if hit:
+                t, after = hit
+                ctx = {**_deadline_base(L, e, units), "days_after_talk": after,
+                       "overdue": L.local_date(t) > due}
+                add(_action(L, "followup_form_reminder", f"followup_form_reminder|{e.uid}|{e.sequence}|{after}", e,
+                            _with_role(e, ["leader"]), ctx, t, link="followup_form"))
+        elif kind == "supervision_report_due":
+            sr = fw.supervision_report
+            chief = _with_role(e, ["chief"])
+            if L.submitted(e.uid, "supervision_report"):
+                continue
+            if sr is not None:
+                add(_reminder_series(L, e, "supervision_report_reminder", sr.reminder_days_before_due,
+                                     _with_role(e, ["board"]), units, end_of_day, link="supervision_report"))
+            if end_of_day <= now < end_of_day + STALE_AFTER:
+                add(_action(L, "supervision_report_missing", f"supervision_report_missing|{e.uid}|{e.sequence}", e,
+                            chief, _deadline_base(L, e, units), end_of_day))
+        elif kind == "report_back_due":
+            if e.unit_id is None or L.submitted(e.uid, "report_back"):
+                continue  # the aggregated report-back is the administration's own
+            add(_reminder_series(L, e, "report_back_reminder", fw.report_back.reminder_days_before_due,
+                                 _with_role(e, ["leader"]), units, end_of_day))
+    return out
+
+
+def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: str) -> list[DueAction]:
+    """Triggers to the data team: one email per trigger day listing that day's packages.
+
+    A package whose trigger time had already passed when it was planned or moved is requested on
+    its own, at once. A day's email lists the packages planned for that day at its time; it is
+    sent once (its key is the loop and the day).
+    """
+    now, out = L.now, []
+    batches: dict[dt.date, list[Event]] = defaultdict(list)
+    today = L.local_date(now)
+    for e in L.s.events:
+        if e.kind != "data_package" or e.status == "cancelled" or e.start <= now:
+            continue
+        trigger = e.details.get("trigger_date")
+        if trigger and trigger > today.isoformat() and L.last_change_at(e.uid) <= now:
+            continue  # its day has not come (ISO dates compare as text)
+        if L.submitted(e.uid, "data_package_ready"):
+            continue
+        trigger_day = dt.date.fromisoformat(trigger or L.dates[e.uid].isoformat())
+        trigger_at = L.morning(trigger_day)
+        set_at = L.last_change_at(e.uid)
+        if set_at <= trigger_at:
+            if trigger_at <= now < trigger_at + STALE_AFTER:
+                batches[trigger_day].append(e)
+        elif set_at <= now:
+            ctx = {"trigger_date": trigger_day.isoformat(), "late": True,
+                   "packages": [_package_line(L, e, units)]}
+            out.append(DueAction(f"data_package_trigger|{e.uid}|{e.sequence}", "data_package_trigger", e.uid,
+                                 (data_team,), "data_package_trigger", ctx, set_at, L.s.loop_id,
+                                 names={data_team: ""}))
+    for day, evs in sorted(batches.items()):
+        evs.sort(key=lambda e: (e.start, e.unit_id or ""))
+        ctx = {"trigger_date": day.isoformat(), "late": False, "loop_id": L.s.loop_id, "area": L.s.area,
+               "packages": [_package_line(L, e, units) for e in evs]}
+        out.append(DueAction(f"data_package_trigger|{L.s.loop_id}|{day.isoformat()}", "data_package_trigger", None,
+                             (data_team,), "data_package_trigger", ctx, L.morning(day), L.s.loop_id,
+                             names={data_team: ""}))
+    return out
+
+
+def _package_line(L: _Loop, e: Event, units: Mapping[str, UnitFacts]) -> dict:
+    u = units.get(e.unit_id or "")
+    return {"uid": e.uid, "unit_id": e.unit_id, "unit_name": u.name if u else e.title, "sector": e.sector,
+            "number": e.number, "available": L.local_date(e.start).isoformat(),
+            "talk_date": e.details.get("talk_date"), "tailored": bool(e.details.get("tailored"))}
+
+
+# -- weekly digest -------------------------------------------------------------------------
+
+def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetime, weekday: int) -> list[DueAction]:
+    if not loops:
+        return []
+    L0 = loops[0]
+    today = L0.local_date(now)
+    monday = today - dt.timedelta(days=(today.weekday() - weekday) % 7)
+    send_at = L0.morning(monday)
+    if now < send_at:
+        return []
+    week_end = monday + dt.timedelta(days=7)
+    iso = monday.isocalendar()
+    chiefs: dict[str, dict] = {}
+
+    def chief_entry(email: str, name: str) -> dict:
+        return chiefs.setdefault(email, {"name": name, "meetings": [], "missing": [], "due": []})
+
+    for L in loops:
+        if L.s.created_at > send_at:
+            continue
+        dates = L.dates
+        mstarts, meetings = L.s.meetings_by_start
+        week_from = dt.datetime.combine(monday, dt.time(), L.tz)
+        week_to = dt.datetime.combine(week_end, dt.time(), L.tz)
+        dkeys, deadlines = L.s.deadlines_by_date
+        this_week = meetings[bisect.bisect_left(mstarts, week_from):bisect.bisect_left(mstarts, week_to)]
+        before_end = deadlines[:bisect.bisect_left(dkeys, week_end)]
+        for e in this_week + [d for d in before_end if d.kind in DIGEST_DEADLINES]:
+            if e.status == "cancelled":
+                continue
+            day = dates[e.uid]
+            if e.kind in MEETING_KINDS:
+                for email, name in _with_role(e, ["chief"]):
+                    chief_entry(email, name)["meetings"].append(
+                        {"title": e.title, "start": e.start.astimezone(L.tz).isoformat(),
+                         "end": e.end.astimezone(L.tz).isoformat()})
+            elif e.kind in DIGEST_DEADLINES and e.unit_id and e.unit_id in units:
+                if L.submitted(e.uid, SUBMISSION_FOR[e.kind]):
+                    continue
+                if e.kind == "followup_form_due":
+                    talk = L.by_uid.get(e.parent_uid or "")
+                    if talk is None or talk.end > now:
+                        continue
+                u = units[e.unit_id]
+                item = {"title": e.title, "date": day.isoformat(), "unit": u.name, "kind": e.kind}
+                if day < today:
+                    chief_entry(u.chief_email, u.chief_name)["missing"].append(item)
+                elif day < week_end:
+                    chief_entry(u.chief_email, u.chief_name)["due"].append(item)
+    out = []
+    for email, d in sorted(chiefs.items()):
+        if not (d["meetings"] or d["missing"] or d["due"]):
+            continue
+        for k in ("meetings",):
+            d[k].sort(key=lambda m: m["start"])
+        for k in ("missing", "due"):
+            d[k].sort(key=lambda m: (m["date"], m["unit"]))
+        ctx = {"chief_name": d["name"], "week": iso.week, "year": iso.year, "monday": monday.isoformat(),
+               "sunday": (week_end - dt.timedelta(days=1)).isoformat(), "meetings": d["meetings"],
+               "missing": d["missing"], "due": d["due"]}
+        out.append(DueAction(f"weekly_digest|{iso.year}-W{iso.week:02d}", "weekly_digest", None, (email,),
+                             "weekly_digest", ctx, send_at, None, names={email: d["name"]}))
+    return out
+
+
+# -- the whole -----------------------------------------------------------------------------
+
+def latest_submissions(submissions: Iterable[Submission], now: dt.datetime) -> dict[tuple[str, str], Submission]:
+    """The first submission of each (event, kind) that had arrived by `now`."""
+    out: dict[tuple[str, str], Submission] = {}
+    for s in submissions:
+        if s.submitted_at > now:
+            continue
+        k = (s.event_uid, s.kind)
+        if k not in out or s.submitted_at < out[k].submitted_at:
+            out[k] = s
+    return out
+
+
+def due_actions(loops: Sequence[LoopState], units: Mapping[str, UnitFacts], submissions: Iterable[Submission],
+                now: dt.datetime, config: DueConfig) -> list[DueAction]:
+    """Every email due at `now` for the given loops, each with its stable key."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    subs = latest_submissions(submissions, now)
+    views = [_Loop(s, subs, now) for s in loops if s.created_at <= now]
+    out: list[DueAction] = []
+    for L in views:
+        out += _invitations(L, units)
+        out += _deadlines(L, units)
+        out += _data_package_triggers(L, units, config.data_team)
+    out += _digests(views, units, now, config.digest_weekday)
+    out.sort(key=lambda a: (a.due_at, a.key))
+    return out

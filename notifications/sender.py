@@ -1,0 +1,123 @@
+"""Drains the outbox over one SMTP connection: claim a chunk, send each row, record each answer.
+
+Every row's result is committed on its own right after the server's answer, so a crash loses
+nothing and repeats at most the one message in flight (with the same Message-ID, stored on the
+row when it was decided).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from notifications import outbox
+from notifications.compose import compose
+from notifications.transport import DeliveryError
+
+# After this many connection failures in a row the server is taken to be away for this run.
+CONNECTION_FAILURES_TO_STOP = 2
+
+
+@dataclass
+class DrainReport:
+    sent: Counter = field(default_factory=Counter)  # per kind
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    connections: int = 0
+    stopped: str | None = None
+
+    @property
+    def total_sent(self) -> int:
+        return sum(self.sent.values())
+
+
+def drain(engine: sa.Engine, transport, settings, now: dt.datetime, wall: Callable[[], dt.datetime],
+          limit: int | None = None, on_sent: Callable | None = None) -> DrainReport:
+    """Send every due row; `wall` is the real clock (for leases), `now` the domain time."""
+    report = DrainReport()
+    before = getattr(transport, "connections", 0)
+    done = 0
+    try:
+        with engine.connect() as db:
+            if engine.dialect.name == "sqlite":
+                _relax_sqlite_sync(db)
+            db.commit()
+            while limit is None or done < limit:
+                chunk = settings.outbox_batch if limit is None else min(settings.outbox_batch, limit - done)
+                with db.begin():
+                    rows = outbox.claim(db, now, wall(), settings.outbox_lease_seconds, chunk)
+                if not rows:
+                    break
+                if not _send_chunk(db, transport, settings, now, rows, report, on_sent):
+                    break
+                done += len(rows)
+    finally:
+        transport.close()
+    report.connections = getattr(transport, "connections", 0) - before
+    return report
+
+
+def _relax_sqlite_sync(db: sa.Connection) -> None:
+    """synchronous=NORMAL on the sender's SQLite connection (WAL mode).
+
+    Each row's result is its own commit; with FULL every commit waits for an fsync. Under WAL,
+    NORMAL is still safe against any crash of the process; only an OS crash or power cut can
+    undo the last commits, and an undone 'sent' means one more send with the same Message-ID,
+    an undone row is decided again by the next dispatch: nothing is lost.
+    """
+    db.exec_driver_sql("PRAGMA synchronous=NORMAL")
+
+
+def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: DrainReport, on_sent) -> bool:
+    # The next message is composed in a helper thread while this one is on the wire: rendering
+    # is CPU, the SMTP exchange is mostly waiting for the server.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = [pool.submit(compose, rows[0], settings, now)]
+        return _send_composed(db, transport, settings, now, rows, report, on_sent, pool, upcoming)
+
+
+def _send_composed(db, transport, settings, now, rows, report, on_sent, pool, upcoming) -> bool:
+    connection_failures = 0
+    for i, row in enumerate(rows):
+        if i + 1 < len(rows):
+            upcoming.append(pool.submit(compose, rows[i + 1], settings, now))
+        data = upcoming[i].result()
+        try:
+            answer = transport.deliver([row.recipient], data)
+        except DeliveryError as exc:
+            with db.begin():
+                status = outbox.mark_failed_attempt(
+                    db, row, exc.code, str(exc), now, permanent=exc.permanent,
+                    max_attempts=settings.outbox_max_attempts, base=settings.outbox_backoff_seconds,
+                    cap=settings.outbox_backoff_max_seconds)
+            report.failed += status == "failed"
+            report.retrying += status == "pending"
+            report.errors.append(f"{row.id} {row.recipient}: {exc}")
+            if exc.connection_lost:
+                connection_failures += 1
+                if connection_failures >= CONNECTION_FAILURES_TO_STOP:
+                    # The server is away: every claimed row left counts one failed try and waits.
+                    with db.begin():
+                        for rest in rows[i + 1:]:
+                            status = outbox.mark_failed_attempt(
+                                db, rest, exc.code, str(exc), now, permanent=False,
+                                max_attempts=settings.outbox_max_attempts, base=settings.outbox_backoff_seconds,
+                                cap=settings.outbox_backoff_max_seconds)
+                            report.failed += status == "failed"
+                            report.retrying += status == "pending"
+                    report.stopped = str(exc)
+                    return False
+            continue
+        connection_failures = 0
+        with db.begin():
+            outbox.mark_sent(db, row.id, answer.code, answer.text, now)
+        report.sent[row.kind] += 1
+        if on_sent is not None:
+            on_sent(row)
+    return True

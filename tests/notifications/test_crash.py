@@ -1,0 +1,75 @@
+"""A sender killed (SIGKILL) at random points of a batch and restarted, many times: every row is
+sent, and only a message in flight at a kill may arrive twice, with the same Message-ID."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import sqlalchemy as sa
+
+from kvalitetsloop import dispatch
+from storage.db import engine_for, unit_of_work
+from storage.models_notifications import OutboxRow
+from notifications import outbox
+from tests.conftest import KVALITETSLOOP
+from tests.notifications.conftest import at, settings_for
+
+
+def _decide_many(url, settings, times):
+    """Fill the outbox as dispatch runs at these times would, without sending."""
+    cache = dispatch.DispatchCache()
+    for now in times:
+        with unit_of_work(url) as s:
+            data = dispatch._load(s, settings, cache)
+            decision = dispatch._decide(s, data, now, settings)
+            outbox.insert_ignoring_duplicates(s, OutboxRow.__table__, decision.rows, "key")
+        data.keys.update(r["key"] for r in decision.rows)
+
+
+def test_sender_killed_at_random_points_loses_nothing(small_loop, smtp, tmp_path):
+    settings = settings_for(smtp.port)
+    start = at("2027-04-05T16:00")
+    _decide_many(small_loop, settings, [start + dt.timedelta(days=7 * i) for i in range(40)])
+    end = start + dt.timedelta(days=7 * 40)
+    with engine_for(small_loop).connect() as c:
+        total = c.execute(sa.text("select count(*) from outbox")).scalar()
+    assert total > 300
+    smtp.every_delay = 0.004  # a batch takes a few seconds, so kills land in the middle of it
+    env = {**os.environ, "KVALITETSLOOP_DATABASE_URL": small_loop, "KVALITETSLOOP_SMTP_PORT": str(smtp.port),
+           "KVALITETSLOOP_SMTP_TLS": "none", "KVALITETSLOOP_OUTBOX_LEASE_SECONDS": "0",
+           "KVALITETSLOOP_OUTBOX_BATCH": "25"}
+    rng = random.Random(20270405)
+    kills = 0
+    for attempt in range(60):
+        proc = subprocess.Popen([str(KVALITETSLOOP), "dispatch", "--now", end.isoformat()], env=env, cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if kills < 8:
+            time.sleep(rng.uniform(0.9, 2.2))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                continue
+        assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+        break
+    else:
+        raise AssertionError("the sender never finished")
+    assert kills >= 5
+    with engine_for(small_loop).connect() as c:
+        rows = [r._mapping for r in c.execute(sa.text("select status, message_id from outbox"))]
+    assert Counter(r["status"] for r in rows) == Counter({"sent": len(rows)})
+    received = Counter(m.message["Message-ID"] for m in smtp.messages)
+    assert set(received) == {r["message_id"] for r in rows}  # every row arrived, nothing else did
+    repeats = sum(n - 1 for n in received.values())
+    assert repeats <= kills, (repeats, kills)
+    # a repeat is the very same message: same Message-ID (and same bytes apart from nothing else)
+    for mid, n in received.items():
+        if n > 1:
+            copies = [m.data for m in smtp.messages if m.message["Message-ID"] == mid]
+            assert len(set(copies)) == 1

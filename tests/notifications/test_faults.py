@@ -1,0 +1,115 @@
+"""Faults of the SMTP side: nothing is lost, retries are visible, the rest of a batch goes on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import sqlalchemy as sa
+
+from kvalitetsloop import dispatch
+from notifications.mailsink import free_port
+from storage.db import engine_for
+from tests.conftest import Cli
+from tests.notifications.conftest import at, settings_for
+
+FIRST = at("2027-04-09T09:00")
+
+
+def _rows(url):
+    with engine_for(url).connect() as c:
+        return [dict(r._mapping) for r in c.execute(sa.text("select * from outbox order by id"))]
+
+
+def _all_sent_exactly_once(url, smtp):
+    rows = _rows(url)
+    assert rows and all(r["status"] == "sent" for r in rows), Counter(r["status"] for r in rows)
+    got = Counter(m.message["Message-ID"] for m in smtp.messages)
+    assert set(got) == {r["message_id"] for r in rows}
+    return rows, got
+
+
+def test_server_down_then_back(small_loop, smtp, tmp_path, smtp_env):
+    down = settings_for(free_port())
+    report = dispatch.dispatch(small_loop, FIRST, settings=down)
+    rows = _rows(small_loop)
+    assert report.drain.total_sent == 0 and report.drain.stopped
+    assert {r["status"] for r in rows} == {"pending"} and {r["attempts"] for r in rows} == {1}
+    assert all("cannot connect" in r["last_error"] for r in rows)
+    next_try = {r["next_attempt_at"] for r in rows}
+    assert len(next_try) == 1  # backoff: one minute after the failed try
+    # the operator sees it
+    smtp_env(down.smtp_port)
+    cli = Cli(small_loop, tmp_path)
+    failed_run = cli("dispatch", "--now", (FIRST + dt.timedelta(seconds=30)).isoformat(), check=False)
+    assert failed_run.returncode == 0  # nothing was due yet: the rows wait for their backoff
+    listing = cli("outbox", "list", "--status", "pending", "--limit", "3").stdout
+    assert "cannot connect" in listing and "pending" in listing
+    # second failure doubles the wait
+    dispatch.dispatch(small_loop, FIRST + dt.timedelta(minutes=1), settings=down)
+    assert {r["attempts"] for r in _rows(small_loop)} == {2}
+    # server back: everything goes, once
+    report = dispatch.dispatch(small_loop, FIRST + dt.timedelta(minutes=3), settings=settings_for(smtp.port))
+    assert report.drain.total_sent == len(rows)
+    _, got = _all_sent_exactly_once(small_loop, smtp)
+    assert set(got.values()) == {1}
+
+
+def test_421_and_451_are_retried_and_the_batch_goes_on(small_loop, smtp):
+    smtp.data_answers += ["451 4.3.0 Mailbox busy", "421 4.3.2 Shutting down"]
+    settings = settings_for(smtp.port)
+    report = dispatch.dispatch(small_loop, FIRST, settings=settings)
+    rows = _rows(small_loop)
+    waiting = [r for r in rows if r["status"] == "pending"]
+    assert len(waiting) == 2 and {r["smtp_code"] for r in waiting} == {451, 421}
+    assert report.drain.total_sent == len(rows) - 2 and smtp.connections == 2  # reconnected after the 421
+    for r in waiting:
+        assert r["attempts"] == 1 and str(r["next_attempt_at"]) > FIRST.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(" ")
+    dispatch.dispatch(small_loop, FIRST + dt.timedelta(minutes=2), settings=settings)
+    _, got = _all_sent_exactly_once(small_loop, smtp)
+    assert set(got.values()) == {1}
+
+
+def test_550_for_one_recipient_fails_that_row_at_once_and_the_rest_are_sent(small_loop, smtp, tmp_path, smtp_env):
+    victim = "chief-01@example.dk"
+    smtp.refuse_rcpt[victim] = "550 5.1.1 <chief-01@example.dk>: Recipient address rejected"
+    report = dispatch.dispatch(small_loop, FIRST, settings=settings_for(smtp.port))
+    rows = _rows(small_loop)
+    bad = [r for r in rows if r["recipient"] == victim]
+    assert bad and all(r["status"] == "failed" and r["smtp_code"] == 550 and r["attempts"] == 1 for r in bad)
+    assert all(r["status"] == "sent" for r in rows if r["recipient"] != victim)
+    assert report.drain.failed == len(bad) and smtp.connections == 1
+    # the operator retries one after the address is fixed, and gives up another
+    del smtp.refuse_rcpt[victim]
+    cli = Cli(small_loop, tmp_path)
+    smtp_env(smtp.port)
+    assert "failed" in cli("outbox", "list", "--status", "failed").stdout
+    later = (FIRST + dt.timedelta(hours=1)).isoformat()
+    cli("outbox", "retry", str(bad[0]["id"]), "--now", later)
+    if len(bad) > 1:
+        cli("outbox", "give-up", str(bad[1]["id"]), "--now", later)
+    cli("dispatch", "--now", later)
+    after = {r["id"]: r for r in _rows(small_loop)}
+    assert after[bad[0]["id"]]["status"] == "sent"
+    assert after[bad[0]["id"]]["status"] == "sent"
+    if len(bad) > 1:
+        assert after[bad[1]["id"]]["status"] == "given_up"
+    assert cli("outbox", "retry", str(bad[0]["id"]), check=False).returncode == 2  # already sent
+
+
+def test_a_timeout_is_retried_and_a_late_acceptance_repeats_with_the_same_message_id(small_loop, smtp):
+    smtp.data_delays += [3.0, 3.0]
+    settings = settings_for(smtp.port, smtp_timeout=1.0)
+    report = dispatch.dispatch(small_loop, FIRST, settings=settings)
+    rows = _rows(small_loop)
+    waiting = [r for r in rows if r["status"] == "pending"]
+    # two timeouts in a row: the server is taken to be away, every unsent row waits with one try counted
+    assert report.drain.stopped and "connection lost" in waiting[0]["last_error"]
+    assert report.drain.total_sent == 0 and len(waiting) == len(rows)
+    import time
+
+    time.sleep(3.5)  # the slow server finally accepts the two messages it was holding
+    dispatch.dispatch(small_loop, FIRST + dt.timedelta(minutes=5), settings=settings)
+    rows, got = _all_sent_exactly_once(small_loop, smtp)
+    repeated = [mid for mid, n in got.items() if n > 1]
+    assert len(repeated) <= 2 and all(n <= 2 for n in got.values())
