@@ -1,54 +1,51 @@
 """The Danish text of invitations and feeds: descriptions, the data basis, the agenda.
 
-Terms follow DOMAIN.md and the adopted framework (seeds/000): læringssamtale, 1:1
-ledelsesopfølgning, datapakke, opfølgningsskema, bestyrelse, Børn og Unge-chef, and the data
-basis A-E ("Datagrundlag for læringsamtaler" [000]). Plain strings, not Jinja2: a description is
-built for every event of a feed, and a feed has a 50 ms budget.
+Every text follows the loop's framework (``ctx.loop``, filled by calendars.context.loop_info): the
+talk label and the talks' names, the role names, the administration, committee and council, the
+data basis, and the prose a framework gives in ``calendar_texts``. What a framework leaves out
+gets the standard text below, which is Aarhus's (seeds/000 and 003: læringssamtale, 1:1
+ledelsesopfølgning, datapakke, opfølgningsskema, bestyrelse, Børn og Unge-chef, the data basis
+A-E). A sentence that states a framework rule (a board statement, the board's or the youth's
+part in a talk) appears only for the talks the framework says. Plain strings, not Jinja2: a
+description is built for every event of a feed, and a feed has a 50 ms budget.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from calendars.context import CalendarContext, UnitInfo
+from calendars.context import CalendarContext, UnitInfo, Wording
 from calendars.timezone import ZONE
 from cycle.events import Attendee, Event
+from cycle.framework import AARHUS_DATA_BASIS, AARHUS_ROLE_LABELS
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
           "oktober", "november", "december")
+ORDINALS = ("første", "anden", "tredje", "fjerde", "femte", "sjette", "syvende", "ottende", "niende",
+            "tiende", "ellevte", "tolvte")
 
-ROLE_LABELS = {
-    "chief": "Børn og Unge-chef",
-    "leader": "leder",
-    "deputy_leader": "souschef",
-    "pedagogical_leader": "pædagogisk leder",
-    "employee_rep": "medarbejderrepræsentant",
-    "dept_leader_rep": "afdelingslederrepræsentant",
-    "board": "bestyrelsen",
-    "youth_rep": "ungerepræsentant",
-    "consultant": "faglig konsulent",
-    "guest": "gæst",
-}
+# The role names when no loop is known; a loop's framework may name them otherwise.
+ROLE_LABELS = {**AARHUS_ROLE_LABELS, "guest": "gæst"}
 SECTOR_LABELS = {"dagtilbud": "dagtilbud", "skole": "skole", "fu": "FU"}
 AREA_LABELS = {"0-6": "0-6-årsområdet", "6-18": "6-18-årsområdet"}
+STANDARD = Wording()
 
-# The data basis of every learning talk [000, "Datagrundlag for læringsamtaler"].
-DATA_BASIS: tuple[tuple[str, str], ...] = (
-    ("A", "Kvantitative datapakker"),
-    ("B", "Systematisk opsamlede data fra egen praksis"),
-    ("C", "Input fra 1:1 ledelsesopfølgninger"),
-    ("D", "Input fra forældre og bestyrelse"),
-    ("E", "Input fra børnene og de unge"),
-)
+# Aarhus's data basis of every learning talk [000, "Datagrundlag for læringsamtaler"].
+DATA_BASIS: tuple[tuple[str, str], ...] = tuple(zip("ABCDE", AARHUS_DATA_BASIS))
+# The data basis items the notes below refer to; a note names the item's letter when the loop's
+# data basis has that item, and no letter when it has not.
+BASIS_ONE_TO_ONES, BASIS_PARENTS_AND_BOARD, BASIS_CHILDREN = AARHUS_DATA_BASIS[2:5]
+
 LEARNING_CIRCLE = ("Samtalen følger læringscirklen: data, refleksion over hvad data peger på, "
                    "beslutning om næste skridt og opfølgningen herpå.")
-FIRST_TALK_PURPOSE = ("Første læringssamtale: fælles refleksion over de politiske temaer i en lokal "
+FIRST_TALK_PURPOSE = ("Første {talk}: fælles refleksion over de politiske temaer i en lokal "
                       "kontekst og valg af tilbuddets lokale fokusområder. I drøfter og beslutter også, "
                       "hvordan børnenes og de unges perspektiv inddrages, afpasset efter deres alder.")
 LATER_TALK_PURPOSE = "Samtalen går i dybden med tilbuddets lokale fokusområder."
-BOARD_STATEMENT_NOTE = "Bestyrelsens skriftlige udtalelse indgår i datagrundlaget (D)."
-BOARD_AT_FIRST_TALK_NOTE = "Bestyrelsen deltager i første læringssamtale (D)."
+BOARD_STATEMENT_NOTE = "{board} skriftlige udtalelse indgår i datagrundlaget{ref}."
+BOARD_AT_TALK_NOTE = "{board} deltager i {ordinal} {talk}{ref}."
+YOUTH_INPUT_NOTE = "Input fra {body} indgår i datagrundlaget{ref}."
 YOUTH_BODY = {"skole": "elevrådet", "fu": "senatet"}
 
 # The one-to-one's shared agenda: structured and systematic, with the data calendar [000, 003].
@@ -60,22 +57,24 @@ ONE_TO_ONE_AGENDA: tuple[str, ...] = (
     "Ledelsessparring på aktuelle udfordringer",
     "Beslutninger og aftaler til næste møde",
 )
-ONE_TO_ONE_PURPOSE = ("1:1 ledelsesopfølgning mellem Børn og Unge-chefen og lederen: et bredt blik på "
+ONE_TO_ONE_PURPOSE = ("1:1 ledelsesopfølgning mellem {chief} og {leader}: et bredt blik på "
                       "drift og udvikling af tilbuddet og et rum for ledelsesmæssige beslutninger.")
-ONE_TO_ONE_FEEDS_TALK = "Pointer herfra indgår som input (C) i næste læringssamtale."
+ONE_TO_ONE_FEEDS_TALK = "Pointer herfra indgår som input{ref} i næste {talk}."
 
 NETWORK_PURPOSE = ("De faglige ledernetværk foreslår temaerne til kvalitetsrapporten. Viden fra "
                    "tilbuddenes tidligere fokusområder indgår.")
 
+REPORT_BACK_SUBJECT = "det lokale arbejde med fokusområderne"
+COMMITTEE_OVERVIEW_SUBJECT = "tilbuddenes lokale fokusområder"
 DEADLINE_TEXT = {
-    "data_package": "Datapakke {number} til {unit} er tilgængelig senest denne dag (før læringssamtale {number}).",
-    "board_statement_due": "Frist for bestyrelsens skriftlige udtalelse før læringssamtale {number} for {unit}.",
-    "youth_input_due": "Frist for input fra {body} før læringssamtale {number} for {unit}.",
-    "followup_form_due": "Frist for opfølgningsskemaet efter læringssamtale {number} for {unit}.",
-    "committee_overview": "Oversigten over tilbuddenes lokale fokusområder sendes til Børn og Unge-udvalget.",
-    "report_back_due": "Frist for afrapportering af det lokale arbejde med fokusområderne for {unit}.",
-    "supervision_report_due": "Frist for bestyrelsens skriftlige tilsynsafrapportering for {unit}.",
-    "council_meeting": "Byrådet drøfter kvalitetsrapporten for {area}.",
+    "data_package": "Datapakke {number} til {unit} er tilgængelig senest denne dag (før {talk} {number}).",
+    "board_statement_due": "Frist for {board_s} skriftlige udtalelse før {talk} {number} for {unit}.",
+    "youth_input_due": "Frist for input fra {body} før {talk} {number} for {unit}.",
+    "followup_form_due": "Frist for opfølgningsskemaet efter {talk} {number} for {unit}.",
+    "committee_overview": "Oversigten over {overview} sendes til {committee}.",
+    "report_back_due": "Frist for afrapportering af {report_back} for {unit}.",
+    "supervision_report_due": "Frist for {board_s} skriftlige tilsynsafrapportering for {unit}.",
+    "council_meeting": "{Council} drøfter {report} for {area}.",
 }
 AGGREGATED_REPORT_BACK = "Frist for den samlede afrapportering for {area}."
 
@@ -83,8 +82,39 @@ CANCELLED_NOTE = "AFLYST: Mødet er aflyst."
 UNINVITED_NOTE = ("Du deltager ikke længere i dette møde, fordi organisationen er opdateret. "
                   "Mødet slettes fra din kalender.")
 FEED_NAME = "Kvalitetsloop – {name}"
-LOOP_CALENDAR_NAME = "Kvalitetsloop {area}, byrådet {council}"
+LOOP_CALENDAR_NAME = "Kvalitetsloop {area}, {council} {date}"
 LOOP_CALENDAR_NAME_PLAIN = "Kvalitetsloop"
+
+
+def cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def definite(noun: str) -> str:
+    """The definite form of a Danish common noun: chef -> chefen, samtale -> samtalen."""
+    if noun.endswith("en"):
+        return noun
+    return noun + ("n" if noun.endswith("e") else "en")
+
+
+def genitive(noun: str) -> str:
+    return noun + ("'" if noun[-1:] in ("s", "x", "z") else "s")
+
+
+def _wording(ctx: CalendarContext) -> Wording:
+    return ctx.loop.wording if ctx.loop is not None else STANDARD
+
+
+def _role(w: Wording, role: str) -> str:
+    return w.role_labels.get(role) or ROLE_LABELS.get(role, role)
+
+
+def _ref(w: Wording, item: str) -> str:
+    """ " (D)" for the data basis item's letter, or "" when the data basis does not list it."""
+    try:
+        return f" ({chr(ord('A') + w.data_basis.index(item))})"
+    except ValueError:
+        return ""
 
 
 def danish_date(day: dt.date) -> str:
@@ -107,27 +137,30 @@ def _person(a: Attendee) -> str:
     return a.name or a.email
 
 
-def _host_lines(event: Event) -> list[str]:
+def _host_lines(event: Event, w: Wording) -> list[str]:
     if event.host_role == "board":
+        board = _role(w, "board")
         boards = [a for a in event.attendees if a.role == "board"]
-        contact = ", ".join(f"{_person(a)} <{a.email}>" for a in boards) or "bestyrelsen"
-        return [f"Vært: bestyrelsen (selvejende dagtilbud). Kontakt: {contact}.",
-                "Børn og Unge sender indkaldelsen på bestyrelsens vegne; Børn og Unge-chefen er inviteret."]
+        contact = ", ".join(f"{_person(a)} <{a.email}>" for a in boards) or board
+        return [f"Vært: {board} (selvejende dagtilbud). Kontakt: {contact}.",
+                f"{w.administration} sender indkaldelsen på {genitive(board)} vegne; "
+                f"{definite(_role(w, 'chief'))} er inviteret."]
     if event.host_role == "chief":
         chiefs = [a for a in event.attendees if a.role == "chief"]
         if chiefs:
-            return ["Vært: " + ", ".join(f"Børn og Unge-chef {_person(a)} <{a.email}>" for a in chiefs) + "."]
+            label = _role(w, "chief")
+            return ["Vært: " + ", ".join(f"{label} {_person(a)} <{a.email}>" for a in chiefs) + "."]
     return []
 
 
-def participant_lines(event: Event) -> list[str]:
+def participant_lines(event: Event, w: Wording = STANDARD) -> list[str]:
     """Who takes part, by name and role: what every invitee already sees in the invitation."""
     if len(event.attendees) > 20:
-        roles = sorted({ROLE_LABELS.get(a.role, a.role) for a in event.attendees})
+        roles = sorted({_role(w, a.role) for a in event.attendees})
         return [f"Deltagere: {len(event.attendees)} ({', '.join(roles)})."]
     lines = ["Deltagere:"]
     for a in event.attendees:
-        lines.append(f"- {_person(a)} ({ROLE_LABELS.get(a.role, a.role)})")
+        lines.append(f"- {_person(a)} ({_role(w, a.role)})")
     return lines
 
 
@@ -146,8 +179,10 @@ def _loop_line(ctx: CalendarContext) -> str | None:
     loop = ctx.loop
     if loop is None:
         return None
+    w = loop.wording
     area = AREA_LABELS.get(loop.area, loop.area)
-    text = f"Kvalitetsloop for {area} efter byrådets drøftelse af kvalitetsrapporten {danish_date(loop.council_date)}."
+    text = (f"Kvalitetsloop for {area} efter {genitive(w.council)} drøftelse af {w.report} "
+            f"{danish_date(loop.council_date)}.")
     if loop.themes:
         text += " Temaer: " + "; ".join(loop.themes) + "."
     return text
@@ -159,64 +194,108 @@ def _of(number: int | None, count: int | None) -> str:
     return f"{number} af {count}" if count else f"{number}"
 
 
-def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = True) -> str:
-    """The DESCRIPTION of one event, in Danish."""
+def _talk_heading(event: Event, ctx: CalendarContext, unit: UnitInfo | None, w: Wording) -> str:
+    """The first line of a talk: 'Læringssamtale 2 af 4 for X (dagtilbud).', or with the talk's
+    own name when the framework gives one: 'Evaluering af den pædagogiske læreplan
+    (kvalitetsdialog 3 af 3) for X (dagtilbud).'"""
+    n = event.number
+    talk = w.talk_label.lower()
+    of = _of(n, ctx.loop.talk_count if ctx.loop else None)
+    label = w.talk_labels.get(n) if n is not None else None
+    if label:
+        heading = f"{label} ({talk} {of})" if of else label
+    else:
+        heading = f"{w.talk_label} {of}" if of else w.talk_label
+    sector_key = event.sector or (unit.sector if unit else "") or ""
+    sector = SECTOR_LABELS.get(sector_key, "")
+    name = _unit_name(event, unit)
+    return f"{heading} for {name}" + (f" ({sector})." if sector else ".")
+
+
+def _talk_body(event: Event, ctx: CalendarContext, w: Wording) -> list[str]:
+    """Purpose, method, data basis, and the notes the framework's rules support for this talk."""
+    n = event.number
+    talk = w.talk_label.lower()
     unit = ctx.unit(event.unit_id)
+    sector = event.sector or (unit.sector if unit else "") or ""
+    purpose = w.talk_purposes.get(n) if n is not None else None
+    if purpose is None:
+        purpose = FIRST_TALK_PURPOSE.format(talk=talk) if n == 1 else LATER_TALK_PURPOSE
+    lines = [purpose, w.talk_method or LEARNING_CIRCLE]
+    notes = []
+    loop = ctx.loop
+    if loop is not None and n is not None:
+        board = _role(w, "board")
+        if n in loop.board_talks.get(sector, ()) and 1 <= n <= len(ORDINALS):
+            notes.append(BOARD_AT_TALK_NOTE.format(board=cap(board), ordinal=ORDINALS[n - 1], talk=talk,
+                                                   ref=_ref(w, BASIS_PARENTS_AND_BOARD)))
+        if n in loop.youth_input_talks.get(sector, ()):
+            notes.append(YOUTH_INPUT_NOTE.format(body=YOUTH_BODY.get(sector, "børnene og de unge"),
+                                                 ref=_ref(w, BASIS_CHILDREN)))
+        if n in loop.board_statement_talks:
+            notes.append(BOARD_STATEMENT_NOTE.format(board=cap(genitive(board)),
+                                                     ref=_ref(w, BASIS_PARENTS_AND_BOARD)))
+    if w.data_basis or notes:
+        lines.append("")
+    if w.data_basis:
+        lines.append("Datagrundlag:")
+        lines += [f"{chr(ord('A') + i)}. {text}" for i, text in enumerate(w.data_basis)]
+    return lines + notes
+
+
+def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = True) -> str:
+    """The DESCRIPTION of one event, in Danish, in the words of the event's loop (ctx.loop)."""
+    unit = ctx.unit(event.unit_id)
+    w = _wording(ctx)
     kind = event.kind
     lines: list[str] = []
     loop_line = _loop_line(ctx)
     if kind == "learning_talk":
-        name = _unit_name(event, unit)
-        count = ctx.loop.talk_count if ctx.loop else None
-        sector = SECTOR_LABELS.get(event.sector or (unit.sector if unit else "") or "", "")
-        lines.append(f"Læringssamtale {_of(event.number, count)} for {name}" + (f" ({sector})." if sector else "."))
+        lines.append(_talk_heading(event, ctx, unit, w))
         if loop_line:
             lines.append(loop_line)
-        lines += _host_lines(event)
+        lines += _host_lines(event, w)
         lines.append("")
-        lines.append(FIRST_TALK_PURPOSE if event.number == 1 else LATER_TALK_PURPOSE)
-        lines.append(LEARNING_CIRCLE)
-        lines.append("")
-        lines.append("Datagrundlag:")
-        lines += [f"{letter}. {text}" for letter, text in DATA_BASIS]
-        if event.number == 1:
-            lines.append(BOARD_AT_FIRST_TALK_NOTE)
-            body = YOUTH_BODY.get(event.sector or "")
-            if body:
-                lines.append(f"Input fra {body} indgår i datagrundlaget (E).")
-        else:
-            lines.append(BOARD_STATEMENT_NOTE)
+        lines += _talk_body(event, ctx, w)
     elif kind == "one_to_one":
         name = _unit_name(event, unit)
         count = ctx.loop.one_to_one_count if ctx.loop else None
         lines.append(f"1:1 ledelsesopfølgning {_of(event.number, count)} for {name}.")
         if loop_line:
             lines.append(loop_line)
-        lines += _host_lines(event)
+        lines += _host_lines(event, w)
         lines.append("")
-        lines.append(ONE_TO_ONE_PURPOSE)
+        lines.append(w.one_to_one_purpose or ONE_TO_ONE_PURPOSE.format(
+            chief=definite(_role(w, "chief")), leader=definite(_role(w, "leader"))))
         lines.append("")
         lines.append("Dagsorden:")
-        lines += [f"{i}. {item}" for i, item in enumerate(ONE_TO_ONE_AGENDA, start=1)]
-        lines.append("")
-        lines.append(ONE_TO_ONE_FEEDS_TALK)
+        agenda = w.one_to_one_agenda if w.one_to_one_agenda is not None else ONE_TO_ONE_AGENDA
+        lines += [f"{i}. {item}" for i, item in enumerate(agenda, start=1)]
+        if BASIS_ONE_TO_ONES in w.data_basis:
+            lines.append("")
+            lines.append(ONE_TO_ONE_FEEDS_TALK.format(ref=_ref(w, BASIS_ONE_TO_ONES), talk=w.talk_label.lower()))
     elif kind == "network_meeting":
         lines.append(event.title + ".")
         if loop_line:
             lines.append(loop_line)
         lines.append("")
-        lines.append(NETWORK_PURPOSE)
+        lines.append(w.network_purpose or NETWORK_PURPOSE)
     else:
         area = AREA_LABELS.get(ctx.loop.area, ctx.loop.area) if ctx.loop else "området"
         if kind == "report_back_due" and event.unit_id is None:
             template = AGGREGATED_REPORT_BACK
         else:
             template = DEADLINE_TEXT.get(kind, "{title}.")
-        lines.append(template.format(number=event.number or "", unit=_unit_name(event, unit), area=area,
-                                     title=event.title, body=event.details.get("body", "børnene og de unge")))
+        board = _role(w, "board")
+        lines.append(template.format(
+            number=event.number or "", unit=_unit_name(event, unit), area=area, title=event.title,
+            body=event.details.get("body", "børnene og de unge"), talk=w.talk_label.lower(),
+            board_s=genitive(board), committee=w.committee, Council=cap(w.council), report=w.report,
+            report_back=w.report_back_subject or REPORT_BACK_SUBJECT,
+            overview=w.committee_overview_subject or COMMITTEE_OVERVIEW_SUBJECT))
         talk_date = event.details.get("talk_date")
         if talk_date and kind in ("data_package", "board_statement_due", "youth_input_due", "followup_form_due"):
-            lines.append(f"Læringssamtalen: {danish_date(dt.date.fromisoformat(talk_date))}.")
+            lines.append(f"{definite(w.talk_label)}: {danish_date(dt.date.fromisoformat(talk_date))}.")
         if loop_line and kind != "council_meeting":
             lines.append(loop_line)
     links = _links(event, ctx)
@@ -225,5 +304,5 @@ def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = Tr
         lines += links
     if with_participants and event.is_meeting and event.attendees:
         lines.append("")
-        lines += participant_lines(event)
+        lines += participant_lines(event, w)
     return "\n".join(lines)

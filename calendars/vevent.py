@@ -19,7 +19,8 @@ from calendars.texts import describe
 from calendars.timezone import TZID, VTIMEZONE, ZONE
 from cycle.events import Attendee, Event
 
-PRODID = "-//Aarhus Kommune Boern og Unge//kvalitetsloop//DA"
+# The product, not the municipality: one PRODID whichever framework the loop follows.
+PRODID = "-//kvalitetsloop//kvalitetsloop//DA"
 FINGERPRINT = "X-KVALITETSLOOP-FINGERPRINT"
 
 _TZ_PARAM = (("TZID", TZID),)

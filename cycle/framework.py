@@ -42,6 +42,28 @@ Role = Literal[
 ]
 
 
+# Aarhus's words, the defaults of every framework that names none of its own [000].
+AARHUS_ROLE_LABELS: dict[str, str] = {
+    "chief": "Børn og Unge-chef",
+    "leader": "leder",
+    "deputy_leader": "souschef",
+    "pedagogical_leader": "pædagogisk leder",
+    "employee_rep": "medarbejderrepræsentant",
+    "dept_leader_rep": "afdelingslederrepræsentant",
+    "board": "bestyrelsen",
+    "youth_rep": "ungerepræsentant",
+    "consultant": "faglig konsulent",
+}
+# "Datagrundlag for læringsamtaler" A-E [000].
+AARHUS_DATA_BASIS: tuple[str, ...] = (
+    "Kvantitative datapakker",
+    "Systematisk opsamlede data fra egen praksis",
+    "Input fra 1:1 ledelsesopfølgninger",
+    "Input fra forældre og bestyrelse",
+    "Input fra børnene og de unge",
+)
+
+
 class FrameworkError(ValueError):
     """A framework file that does not validate; the message names the keys."""
 
@@ -156,11 +178,14 @@ class Talks(_Strict):
     # Danish names per talk number where a talk is more than "Læringssamtale N", e.g. the
     # two-yearly evaluation of the pedagogical learning plan in Albertslund [004].
     labels: dict[int, str] = Field(default_factory=dict)
+    # What every talk builds on, shown as A, B, C ... in the invitations. Default: Aarhus's
+    # "Datagrundlag for læringsamtaler" A-E [000].
+    data_basis: list[str] = Field(default_factory=lambda: list(AARHUS_DATA_BASIS), max_length=26)
 
 
 class DataPackages(_Strict):
-    available_working_days_before_talk: int = Field(ge=1)
-    trigger_working_days_before_available: int = Field(ge=0)
+    available_working_days_before_talk: int = Field(ge=1, le=60)
+    trigger_working_days_before_available: int = Field(ge=0, le=60)
     notify: list[Role] = Field(default=["leader", "board"])
 
 
@@ -173,7 +198,7 @@ class OneToOnes(_Strict):
 
 class BoardStatements(_Strict):
     talks: list[int]
-    due_working_days_before_talk: int = Field(ge=1)
+    due_working_days_before_talk: int = Field(ge=1, le=60)
     reminder_days_before_due: list[int] = Field(default=[21, 10, 3])
     escalate_to: list[Role] = Field(default=["leader", "chief"])
 
@@ -181,12 +206,12 @@ class BoardStatements(_Strict):
 class YouthInput(_Strict):
     sectors: list[Sector]
     talks: list[int] = Field(default=[1])
-    due_working_days_before_talk: int = Field(ge=1)
+    due_working_days_before_talk: int = Field(ge=1, le=60)
     reminder_days_before_due: list[int] = Field(default=[14, 3])
 
 
 class FollowupForm(_Strict):
-    due_working_days_after_talk: int = Field(ge=1)
+    due_working_days_after_talk: int = Field(ge=1, le=60)
     reminder_every_days: int = Field(default=3, ge=1)
 
 
@@ -214,6 +239,44 @@ class Invitations(_Strict):
     lead_days: int = Field(default=28, ge=0)
 
 
+def _mmdd(v: str) -> str:
+    try:
+        dt.date.fromisoformat(f"2000-{v}")
+    except ValueError:
+        raise ValueError(f"'{v}' is not a month-day like 12-24") from None
+    return v
+
+
+class Bodies(_Strict):
+    """The bodies the texts name (invitations, feeds). Defaults: Aarhus's [000]."""
+
+    # Who sends the invitations, e.g. on a self-owned daycare's board's behalf.
+    administration: str = "Børn og Unge"
+    # The political committee that receives the overview of the units' local focus areas.
+    committee: str = "Børn og Unge-udvalget"
+    # The council whose discussion starts the loop (definite form), and what it discusses.
+    council: str = "byrådet"
+    report: str = "kvalitetsrapporten"
+
+
+class CalendarTexts(_Strict):
+    """The prose of invitations and feeds (calendars/texts.py). Anything left out gets the
+    standard text, which is Aarhus's [000, 003]."""
+
+    # What a talk is for, per talk number (like talks.labels, a number beyond talks.count is
+    # simply unused, so a copy with fewer talks stays valid).
+    talk_purposes: dict[int, str] = Field(default_factory=dict)
+    # How every talk works (Aarhus: the learning circle).
+    talk_method: str | None = None
+    one_to_one_purpose: str | None = None
+    one_to_one_agenda: list[str] | None = None
+    network_purpose: str | None = None
+    # What each unit reports back on (Aarhus: "det lokale arbejde med fokusområderne"), and what
+    # the overview to the committee covers (Aarhus: "tilbuddenes lokale fokusområder").
+    report_back_subject: str | None = None
+    committee_overview_subject: str | None = None
+
+
 class HolidayRules(_Strict):
     country: str = "DK"
     language: str = "da"
@@ -222,6 +285,13 @@ class HolidayRules(_Strict):
     # Per sector, the names of the school-holiday calendar that applies (see frameworks/holidays).
     school_holidays: dict[Sector, str] = Field(default_factory=dict)
 
+    @field_validator("closed_days")
+    @classmethod
+    def _days(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            _mmdd(key)
+        return v
+
 
 class Framework(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]+$")
@@ -229,6 +299,18 @@ class Framework(_Strict):
     title: str
     sources: list[str] = Field(default_factory=list)
     timezone: str = "Europe/Copenhagen"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{v}' is not a time zone like Europe/Copenhagen") from None
+        return v
+
     areas: dict[str, AreaRule] = Field(min_length=1)
     working_hours: WorkingHours
     slot_minutes: int = Field(default=30, gt=0, le=240)
@@ -241,6 +323,10 @@ class Framework(_Strict):
     talk_label: str = "Læringssamtale"
     # The names the municipality uses for its people's roles and its areas, for texts.
     municipality: str = "Aarhus Kommune"
+    # Danish names of the roles; a role left out keeps Aarhus's name (AARHUS_ROLE_LABELS).
+    role_labels: dict[Role, str] = Field(default_factory=lambda: dict(AARHUS_ROLE_LABELS))
+    bodies: Bodies = Bodies()
+    calendar_texts: CalendarTexts = CalendarTexts()
     data_packages: DataPackages
     one_to_ones: OneToOnes
     board_statements: BoardStatements
@@ -251,6 +337,13 @@ class Framework(_Strict):
     supervision_report: SupervisionReport | None = None
     invitations: Invitations = Invitations()
     holidays: HolidayRules = HolidayRules()
+
+    @field_validator("role_labels")
+    @classmethod
+    def _over_aarhus(cls, v: dict[str, str]) -> dict[str, str]:
+        if any(not label.strip() for label in v.values()):
+            raise ValueError("a role label must not be empty")
+        return {**AARHUS_ROLE_LABELS, **v}
 
     @model_validator(mode="after")
     def _consistent(self) -> "Framework":

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from calendars.context import CalendarContext, loop_info, units_from_organisation
-from calendars.feeds import loop_calendar, person_feed
+from calendars.feeds import loop_calendar, person_feed_of_loops
 from kvalitetsloop.services import LoopView
 from kvalitetsloop.settings import get_settings
 
 
 def context_for(view: LoopView, now: dt.datetime | None = None) -> CalendarContext:
-    """Everything the invitation and feed builders need about this loop. `now` stamps DTSTAMP."""
+    """Everything the invitation and feed builders need about this loop, in the words of the
+    loop's own framework. `now` stamps DTSTAMP."""
     loop = view.loop
     return CalendarContext.from_settings(
         get_settings(),
@@ -26,8 +27,14 @@ def loop_ics(view: LoopView, now: dt.datetime | None = None) -> bytes:
 
 
 def feed_ics(views: list[LoopView], email: str, now: dt.datetime) -> tuple[bytes, int]:
-    """One person's feed over the given loops, and how many events it holds."""
+    """One person's feed over the given loops, and how many events it holds. Each event is
+    described with its own loop's context: its area, council date, counts and framework."""
     email = email.strip().lower()
-    events = [e for v in views for e in v.events if email in e.emails()]
-    ctx = context_for(views[0], now) if views else None
-    return person_feed(events, email, ctx), len(events)
+    loops = []
+    count = 0
+    for v in views:
+        mine = [e for e in v.events if email in e.emails()]
+        if mine:
+            loops.append((mine, context_for(v, now)))
+            count += len(mine)
+    return person_feed_of_loops(loops, email, now), count

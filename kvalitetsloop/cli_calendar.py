@@ -34,8 +34,11 @@ def register(app: typer.Typer) -> None:
         if count == 0:
             raise cli.Fail(f"{email} takes part in no event of {'loop ' + loop if loop else 'the active loops'}")
         if output:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_bytes(payload)
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_bytes(payload)
+            except OSError as exc:  # a folder that cannot exist (/proc/x), no permission, a full disk
+                raise cli.Fail(f"cannot write {output} ({exc.strerror or exc})") from None
             cli.out.print(f"Wrote {count} events for {email} to {output}.")
         else:
             sys.stdout.buffer.write(payload)

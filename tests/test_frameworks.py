@@ -58,6 +58,49 @@ def test_shipped_frameworks_load_and_validate():
     assert content_hash(changed) != a.content_hash
 
 
+def test_the_words_of_the_texts_default_to_aarhus_and_albertslund_has_its_own(aarhus, aarhus_data):
+    """talks.data_basis, role_labels, bodies and calendar_texts are optional: a framework that
+    names none (aarhus.yaml) gets Aarhus's data basis A-E [000], role names and bodies; a partial
+    role_labels keeps Aarhus's name for the roles it leaves out. Albertslund [004] names its own."""
+    from cycle.framework import AARHUS_DATA_BASIS, AARHUS_ROLE_LABELS
+
+    for key in ("role_labels", "bodies", "calendar_texts"):
+        assert key not in aarhus_data
+    assert "data_basis" not in aarhus_data["talks"]
+    assert aarhus.talks.data_basis == list(AARHUS_DATA_BASIS)
+    assert aarhus.role_labels == AARHUS_ROLE_LABELS and aarhus.role_labels["chief"] == "Børn og Unge-chef"
+    assert (aarhus.bodies.administration, aarhus.bodies.committee, aarhus.bodies.council) == (
+        "Børn og Unge", "Børn og Unge-udvalget", "byrådet")
+    assert aarhus.calendar_texts.talk_purposes == {} and aarhus.calendar_texts.one_to_one_agenda is None
+    partial = parse_framework({**copy.deepcopy(aarhus_data), "role_labels": {"chief": "direktør"}})
+    assert partial.role_labels == {**AARHUS_ROLE_LABELS, "chief": "direktør"}
+    b = load_framework("albertslund", FRAMEWORKS).framework
+    assert b.role_labels["chief"] == "dagtilbudschef" and b.role_labels["leader"] == "dagtilbudsleder"
+    assert b.role_labels["board"] == "forældrebestyrelsen"
+    assert b.role_labels["employee_rep"] == AARHUS_ROLE_LABELS["employee_rep"]
+    assert b.bodies.administration == "Afdelingen for dagtilbud" and "Børn og Unge" not in b.bodies.committee
+    assert len(b.talks.data_basis) == 5 and not set(b.talks.data_basis) & set(AARHUS_DATA_BASIS)
+    assert set(b.calendar_texts.talk_purposes) == {1, 2, 3}
+
+
+def test_albertslunds_data_basis_and_texts_quote_the_seed():
+    """Each [004: "..."] quote in albertslund.yaml is in seed 004 (" ... " marks a cut; the
+    seed's *emphasis* marks are not part of the words)."""
+    import re
+    from pathlib import Path
+
+    seed = next((d / "004_798dbc1353dd476d.txt" for d in (FRAMEWORKS.parent / "seeds", Path("/work/shared/seeds"))
+                 if (d / "004_798dbc1353dd476d.txt").exists()), None)
+    if seed is None:
+        pytest.skip("the seed files are not available here")
+    text = seed.read_text(encoding="utf-8").replace("*", "")
+    quotes = re.findall(r'\[004: "(.+?)"\]', (FRAMEWORKS / "albertslund.yaml").read_text(encoding="utf-8"))
+    assert len(quotes) >= 20
+    for q in quotes:
+        for part in q.replace("*", "").split(" ... "):
+            assert part in text, q
+
+
 def test_participants_for_follows_the_talk_numbers(aarhus):
     """[000 table]: the board at least at talk 1; [003]: the FU youth representative at talks 1, 3."""
     assert aarhus.participants_for("dagtilbud", 1) == ["chief", "leader", "pedagogical_leader", "employee_rep",
@@ -138,6 +181,12 @@ BAD_FRAMEWORKS = [
     ("name with capitals", _set("name", "Aarhus Kommune"), "name: String should match pattern"),
     ("count as text", _set("talks.count", "fire"), "talks.count: Input should be a valid integer"),
     ("time as text", _set("working_hours.start", "otte"), "working_hours.start:"),
+    ("purpose keyed by a word", _set("calendar_texts", {"talk_purposes": {"første": "Før start"}}),
+     "calendar_texts.talk_purposes.første.[key]: Input should be a valid integer"),
+    ("unknown role label", _set("role_labels", {"pedel": "pedel"}), "role_labels.pedel.[key]: Input should be"),
+    ("empty role label", _set("role_labels", {"chief": " "}), "role_labels: Value error, a role label must not be empty"),
+    ("data basis as text", _set("talks.data_basis", "datapakker"), "talks.data_basis: Input should be a valid list"),
+    ("unknown body", _set("bodies", {"senate": "senatet"}), "bodies.senate: Extra inputs are not permitted"),
 ]
 
 

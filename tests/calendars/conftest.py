@@ -30,11 +30,20 @@ def framework():
 
 
 @pytest.fixture(scope="session")
-def work_calendar(framework):
+def albertslund():
+    return parse_framework(yaml.safe_load((ROOT / "frameworks/albertslund.yaml").read_text(encoding="utf-8")))
+
+
+def _periods() -> list:
     periods = []
     for f in sorted(glob.glob(str(ROOT / "frameworks/holidays/*.yaml"))):
         periods += parse_holiday_calendar(yaml.safe_load(Path(f).read_text(encoding="utf-8")), f)
-    return WorkCalendar(framework, periods)
+    return periods
+
+
+@pytest.fixture(scope="session")
+def work_calendar(framework):
+    return WorkCalendar(framework, _periods())
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +81,12 @@ def loop06(org, framework, work_calendar):
 @pytest.fixture(scope="session")
 def loop618(org, framework, work_calendar):
     return Loop(org, framework, work_calendar, "6-18-2028-04-26", "6-18", dt.date(2028, 4, 26))
+
+
+@pytest.fixture(scope="session")
+def alb06(org, albertslund):
+    """The same daycares in a 0-6 loop under Albertslund's framework [004]."""
+    return Loop(org, albertslund, WorkCalendar(albertslund, _periods()), "0-6-2027-04-28", "0-6", dt.date(2027, 4, 28))
 
 
 @pytest.fixture(scope="session")

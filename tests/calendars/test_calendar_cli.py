@@ -65,3 +65,55 @@ def test_publish_twice_changes_nothing_and_a_move_updates_one_resource(sqlite_cl
     assert int(ev["SEQUENCE"]) == 1 and ev["DTSTART"].dt.hour == 14
     unreachable = sqlite_cli("calendar", "publish", "--url", "http://127.0.0.1:1/x/", check=False)
     assert unreachable.returncode == 2 and "could not be reached" in unreachable.stderr
+
+
+def _descriptions(path) -> dict[str, str]:
+    cal = icalendar.Calendar.from_ical(path.read_bytes())
+    return {str(v["SUMMARY"]): str(v["DESCRIPTION"]) for v in cal.walk("VEVENT")}
+
+
+def test_a_feed_over_both_loops_describes_each_event_with_its_own_loop(sqlite_cli, tmp_path):
+    """The reviewer's case: 0-6 (council 2027-04-28) and 6-18 (council 2028-04-26) from
+    examples/aarhus.csv; chief-01's feed described the 6-18 talks as part of the 0-6 loop."""
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW)
+    sqlite_cli("calendar", "feed", "chief-01@example.dk", "--out", "chief.ics", "--now", NOW)
+    got = _descriptions(tmp_path / "chief.ics")
+    fu = got["Læringssamtale 1 af 4: FU Sødal Vest"]
+    assert "Kvalitetsloop for 6-18-årsområdet" in fu and "26. april 2028" in fu, fu
+    assert "0-6-årsområdet" not in fu and "28. april 2027" not in fu
+    daycare = next(text for title, text in got.items() if title.startswith("Læringssamtale 1 af 4: ")
+                   and "(dagtilbud)." in text)
+    assert "Kvalitetsloop for 0-6-årsområdet" in daycare and "28. april 2027" in daycare
+
+
+def test_a_feed_over_loops_of_two_frameworks_counts_and_names_each_talk_by_its_own(sqlite_cli, tmp_path):
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    sqlite_cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--council-date", "2027-04-28",
+               "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW)
+    sqlite_cli("calendar", "feed", "chief-01@example.dk", "--out", "chief.ics", "--now", NOW)
+    got = _descriptions(tmp_path / "chief.ics")
+    evaluation = next(text for title, text in got.items()
+                      if title.startswith("Evaluering af den pædagogiske læreplan: "))
+    assert "(kvalitetsdialog 3 af 3)" in evaluation.split("\n", 1)[0]
+    assert "skriftlige udtalelse" not in evaluation and "Børn og Unge" not in evaluation
+    assert "kommunalbestyrelsens drøftelse" in evaluation
+    school = got["Læringssamtale 3 af 4: FU Sødal Vest"]
+    assert school.startswith("Læringssamtale 3 af 4 for FU Sødal Vest (FU).")
+    assert "Bestyrelsens skriftlige udtalelse indgår i datagrundlaget (D)." in school
+    assert "byrådets drøftelse af kvalitetsrapporten onsdag den 26. april 2028" in school
+    firsts = [text.split("\n", 1)[0] for title, text in got.items() if title.startswith("1:1")]
+    daycare_ones = [line for line in firsts if " af 2 for " in line]
+    school_ones = [line for line in firsts if " af 12 for " in line]
+    assert daycare_ones and school_ones and len(daycare_ones) + len(school_ones) == len(firsts)
+
+
+def test_a_feed_that_cannot_be_written_is_one_clear_error(sqlite_cli, tmp_path):
+    data = _small_loop(sqlite_cli, tmp_path)
+    chief = next(a["email"] for e in data["events"] for a in e["attendees"] if a["role"] == "chief")
+    for target in ("/proc/x/y.ics", str(tmp_path)):  # a folder that cannot be made; a folder, not a file
+        r = sqlite_cli("calendar", "feed", chief, "--out", target, "--now", NOW, check=False)
+        assert r.returncode == 2, r
+        assert f"cannot write {target} (" in r.stderr and "Traceback" not in r.stderr + r.stdout, r.stderr

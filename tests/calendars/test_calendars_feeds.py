@@ -97,3 +97,69 @@ def test_feeds_are_built_from_the_same_vevent_as_the_invitation(loop06):
 def test_a_feed_for_someone_with_no_events_is_an_empty_valid_calendar(loop06):
     cal = icalendar.Calendar.from_ical(feeds.person_feed(loop06.events, "nobody@example.dk", loop06.ctx))
     assert str(cal["METHOD"]) == "PUBLISH" and cal.walk("VEVENT") == []
+
+
+def _descriptions(data: bytes) -> dict[str, str]:
+    return {str(ev["UID"]): str(ev["DESCRIPTION"]) for ev in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_a_feed_over_two_loops_describes_each_event_with_its_own_loop(loop06, loop618, org):
+    """The reviewer's case: a chief in the 0-6 loop (council 2027-04-28) and the 6-18 loop
+    (council 2028-04-26); the 6-18 talk must not be described as part of the 0-6 loop."""
+    chief = "chief-01@example.dk"
+    fu = next(u for u in org.units if u.name == "FU Sødal Vest")
+    assert fu.chief.email == chief
+    data = feeds.person_feed_of_loops([(loop06.events, loop06.ctx), (loop618.events, loop618.ctx)], chief)
+    got = _descriptions(data)
+    talk = loop618.one("learning_talk", fu.id, 1)
+    assert talk.title == "Læringssamtale 1 af 4: FU Sødal Vest"
+    assert "Kvalitetsloop for 6-18-årsområdet" in got[talk.uid] and "26. april 2028" in got[talk.uid]
+    assert "0-6-årsområdet" not in got[talk.uid] and "2027" not in got[talk.uid].split("\n")[1]
+    # Every event reads exactly as in its own loop's invitation or calendar.
+    for loop in (loop06, loop618):
+        mine = [e for e in loop.events if chief in e.emails()]
+        assert mine
+        own = _descriptions(feeds.person_feed(loop.events, chief, loop.ctx))
+        for e in mine:
+            assert got[e.uid] == own[e.uid], e.title
+    assert len(got) == sum(chief in e.emails() for lp in (loop06, loop618) for e in lp.events)
+
+
+def test_af_n_counts_come_from_each_events_own_framework(alb06, loop618):
+    """An Albertslund 0-6 loop (3 talks, 2 one-to-ones) beside an Aarhus 6-18 loop (4, 12)."""
+    chief = "chief-01@example.dk"
+    for order in ([alb06, loop618], [loop618, alb06]):
+        got = _descriptions(feeds.person_feed_of_loops([(lp.events, lp.ctx) for lp in order], chief))
+        for lp, talk_of, one_of, talk_word in ((alb06, "3 af 3", "1 af 2", "kvalitetsdialog"),
+                                               (loop618, "3 af 4", "1 af 12", "Læringssamtale")):
+            talk = next(e for e in lp.events if e.kind == "learning_talk" and e.number == 3 and chief in e.emails())
+            one = next(e for e in lp.events if e.kind == "one_to_one" and e.number == 1 and chief in e.emails())
+            first_line = got[talk.uid].split("\n", 1)[0]
+            assert talk_of in first_line and talk_word in first_line, first_line
+            assert got[one.uid].startswith(f"1:1 ledelsesopfølgning {one_of} for ")
+
+
+def test_a_feed_over_several_loops_has_one_dtstamp_and_no_events_is_still_a_calendar(loop06, loop618):
+    chief = "chief-01@example.dk"
+    now = dt.datetime(2027, 6, 1, 8, 30, tzinfo=dt.timezone.utc)
+    cal = icalendar.Calendar.from_ical(
+        feeds.person_feed_of_loops([(loop06.events, loop06.ctx), (loop618.events, loop618.ctx)], chief, now))
+    assert {ev.decoded("DTSTAMP") for ev in cal.walk("VEVENT")} == {now}
+    empty = icalendar.Calendar.from_ical(feeds.person_feed_of_loops([], chief, now))
+    assert str(empty["METHOD"]) == "PUBLISH" and empty.walk("VEVENT") == []
+
+
+def test_a_chiefs_feed_of_400_own_events_over_two_loops_builds_in_under_50_ms(loop06, loop618):
+    """The budget of a web feed after its query: ~400 own events, each with its loop's context."""
+    import time
+
+    chief = "chief-01@example.dk"
+    own = [([e for e in lp.events if chief in e.emails()][:200], lp.ctx) for lp in (loop06, loop618)]
+    assert sum(len(events) for events, _ in own) == 400
+    feeds.person_feed_of_loops(own, chief)  # warm the caches
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        feeds.person_feed_of_loops(own, chief)
+        best = min(best, time.perf_counter() - t)
+    assert best < 0.050, f"{best * 1000:.1f} ms"
