@@ -128,7 +128,10 @@ def parse_organisation(text: str) -> Organisation:
     if text.startswith("\ufeff"):  # Excel writes a byte-order mark
         text = text[1:]
     problems: list[Problem] = []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    first_line = text.split("\n", 1)[0]
+    # Danish Excel saves "CSV" with semicolons; the participant lists then come quoted.
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = reader.fieldnames or []
     if not header:
         raise OrganisationError([Problem(1, "", "the file is empty; it needs a header row")])
@@ -197,7 +200,7 @@ def parse_organisation(text: str) -> Organisation:
                     people.append((role, tuple(Person(e) for e in dict.fromkeys(emails))))
         self_owned = _bool(row.get("self_owned", ""), line, "self_owned", problems)
         special = _bool(row.get("special_needs", ""), line, "special_needs", problems)
-        if self_owned and sector and sector != "dagtilbud":
+        if self_owned and sector in SECTORS and sector != "dagtilbud":
             problems.append(Problem(line, "self_owned", "only daycares (dagtilbud) can be self-owned"))
         if len(problems) == before:
             units.append(Unit(uid, row["name"], sector, self_owned, special, row.get("address", ""), tuple(people)))

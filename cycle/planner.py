@@ -215,6 +215,13 @@ class _Planner:
         self.talks: dict[tuple[str, int], Event] = {}
         self._by_id = {u.id: u for u in self.units}
 
+    def book_existing(self, events) -> None:
+        tz = self.clock.tz
+        for e in events:
+            if e.is_meeting and e.status != "cancelled":
+                s, t = e.start.astimezone(tz), e.end.astimezone(tz)
+                self.ledger.book([a.email for a in e.attendees], s.date(), minutes(s.time()), minutes(t.time()), e.uid)
+
     # -- slots -----------------------------------------------------------------------------
     def _starts(self, duration: int):
         return range(self.day_start, self.day_end - duration + 1, self.fw.slot_minutes)
@@ -262,23 +269,29 @@ class _Planner:
             if not name:
                 continue
             until = self.cal.covered_until(sector)
-            if until is None:
+            since = self.cal.covered_from(sector)
+            if until is None or since is None:
                 raise PlanningError(f"the framework names the holiday calendar '{name}' for {sector}, but no calendar of "
                                     f"that name is shipped in frameworks/holidays or imported")
-            if until < self.tl.next_council:
+            if since > first_day or until < self.tl.next_council:
                 raise PlanningError(
-                    f"the holiday calendar '{name}' ends on {until.isoformat()}, but the loop runs from "
+                    f"the holiday calendar '{name}' covers {since.isoformat()} to {until.isoformat()}, but the loop runs from "
                     f"{first_day.isoformat()} until {self.tl.next_council.isoformat()}: import the missing school "
                     f"holidays and closing days with 'kvalitetsloop holidays import' first")
 
     def _council(self) -> None:
+        b = self.fw.bodies  # the municipality's own words for council and report
+        reason = self.cal.closed_reason(self.spec.council_date)
+        if reason:
+            raise PlanningError(f"the council date {self.spec.council_date.isoformat()} is not a working day ({reason}); "
+                                f"give the date of the council meeting that discusses the quality report")
         cm = self.fw.council_meeting
         s = minutes(cm.start)
         day = self.spec.council_date
         self.events.append(Event(
             uid=make_uid(self.spec.loop_id, "council_meeting", None, None), kind="council_meeting",
             start=self.clock.at(day, s), end=self.clock.at(day, s + cm.duration_minutes),
-            title=f"Byrådets drøftelse af kvalitetsrapporten ({self.spec.area} år)",
+            title=f"{b.council[0].upper()}{b.council[1:]}s drøftelse af {b.report} ({self.spec.area} år)",
             details={"themes": list(self.spec.themes)}))
 
     def _network_groups(self) -> list[tuple[str, str, list[Unit]]]:
@@ -312,7 +325,7 @@ class _Planner:
                     start = self._slot(emails, day, dur)
                     if start is not None:
                         self._meeting("network_meeting", None, i, day, start, dur,
-                                      f"{label}: temamøde {i} af {total} om kvalitetsrapporten", att,
+                                      f"{label}: temamøde {i} af {total} om {self.fw.bodies.report}", att,
                                       part=key, sector=sectors[0] if len(sectors) == 1 else None,
                                       details={"group": key, "units": [u.id for u in units]})
                         placed = True
@@ -457,7 +470,7 @@ class _Planner:
         self.events.append(all_day(
             "committee_overview", None, None,
             self.cal.add_working_days(last_first_talk, fw.committee_overview.working_days_after_last_first_talk),
-            "Oversigt over lokale fokusområder til Børn og Unge-udvalget"))
+            f"Oversigt over lokale fokusområder til {fw.bodies.committee}"))
         for u in self.units:
             # One loop-wide date: the report-back feeds the next loop's network meetings together.
             self.events.append(all_day("report_back_due", u, None, tl.report_back_due, f"Afrapportering: {u.name}",
@@ -495,6 +508,12 @@ def _nearest_index(target: int, length: int):
             yield target - d
 
 
-def plan_loop(org: Organisation, framework: Framework, calendar: WorkCalendar, spec: LoopSpec) -> Plan:
-    """Plan every event of a loop; raise PlanningError when the rules cannot all be met."""
-    return Plan(spec, _Planner(org, framework, calendar, spec).run())
+def plan_loop(org: Organisation, framework: Framework, calendar: WorkCalendar, spec: LoopSpec,
+              busy: list[Event] | tuple[Event, ...] = ()) -> Plan:
+    """Plan every event of a loop; raise PlanningError when the rules cannot all be met.
+
+    `busy` are meetings people already have (other running loops): the new plan books around them,
+    since a chief of both areas sits in both loops."""
+    planner = _Planner(org, framework, calendar, spec)
+    planner.book_existing(busy)
+    return Plan(spec, planner.run())

@@ -15,21 +15,36 @@ from cycle.workcalendar import WorkCalendar
 
 
 def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: list[Event],
-                    fw: Framework, cal: WorkCalendar, tz) -> list[str]:
-    """Why `event` cannot be held from start to end, given the loop's other events."""
+                    fw: Framework, cal: WorkCalendar, tz, *, others: list[Event] = (),
+                    now: dt.datetime | None = None, loop_span: tuple[dt.date, dt.date] | None = None) -> list[str]:
+    """Why `event` cannot be held from start to end, given the loop's other events (`events`) and
+    the meetings of other running loops (`others`, which count only for double bookings)."""
     problems: list[str] = []
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     day = local_start.date()
+    if now is not None and start < now:
+        problems.append(f"{local_start:%Y-%m-%d %H:%M} has already passed")
+    if loop_span and not (loop_span[0] <= day <= loop_span[1]):
+        problems.append(f"{day.isoformat()} lies outside the loop, which runs from {loop_span[0].isoformat()} "
+                        f"to {loop_span[1].isoformat()}")
     reason = cal.closed_reason(day, event.sector)
     if reason:
         problems.append(f"{day.isoformat()} is not a working day for the unit ({reason})")
+    by_uid = {e.uid: e for e in events}
+    parent = by_uid.get(event.parent_uid or "")
+    if parent is not None and parent.status != "cancelled":
+        talk_day = parent.start.astimezone(tz).date()
+        if event.kind == "followup_form_due" and day <= talk_day:
+            problems.append(f"the follow-up form must be due after its talk ({talk_day.isoformat()})")
+        if event.kind in ("data_package", "board_statement_due", "youth_input_due") and day >= talk_day:
+            problems.append(f"it must come before its talk ({talk_day.isoformat()})")
     if not event.is_meeting:
         return problems
     wh = fw.working_hours
     if local_end.date() != day or local_start.time() < wh.start or local_end.time() > wh.end:
         problems.append(f"the meeting must lie within working hours {wh.start:%H:%M}-{wh.end:%H:%M} on one day")
     ledger = Ledger(fw)
-    for other in events:
+    for other in [*events, *others]:
         if other.uid == event.uid or not other.is_meeting or other.status == "cancelled":
             continue
         os, oe = other.start.astimezone(tz), other.end.astimezone(tz)
@@ -53,6 +68,12 @@ def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: 
                 problems.append(f"learning talk {event.number} must come before talk {other.number} ({od.isoformat()})")
     margin = fw.one_to_ones.min_days_from_talk
     if event.kind == "one_to_one":
+        after = event.details.get("after_talk")
+        talk_days = {o.number: o.start.astimezone(tz).date() for o in same_unit if o.kind == "learning_talk"}
+        if after in talk_days and day <= talk_days[after]:
+            problems.append(f"one-to-one {event.number} belongs after talk {after} ({talk_days[after].isoformat()})")
+        if after is not None and after + 1 in talk_days and day >= talk_days[after + 1]:
+            problems.append(f"one-to-one {event.number} belongs before talk {after + 1} ({talk_days[after + 1].isoformat()})")
         for other in same_unit:
             if other.kind == "learning_talk":
                 od = other.start.astimezone(tz).date()

@@ -83,6 +83,10 @@ class WorkCalendar:
         periods = self.periods_for(sector)
         return max(p.end for p in periods) if periods else None
 
+    def covered_from(self, sector: str) -> dt.date | None:
+        periods = self.periods_for(sector)
+        return min(p.start for p in periods) if periods else None
+
     def public_holiday(self, day: dt.date) -> str | None:
         h = self.framework.holidays
         name = _public_holidays(h.country, h.language, day.year).get(day)
@@ -97,7 +101,7 @@ class WorkCalendar:
             return self._closed_cache[key]
         reason: str | None = None
         if day.isoweekday() not in self._weekdays:
-            reason = "weekend"
+            reason = "lørdag" if day.isoweekday() == 6 else "søndag" if day.isoweekday() == 7 else "ikke en arbejdsdag"
         else:
             reason = self.public_holiday(day)
             if reason is None and sector:

@@ -76,6 +76,15 @@ def main(database_url: Optional[str] = typer.Option(None, "--database-url", envv
         _state["database_url"] = database_url
 
 
+def _check_writable(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise Fail(f"cannot write {path} ({exc.strerror or exc})") from None
+
+
 def _read_text(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -84,7 +93,7 @@ def _read_text(path: Path, what: str) -> str:
     except UnicodeDecodeError:
         raise Fail(f"the {what} file {path} is not UTF-8 text") from None
     except IsADirectoryError:
-        raise Fail(f"{path} is a folder, not a {what} file") from None
+        raise Fail(f"{path} is a folder, not the {what} file") from None
 
 
 # -- org -----------------------------------------------------------------------------------
@@ -111,6 +120,13 @@ def org_import(file: Path = typer.Argument(..., help="Organisation CSV (SPEC 2.1
                   "(cancellations to those taken off, invitations to those added).")
     if report.cancelled_events:
         out.print(f"{len(report.cancelled_events)} future events of removed units are cancelled.")
+    for unit_id, loop_id in report.outside_loops:
+        out.print(f"{unit_id} is new and not part of the running loop {loop_id}; it joins the area's next loop.")
+    if report.conflicts:
+        out.print(f"{len(report.conflicts)} future meetings now clash with another meeting of the same person; "
+                  "move them with 'event move':")
+        for title, start, reason in report.conflicts[:50]:
+            out.print(f"  {start:%Y-%m-%d %H:%M} {title}: {reason}")
 
 
 @org_app.command("show")
@@ -131,8 +147,14 @@ def org_show():
 @holidays_app.command("import")
 def holidays_import(file: Path = typer.Argument(..., help="CSV with header calendar,name,start,end")):
     """Add school holidays or closing days to a holiday calendar (e.g. aarhus-skole)."""
-    n = services.import_holidays(db_url(), _read_text(file, "holiday"))
-    out.print(f"Imported {n} new holiday periods from {file}.")
+    result = services.import_holidays(db_url(), _read_text(file, "holiday"), frameworks_dir())
+    out.print(f"Imported {result.added} new holiday periods from {file}.")
+    if result.clashes:
+        out.print(f"{len(result.clashes)} planned meetings now fall in these periods; move them with 'event move':")
+        for loop_id, title, start, period in result.clashes[:50]:
+            out.print(f"  {start:%Y-%m-%d %H:%M} {title} ({period}, loop {loop_id})")
+        if len(result.clashes) > 50:
+            out.print(f"  ... and {len(result.clashes) - 50} more")
 
 
 # -- loop ----------------------------------------------------------------------------------
@@ -151,9 +173,9 @@ def _summary_table(events, org, title: str) -> Table:
         if e.kind in ("learning_talk", "one_to_one"):
             per_chief[key]["hours"] += (e.end - e.start).total_seconds() / 3600
     t = Table(title=title)
-    for col in ("Børn og Unge-chef", "enheder", "læringssamtaler", "1:1", "datapakker", "udtalelser", "mødetimer",
+    for col in ("chef", "enheder", "læringssamtaler", "1:1", "datapakker", "udtalelser", "mødetimer",
                 "første samtale", "sidste samtale"):
-        t.add_column(col, justify="left" if col == "Børn og Unge-chef" else "right")
+        t.add_column(col, justify="left" if col == "chef" else "right")
     talks = defaultdict(list)
     for e in events:
         if e.kind == "learning_talk" and e.status != "cancelled" and e.unit_id in units:
@@ -191,6 +213,8 @@ def loop_start(area: str = typer.Option(..., help="0-6 or 6-18 (the framework's 
         council = dt.date.fromisoformat(council_date)
     except ValueError:
         raise Fail(f"--council-date '{council_date}' is not a date like 2027-04-28") from None
+    if export and not dry_run:
+        _check_writable(export)  # before the loop is stored, so a bad path changes nothing
     started = services.start_loop(db_url(), frameworks_dir(), framework, area, council, parse_now(now),
                                   dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(theme))
     kinds = Counter(e.kind for e in started.events)
@@ -200,7 +224,7 @@ def loop_start(area: str = typer.Option(..., help="0-6 or 6-18 (the framework's 
               f"{len(started.events)} events for {len(units)} units; "
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     out.print(_milestones_table(started.events))
-    out.print(_summary_table(started.events, started.organisation, f"Loop {started.loop_id} per Børn og Unge-chef"))
+    out.print(_summary_table(started.events, started.organisation, f"Loop {started.loop_id} per chef"))
     if export and not dry_run:
         view = services.view_loop(db_url(), started.loop_id)
         names = {u.id: u.name for u in view.organisation.units}
@@ -235,7 +259,9 @@ def loop_show(loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28
         evs = [e for e in view.events if e.unit_id == unit]
         if not evs:
             raise Fail(f"the loop {loop} has no events for unit '{unit}'")
-        t = Table("start", "end", "kind", "nr", "title", "status", "seq", "uid")
+        t = Table("start", "end", "kind", "nr", "title", "status", "seq")
+        # The uid is what 'event move' takes: never cut it, let the title wrap instead.
+        t.add_column("uid", no_wrap=True, min_width=52)
         for e in evs:
             fmt = "%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"
             t.add_row(e.start.strftime(fmt), "" if e.all_day else e.end.strftime("%H:%M"), e.kind,
@@ -243,7 +269,7 @@ def loop_show(loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28
         out.print(t)
         return
     out.print(_milestones_table(view.events))
-    out.print(_summary_table(view.events, view.organisation, f"Loop {view.loop.id} per Børn og Unge-chef"))
+    out.print(_summary_table(view.events, view.organisation, f"Loop {view.loop.id} per chef"))
 
 
 @loop_app.command("export")
@@ -346,8 +372,14 @@ def main_exit(argv: list[str]) -> int:
     except sqlalchemy.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown reason"
         err.print(f"Error: the database at {db_url()} cannot be used ({reason}).", markup=False)
-    except sqlalchemy.exc.ArgumentError:
-        err.print(f"Error: '{db_url()}' is not a database URL like sqlite:///var/kvalitetsloop.sqlite.", markup=False)
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError, ModuleNotFoundError):
+        err.print(f"Error: '{db_url()}' is not a database URL this program can use "
+                  "(sqlite:///path/file.sqlite or postgresql://user@host:5432/db).", markup=False)
+    except OSError as exc:  # files the user named: a folder that does not exist, no permission
+        where = f" {exc.filename}" if exc.filename else ""
+        err.print(f"Error: cannot use{where} ({exc.strerror or exc}).", markup=False)
+    except OverflowError:
+        err.print("Error: a date is out of range; give dates between 2000 and 2100.", markup=False)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

@@ -57,6 +57,10 @@ class ImportReport:
     # (event uid, removed emails, added emails) for future meetings whose people changed
     attendee_changes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
     cancelled_events: list[str] = field(default_factory=list)
+    # Future meetings whose new people are booked elsewhere at the same time: (title, start, reason)
+    conflicts: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
+    # Units added while a loop runs: (unit id, loop id); they join the area's next loop.
+    outside_loops: list[tuple[str, str]] = field(default_factory=list)
 
 
 def import_organisation(url: str, text: str, now: dt.datetime) -> ImportReport:
@@ -68,7 +72,43 @@ def import_organisation(url: str, text: str, now: dt.datetime) -> ImportReport:
         repo.save_organisation(s, org, diff.removed)
         report = ImportReport(len(org.units), diff, first_import=not old.units)
         _follow_organisation(s, org, diff, now, report)
+        _report_clashes(s, org, diff, now, report)
     return report
+
+
+def _report_clashes(s, org: Organisation, diff: OrganisationDiff, now: dt.datetime, report: ImportReport) -> None:
+    """Say what a re-import leaves for the administration to settle: people who now sit in two
+    meetings at once, and units that no running loop plans for."""
+    active = list(s.exec(select(LoopRow).where(LoopRow.status == "active")))
+    if not active:
+        return
+    units = org.by_id()
+    for loop in active:
+        fw = _framework_of(s, loop)
+        for uid in diff.added:
+            if units[uid].sector in fw.areas[loop.area].sectors:
+                report.outside_loops.append((uid, loop.id))
+    changed = {uid for uid, *_ in diff.people_changed}
+    if not changed:
+        return
+    from cycle.booking import Ledger, minutes
+
+    fw = _framework_of(s, active[0])
+    tz = ZoneInfo(fw.timezone)
+    meetings = [e for loop in active for e in repo.load_events(s, loop.id, tz)
+                if e.is_meeting and e.status != "cancelled" and e.start > now]
+    ledger = Ledger(fw)
+    for e in meetings:
+        st, en = e.start.astimezone(tz), e.end.astimezone(tz)
+        ledger.book([a.email for a in e.attendees], st.date(), minutes(st.time()), minutes(en.time()), e.uid)
+    for e in meetings:
+        if e.unit_id not in changed:
+            continue
+        st, en = e.start.astimezone(tz), e.end.astimezone(tz)
+        c = ledger.conflict([a.email for a in e.attendees], st.date(), minutes(st.time()), minutes(en.time()),
+                            ignore_uid=e.uid)
+        if c:
+            report.conflicts.append((e.title, st, c.reason))
 
 
 def _follow_organisation(s, org: Organisation, diff: OrganisationDiff, now: dt.datetime, report: ImportReport) -> None:
@@ -144,7 +184,7 @@ def organisation(url: str) -> Organisation:
 _HOLIDAY_HEADER = ("calendar", "name", "start", "end")
 
 
-def import_holidays(url: str, text: str) -> int:
+def import_holidays(url: str, text: str, frameworks_dir: Path | None = None) -> "HolidayImport":
     """Import school holidays / closing days from CSV (calendar,name,start,end); all or nothing."""
     import csv
     import io
@@ -169,9 +209,58 @@ def import_holidays(url: str, text: str) -> int:
         periods.append(HolidayPeriod(row["calendar"].strip(), row["name"].strip(), start, end))
     if problems:
         raise UserError("the holiday file was not imported: " + "; ".join(problems))
+    if frameworks_dir is None:
+        from kvalitetsloop.settings import get_settings
+
+        frameworks_dir = get_settings().frameworks_dir
     ensure_database(url)
     with unit_of_work(url) as s:
-        return repo.save_holiday_periods(s, periods)
+        known = known_calendars(s, frameworks_dir)
+        unknown = sorted({p.calendar for p in periods} - known)
+        if unknown:
+            raise UserError(f"the holiday file names the calendar{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(repr(u) for u in unknown)}, which no framework uses "
+                            f"(known: {', '.join(sorted(known))})")
+        added = repo.save_holiday_periods(s, periods)
+        clashes = _meetings_in(s, periods)
+    return HolidayImport(added, clashes)
+
+
+@dataclass
+class HolidayImport:
+    added: int
+    # Meetings of running loops that now fall in an imported period: (loop id, title, start, period name)
+    clashes: list[tuple[str, str, dt.datetime, str]]
+
+
+def known_calendars(s, frameworks_dir: Path) -> set[str]:
+    """Holiday calendars a period may belong to: shipped, imported, or named by a framework."""
+    import yaml
+
+    names = {p.calendar for p in shipped_holidays(frameworks_dir)} | {p.calendar for p in repo.load_holiday_periods(s)}
+    for path in frameworks_dir.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        names |= set(((data.get("holidays") or {}).get("school_holidays") or {}).values())
+    for row in s.exec(select(FrameworkRow)):
+        names |= set(((row.content.get("holidays") or {}).get("school_holidays") or {}).values())
+    return names
+
+
+def _meetings_in(s, periods: list[HolidayPeriod]) -> list[tuple[str, str, dt.datetime, str]]:
+    out = []
+    for loop in s.exec(select(LoopRow).where(LoopRow.status == "active")):
+        fw = _framework_of(s, loop)
+        tz = ZoneInfo(fw.timezone)
+        for e in repo.load_events(s, loop.id, tz):
+            if not e.is_meeting or e.status == "cancelled" or not e.sector:
+                continue
+            if fw.holidays.school_holidays.get(e.sector) is None:
+                continue
+            day = e.start.astimezone(tz).date()
+            for p in periods:
+                if p.calendar == fw.holidays.school_holidays[e.sector] and p.covers(day):
+                    out.append((loop.id, e.title, e.start.astimezone(tz), p.name))
+    return out
 
 
 # -- loops ---------------------------------------------------------------------------------
@@ -194,6 +283,8 @@ def loop_id_for(area: str, council_date: dt.date) -> str:
 def start_loop(url: str, frameworks_dir: Path, framework_name: str, area: str, council_date: dt.date,
                now: dt.datetime, dry_run: bool = False, allow_any_year: bool = False,
                themes: tuple[str, ...] = ()) -> StartedLoop:
+    if not 2000 <= council_date.year <= 2100:
+        raise UserError(f"the council date {council_date.isoformat()} is not a plausible date for a loop")
     loaded = load_framework(framework_name, frameworks_dir)
     fw = loaded.framework
     if area not in fw.areas:
@@ -207,11 +298,12 @@ def start_loop(url: str, frameworks_dir: Path, framework_name: str, area: str, c
         if repo.get_loop(s, loop_id):
             raise UserError(f"a loop {loop_id} already exists; show it with 'kvalitetsloop loop show {loop_id}'")
         org = repo.load_organisation(s)
+        busy = _meetings_of_other_loops(s, None, ZoneInfo(fw.timezone))
     if not org.units:
         raise UserError("no organisation has been imported yet; run 'kvalitetsloop org import FILE.csv' first")
     cal = calendar_for(fw, url, frameworks_dir)
     try:
-        plan = plan_loop(org, fw, cal, LoopSpec(loop_id, area, council_date, tuple(themes)))
+        plan = plan_loop(org, fw, cal, LoopSpec(loop_id, area, council_date, tuple(themes)), busy=busy)
     except PlanningError as exc:
         raise UserError(f"the loop cannot be planned: {exc}") from None
     if not dry_run:
@@ -222,6 +314,15 @@ def start_loop(url: str, frameworks_dir: Path, framework_name: str, area: str, c
             s.flush()
             repo.add_events(s, loop_id, plan.events, now)
     return StartedLoop(loop_id, area, council_date, loaded, plan.events, org, dry_run)
+
+
+def _meetings_of_other_loops(s, loop_id: str | None, tz) -> list[Event]:
+    """The meetings people already have in the other running loops (a chief sits in both areas)."""
+    out: list[Event] = []
+    for other in s.exec(select(LoopRow).where(LoopRow.status == "active")):
+        if other.id != loop_id:
+            out.extend(e for e in repo.load_events(s, other.id, tz) if e.is_meeting and e.status != "cancelled")
+    return out
 
 
 def _framework_of(s, loop: LoopRow) -> Framework:
@@ -287,6 +388,8 @@ def parse_when(text: str, tz: ZoneInfo) -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise UserError(f"'{text}' is not an ISO time like 2027-05-12T09:00") from None
+    if not 2000 <= value.year <= 2100:
+        raise UserError(f"'{text}' is not a plausible time for a meeting or deadline")
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
@@ -316,7 +419,21 @@ def move_event(url: str, frameworks_dir: Path, uid: str, start_text: str, now: d
         event = next(e for e in events if e.uid == uid)
         if start == event.start:
             raise UserError(f"the event '{row.title}' already starts at {start.isoformat()}")
-        problems = check_placement(event, start, end, events, fw, cal, tz)
+        tl = LoopTimeline(fw, cal, loop.council_date)
+        span = (tl.clock.add_weeks(loop.council_date, -fw.network_meetings.weeks_before_council[0] - 4), tl.next_council)
+        problems = check_placement(event, start, end, events, fw, cal, tz, others=_meetings_of_other_loops(s, loop.id, tz),
+                                   now=now, loop_span=span)
+        dependents: list[Event] = []
+        if row.kind == "learning_talk" and row.unit_id:
+            unit = repo.load_organisation(s).by_id().get(row.unit_id)
+            if unit is not None:
+                spec = LoopSpec(loop.id, loop.area, loop.council_date, tuple(loop.themes))
+                moved = event.with_changes(start=start.astimezone(tz), end=end.astimezone(tz))
+                dependents = talk_dependents(fw, tl, spec, unit, moved)
+                for dep in dependents:
+                    if dep.kind != "followup_form_due" and dep.start < now:
+                        problems.append(f"its {dep.title.split(':')[0].lower()} would fall on "
+                                        f"{dep.start.date().isoformat()}, which has passed")
         if problems and not force:
             raise UserError(f"the move is refused because {'; and '.join(problems)} (use --force to move it anyway)")
         # The start before the move tells the email side whether the old time was ever announced.
@@ -329,26 +446,20 @@ def move_event(url: str, frameworks_dir: Path, uid: str, start_text: str, now: d
         repo.record_change(s, row, "moved", {"start": start.isoformat(), "previous_start": previous,
                                              "forced_over": problems}, now)
         result = EventChange(uid, row.title, "moved", row.sequence, start.astimezone(tz), forced_over=problems)
-        if row.kind == "learning_talk" and row.unit_id:
-            unit = repo.load_organisation(s).by_id().get(row.unit_id)
-            if unit is not None:
-                spec = LoopSpec(loop.id, loop.area, loop.council_date, tuple(loop.themes))
-                tl = LoopTimeline(fw, cal, loop.council_date)
-                moved = event.with_changes(start=start.astimezone(tz), end=end.astimezone(tz))
-                for dep in talk_dependents(fw, tl, spec, unit, moved):
-                    drow = repo.event_by_uid(s, dep.uid)
-                    if drow is None or drow.status == "cancelled" or drow.start == dep.start:
-                        continue
-                    previous = drow.start.isoformat()
-                    drow.start, drow.end = dep.start, dep.end
-                    drow.details = {**(drow.details or {}), **dep.details}
-                    drow.sequence += 1
-                    drow.status = "moved"
-                    drow.updated_at = now
-                    s.add(drow)
-                    repo.record_change(s, drow, "moved", {"start": dep.start.isoformat(), "previous_start": previous,
-                                                          "because": uid}, now)
-                    result.dependents.append((drow.uid, drow.title, dep.start))
+        for dep in dependents:
+            drow = repo.event_by_uid(s, dep.uid)
+            if drow is None or drow.status == "cancelled" or drow.start == dep.start:
+                continue
+            previous = drow.start.isoformat()
+            drow.start, drow.end = dep.start, dep.end
+            drow.details = {**(drow.details or {}), **dep.details}
+            drow.sequence += 1
+            drow.status = "moved"
+            drow.updated_at = now
+            s.add(drow)
+            repo.record_change(s, drow, "moved", {"start": dep.start.isoformat(), "previous_start": previous,
+                                                  "because": uid}, now)
+            result.dependents.append((drow.uid, drow.title, dep.start))
     return result
 
 

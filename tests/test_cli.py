@@ -286,3 +286,121 @@ def test_imported_closing_days_keep_meetings_away(cli, tmp_path):
     bad.write_text("calendar,name,start,end\naarhus-skole,Ferie,2027-13-01,2027-13-05\n", encoding="utf-8")
     proc = cli("holidays", "import", str(bad), check=False)
     assert proc.returncode == 2 and "line 2" in proc.stderr
+
+
+# -- found in review: several loops, stricter moves, no tracebacks ------------------------------
+
+def _meetings_by_person(*exports: dict) -> dict[str, list[tuple[dt.datetime, dt.datetime, str]]]:
+    out: dict[str, list] = defaultdict(list)
+    for data in exports:
+        for e in data["events"]:
+            if e["kind"] in ("learning_talk", "one_to_one", "network_meeting") and e["status"] != "cancelled":
+                for a in e["attendees"]:
+                    out[a["email"]].append((_local(e["start"]), _local(e["end"]), e["uid"]))
+    return out
+
+
+def test_two_running_loops_never_double_book_a_chief(cli):
+    """The 5 chiefs sit in both areas' loops: the second loop books around the first."""
+    first = _start(cli, "0-6", "2027-04-28")
+    cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW)
+    second = _export(cli, "6-18-2028-04-26")
+    for email, meetings in _meetings_by_person(first, second).items():
+        meetings.sort()
+        for (s1, e1, u1), (s2, e2, u2) in zip(meetings, meetings[1:]):
+            assert s2 >= e1 + dt.timedelta(minutes=30), (email, u1, u2)
+        per_day = Counter(s.date() for s, _, _ in meetings)
+        assert max(per_day.values()) <= 3, email
+    # And a move of a 0-6 meeting onto the chief's 6-18 talk is refused.
+    talk = next(e for e in second["events"] if e["kind"] == "learning_talk" and e["number"] == 2)
+    chief = next(a["email"] for a in talk["attendees"] if a["role"] == "chief")
+    o2o = next(e for e in first["events"] if e["kind"] == "one_to_one" and chief in {a["email"] for a in e["attendees"]})
+    proc = cli("event", "move", o2o["uid"], "--start", _local(talk["start"]).strftime("%Y-%m-%dT%H:%M"), "--now", NOW, check=False)
+    assert proc.returncode == 2 and chief in proc.stderr
+    assert "another meeting" in proc.stderr or "meetings on" in proc.stderr
+
+
+@pytest.mark.parametrize("case, message", [
+    ("one-to-one past the next talk", "belongs before talk 2"),
+    ("data package after its talk", "must come before its talk"),
+    ("follow-up form before its talk", "must be due after its talk"),
+    ("into the past", "has already passed"),
+    ("far outside the loop", "lies outside the loop"),
+    ("implausible year", "not a plausible time"),
+])
+def test_moves_that_break_the_loops_order_are_refused(sqlite_cli, case, message):
+    data = _start(sqlite_cli, "0-6", "2027-04-28")
+    evs = [e for e in data["events"] if e["unit_id"] == "dt-001"]
+    talk1, talk2 = _talk(data, "dt-001", 1), _talk(data, "dt-001", 2)
+    after2 = (_local(talk2["start"]) + dt.timedelta(days=2)).strftime("%Y-%m-%d")
+    o2o = next(e for e in evs if e["kind"] == "one_to_one" and e["details"]["after_talk"] == 1)
+    uid, start, now = {
+        "one-to-one past the next talk": (o2o["uid"], after2 + "T13:00", NOW),
+        "data package after its talk": (next(e for e in evs if e["kind"] == "data_package" and e["number"] == 2)["uid"], after2, NOW),
+        "follow-up form before its talk": (next(e for e in evs if e["kind"] == "followup_form_due" and e["number"] == 1)["uid"], "2027-04-29", NOW),
+        "into the past": (o2o["uid"], "2027-06-08T13:00", "2027-06-10T09:00+02:00"),
+        "far outside the loop": (o2o["uid"], "2035-03-05T09:00", NOW),
+        "implausible year": (o2o["uid"], "9999-12-31T23:00", NOW),
+    }[case]
+    proc = sqlite_cli("event", "move", uid, "--start", start, "--now", now, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert _export(sqlite_cli, "0-6-2027-04-28") == data
+
+
+def test_a_talk_move_that_drags_its_data_package_into_the_past_is_refused(sqlite_cli):
+    data = _start(sqlite_cli, "0-6", "2027-04-28")
+    talk2 = _talk(data, "dt-001", 2)
+    package = next(e for e in data["events"] if e["parent_uid"] == talk2["uid"] and e["kind"] == "data_package")
+    # The day after the data package was due: moving the talk two days earlier would need it yesterday.
+    now = (_local(package["start"]) + dt.timedelta(days=1, hours=9)).isoformat()
+    target = (_local(talk2["start"]) - dt.timedelta(days=2)).strftime("%Y-%m-%dT13:00")
+    proc = sqlite_cli("event", "move", talk2["uid"], "--start", target, "--now", now, check=False)
+    assert proc.returncode == 2 and "which has passed" in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("loop", "export", "0-6-2027-04-28", "--format", "ics", "--out", "/proc/nope/x.ics"), "cannot use"),
+    (("loop", "export", "0-6-2027-04-28", "--format", "json", "--out", "/proc/x.json"), "cannot use"),
+    (("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--export", "/proc/nope/x.json"), "cannot write"),
+    (("loop", "start", "--area", "6-18", "--council-date", "9999-04-26", "--allow-any-year"), "not a plausible date"),
+    (("loop", "start", "--area", "0-6", "--council-date", "2029-05-05"), "not a working day (lørdag)"),
+    (("loop", "start", "--area", "0-6", "--council-date", "2027-12-24", "--allow-any-year"), "not a working day (Juleaftensdag)"),
+])
+def test_more_mistakes_are_one_sentence_and_change_nothing(sqlite_cli, args, message):
+    _start(sqlite_cli, "0-6", "2027-04-28")
+    proc = sqlite_cli(*args, "--now", NOW, check=False) if args[0] == "loop" and args[1] == "start" else sqlite_cli(*args, check=False)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert [l for l in sqlite_cli("loop", "list").stdout.splitlines() if "6-18" in l] == []
+
+
+def test_an_unsupported_database_url_is_one_sentence(tmp_path):
+    from tests.conftest import Cli
+
+    proc = Cli("mysql://x@y/z", tmp_path)("loop", "list", check=False)
+    assert proc.returncode == 2 and "not a database URL this program can use" in proc.stderr
+
+
+def test_a_framework_with_a_bad_time_zone_names_the_key(sqlite_cli, tmp_path, aarhus_data):
+    import yaml
+
+    path = tmp_path / "mars.yaml"
+    path.write_text(yaml.safe_dump(dict(aarhus_data, timezone="Mars/Olympus"), allow_unicode=True), encoding="utf-8")
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    proc = sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--framework", str(path), check=False)
+    assert proc.returncode == 2 and "timezone" in proc.stderr and "Mars/Olympus" in proc.stderr
+
+
+def test_holiday_import_refuses_unknown_calendars_and_names_clashing_meetings(sqlite_cli, tmp_path):
+    data = _start(sqlite_cli, "0-6", "2027-04-28")
+    typo = tmp_path / "typo.csv"
+    typo.write_text("calendar,name,start,end\naarhus-dagtilbuf,Lukket,2027-07-12,2027-07-23\n", encoding="utf-8")
+    proc = sqlite_cli("holidays", "import", str(typo), check=False)
+    assert proc.returncode == 2 and "'aarhus-dagtilbuf'" in proc.stderr and "aarhus-dagtilbud" in proc.stderr
+    summer = tmp_path / "summer.csv"
+    summer.write_text("calendar,name,start,end\naarhus-dagtilbud,Sommerlukning,2027-07-12,2027-07-23\n", encoding="utf-8")
+    out = sqlite_cli("holidays", "import", str(summer)).stdout
+    inside = [e for e in data["events"] if e["kind"] in ("learning_talk", "one_to_one")
+              and dt.date(2027, 7, 12) <= _local(e["start"]).date() <= dt.date(2027, 7, 23)]
+    assert inside and f"{len(inside)} planned meetings now fall in these periods" in out
+    assert "Sommerlukning" in out

@@ -124,3 +124,32 @@ def test_diff_lists_people_changes():
     d = diff_organisations(a, b)
     assert d.people_changed == [("u1", "leader", ("l@example.dk",), ("l2@example.dk",))]
     assert not d.added and not d.removed
+
+
+def test_reimport_reports_clashes_and_units_outside_the_loop(sqlite_cli, tmp_path):
+    """Re-import with a unit moved to another chief: the new chief's clashes are named, and a new
+    unit is said to join the next loop rather than silently getting no events."""
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    rows = list(csv.DictReader(io.StringIO(EXAMPLE_ORG.read_text(encoding="utf-8"))))
+    by_id = {r["id"]: r for r in rows}
+    other = next(r for r in rows if r["sector"] == "dagtilbud" and r["chief_email"] != by_id["dt-001"]["chief_email"])
+    by_id["dt-001"]["chief_email"], by_id["dt-001"]["chief_name"] = other["chief_email"], other["chief_name"]
+    rows.append(dict(rows[1], id="dt-998", name="Nyt Hus", leader_email="nyt.hus@example.dk", leader_name="Ny Leder",
+                     board_email="bestyrelse-dt-998@example.dk"))
+    path = tmp_path / "org3.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    out = sqlite_cli("org", "import", str(path), "--now", NOW).stdout
+    assert "dt-998 is new and not part of the running loop 0-6-2027-04-28" in out
+    assert "now clash with another meeting of the same person" in out and other["chief_email"] in out
+
+
+def test_a_semicolon_separated_file_from_danish_excel_imports(tmp_path):
+    text = ("id;name;sector;chief_email;leader_name;leader_email;board_email;pedagogical_leader_emails\n"
+            'u1;Æblehaven;dagtilbud;c@example.dk;Åse;aase@example.dk;b@example.dk;"p1@example.dk;p2@example.dk"\n')
+    org = parse_organisation(text)
+    assert org.units[0].name == "Æblehaven"
+    assert [p.email for p in org.units[0].role("pedagogical_leader")] == ["p1@example.dk", "p2@example.dk"]

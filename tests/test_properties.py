@@ -495,6 +495,8 @@ def expected_refusal(org: Organisation, fw: Framework, spec: LoopSpec) -> str | 
     capacity permitting)."""
     o = Oracle(fw, PERIODS)
     units = org.in_sectors(fw.areas[spec.area].sectors)
+    if not o.working(spec.council_date):
+        return "is not a working day"
     problem = o.network_problem(units, spec.area, spec.council_date)
     if problem:
         return problem
@@ -505,7 +507,8 @@ def expected_refusal(org: Organisation, fw: Framework, spec: LoopSpec) -> str | 
     return None
 
 
-GAP = re.compile(r"^(?P<unit>[\w-]+) \(.*\) needs (?P<n>\d+) one-to-ones between (?P<a>\d{4}-\d\d-\d\d) and "
+GAP = re.compile(r"^(?P<chief>\S+) and (?P<leader>\S+) need (?P<n>\d+) one-to-ones for (?P<unit>[\w-]+) \(.*\) "
+                 r"between (?P<a>\d{4}-\d\d-\d\d) and "
                  r"(?P<b>\d{4}-\d\d-\d\d) but that gap has (?P<days>\d+) working days: (?P<over>\d+) over capacity$")
 
 

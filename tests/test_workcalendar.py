@@ -76,8 +76,8 @@ def test_store_bededag_is_a_working_day_from_2024(calendar):
 
 
 def test_weekends_are_closed(calendar):
-    assert calendar.closed_reason(D("2027-06-05")) == "weekend"  # Grundlovsdag on a Saturday
-    assert calendar.closed_reason(D("2027-03-28"), "skole") == "weekend"  # Påskedag, a Sunday
+    assert calendar.closed_reason(D("2027-06-05")) == "lørdag"  # Grundlovsdag on a Saturday
+    assert calendar.closed_reason(D("2027-03-28"), "skole") == "søndag"  # Påskedag, a Sunday
     assert calendar.is_working_day(D("2027-06-04"))
 
 
@@ -282,8 +282,8 @@ def test_imported_closing_days_are_kept_by_the_planner(db_url):
     from tests.conftest import EXAMPLE_ORG, FRAMEWORKS, NOW
 
     text = "calendar,name,start,end\naarhus-dagtilbud,Lukkeuge (ombygning),2027-05-24,2027-05-28\n"
-    assert services.import_holidays(db_url, text) == 1
-    assert services.import_holidays(db_url, text) == 0
+    assert services.import_holidays(db_url, text).added == 1
+    assert services.import_holidays(db_url, text).added == 0
     now = dt.datetime.fromisoformat(NOW)
     services.import_organisation(db_url, EXAMPLE_ORG.read_text(encoding="utf-8"), now)
     started = services.start_loop(db_url, FRAMEWORKS, "aarhus", "0-6", D("2027-04-28"), now)

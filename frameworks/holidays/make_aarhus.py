@@ -39,7 +39,7 @@ from pathlib import Path
 from dateutil.easter import easter
 
 HERE = Path(__file__).resolve().parent
-FIRST_SCHOOL_YEAR = 2024  # 2024/25
+FIRST_SCHOOL_YEAR = 2023  # 2023/24: the summer of 2024 is inside loops with councils in 2025
 LAST_SCHOOL_YEAR = 2037  # 2037/38: loops with council dates up to 2035 run into 2037
 
 Period = tuple[str, dt.date, dt.date]
