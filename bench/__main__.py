@@ -13,11 +13,10 @@ import contextlib
 import datetime as dt
 import io
 import importlib
-import os
-import platform
 import re
 import sys
 from pathlib import Path
+from bench.machine import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -34,21 +33,6 @@ class _Tee(io.TextIOBase):
         return len(text)
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
-        mem = f"{mem_kb / 1024 / 1024:.0f} GiB"
-    except (OSError, StopIteration):
-        mem = "?"
-    return f"{os.cpu_count()} cores ({cpu}), {mem} memory, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -64,7 +48,7 @@ def _sections(text: str) -> dict[str, str]:
 def main(argv: list[str]) -> None:
     wanted = argv or [n for n in ORDER if (ROOT / "bench" / f"{n}.py").exists()]
     sections = _sections(DOC.read_text(encoding="utf-8")) if DOC.exists() else {}
-    stamp = f"_{dt.date.today().isoformat()}, {machine()}._"
+    stamp = f"_{dt.date.today().isoformat()}, {describe()}._"
     for name in wanted:
         module = importlib.import_module(f"bench.{name}")
         print(f"== bench/{name}.py", flush=True)

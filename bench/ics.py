@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import glob
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -40,22 +38,12 @@ from cycle.framework import parse_framework  # noqa: E402
 from cycle.organisation import parse_organisation  # noqa: E402
 from cycle.planner import LoopSpec, plan_loop  # noqa: E402
 from cycle.workcalendar import WorkCalendar, parse_holiday_calendar  # noqa: E402
+from bench.machine import describe
 
 LOOPS = (("0-6", dt.date(2027, 4, 28)), ("6-18", dt.date(2028, 4, 26)))
 FEED_TARGET_MS = 50.0
 
 
-def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu or 'unknown CPU'}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
 
 
 def organisation_text(path: str | None) -> str:
@@ -96,7 +84,7 @@ def main(argv=None) -> int:
     units = units_from_organisation(org)
     now = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.timezone.utc)
 
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"organisation: {len(org.units):,} units, {len({u.chief.email for u in org.units})} chiefs")
     loops = []
     for area, council in LOOPS:

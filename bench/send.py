@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -33,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 import yagmail  # noqa: E402
 
 from notifications import mailsink  # noqa: E402
-from notifications.compose import compose  # noqa: E402
 from notifications.mime import Envelope, build, new_message_id  # noqa: E402
 from notifications.render import render  # noqa: E402
 from notifications.transport import YagTransport  # noqa: E402
+from bench.machine import describe
 
 SENDER = "kvalitetsloop@aarhus.example.dk"
 ORG = {"name": "Børn og Unge, Aarhus Kommune", "email": "kvalitet@aarhus.example.dk"}
@@ -44,15 +42,7 @@ NOW = dt.datetime(2027, 8, 4, 16, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
 
 def machine() -> str:
-    cpu = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, yagmail {yagmail.__version__}"
+    return f"{describe()}, yagmail {yagmail.__version__}"
 
 
 def reminder_context(i: int) -> dict:
@@ -95,10 +85,13 @@ def run_floor(port: int, n: int) -> float:
 
 
 def run_ours(port: int, n: int) -> float:
+    """As the sender sends: the next message rendered and built while this one is on the wire."""
+    from notifications.sender import composed_ahead
+
     t = transport(port)
     start = time.perf_counter()
-    for i in range(n):
-        t.deliver([recipient(i)[0]], ours_message(i))
+    for i, data in composed_ahead(list(range(n)), ours_message):
+        t.deliver([recipient(i)[0]], data)
     t.close()
     return n / (time.perf_counter() - start)
 

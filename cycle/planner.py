@@ -111,7 +111,7 @@ class LoopTimeline:
         """Window per talk number (index 0 = talk 1) for a sector."""
         if sector in self._windows:
             return self._windows[sector]
-        fw, t = self.fw, self.fw.talks
+        t = self.fw.talks
         first = Window(self.clock.add_weeks(self.council, t.first_window.start_weeks_after_council),
                        self.clock.add_weeks(self.council, t.first_window.end_weeks_after_council),
                        "umiddelbart efter byrådet")

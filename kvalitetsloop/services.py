@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from cycle.events import MEETING_KINDS, TALK_DEPENDENT_KINDS, Event
+from cycle.events import Event
 from cycle.framework import Framework, parse_framework
 from cycle.organisation import Organisation, OrganisationDiff, diff_organisations, parse_organisation
 from cycle.planner import LoopSpec, LoopTimeline, PlanningError, parity_problem, plan_loop, talk_dependents, _attendees, talk_roles

@@ -74,20 +74,28 @@ def _relax_sqlite_sync(db: sa.Connection) -> None:
     db.exec_driver_sql("PRAGMA synchronous=NORMAL")
 
 
-def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: DrainReport, on_sent) -> bool:
-    # The next message is composed in a helper thread while this one is on the wire: rendering
-    # is CPU, the SMTP exchange is mostly waiting for the server.
+def composed_ahead(items, compose_one):
+    """Yield (item, message) pairs, composing the next message in a helper thread while the
+    caller sends this one: rendering and MIME building are CPU, an SMTP exchange is mostly waiting
+    for the server, so the two overlap."""
+    if not items:
+        return
     with ThreadPoolExecutor(max_workers=1) as pool:
-        upcoming = [pool.submit(compose, rows[0], settings, now)]
-        return _send_composed(db, transport, settings, now, rows, report, on_sent, pool, upcoming)
+        upcoming = pool.submit(compose_one, items[0])
+        for i, item in enumerate(items):
+            data = upcoming.result()
+            if i + 1 < len(items):
+                upcoming = pool.submit(compose_one, items[i + 1])
+            yield item, data
 
 
-def _send_composed(db, transport, settings, now, rows, report, on_sent, pool, upcoming) -> bool:
+def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: DrainReport, on_sent) -> bool:
+    return _send_composed(db, transport, settings, now, rows, report, on_sent)
+
+
+def _send_composed(db, transport, settings, now, rows, report, on_sent) -> bool:
     connection_failures = 0
-    for i, row in enumerate(rows):
-        if i + 1 < len(rows):
-            upcoming.append(pool.submit(compose, rows[i + 1], settings, now))
-        data = upcoming[i].result()
+    for i, (row, data) in enumerate(composed_ahead(rows, lambda r: compose(r, settings, now))):
         try:
             answer = transport.deliver([row.recipient], data)
         except DeliveryError as exc:

@@ -3,7 +3,6 @@ and the `kvalitetsloop` command run as a user runs it (a subprocess)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import EXAMPLE_ORG, FRAMEWORKS, NOW
+from tests.conftest import EXAMPLE_ORG, NOW
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -204,7 +204,6 @@ def test_moving_a_talk_raises_its_sequence_and_moves_its_deadlines(cli):
                  and people & {a["email"] for a in e["attendees"]}}
     window_end = dt.date.fromisoformat(talk["details"]["window_end"])
     # A later working day in the same autumn window on which none of the talk's people has a meeting.
-    from cycle.workcalendar import WorkCalendar  # noqa: F401  (the rule itself is what the command checks)
     target = next(start.replace(hour=13) + dt.timedelta(days=d) for d in range(7, 60)
                   if (start + dt.timedelta(days=d)).date() not in busy_days
                   and (start + dt.timedelta(days=d)).isoweekday() <= 5
@@ -331,7 +330,7 @@ def test_two_running_loops_never_double_book_a_chief(cli):
 def test_moves_that_break_the_loops_order_are_refused(sqlite_cli, case, message):
     data = _start(sqlite_cli, "0-6", "2027-04-28")
     evs = [e for e in data["events"] if e["unit_id"] == "dt-001"]
-    talk1, talk2 = _talk(data, "dt-001", 1), _talk(data, "dt-001", 2)
+    talk2 = _talk(data, "dt-001", 2)
     after2 = (_local(talk2["start"]) + dt.timedelta(days=2)).strftime("%Y-%m-%d")
     o2o = next(e for e in evs if e["kind"] == "one_to_one" and e["details"]["after_talk"] == 1)
     uid, start, now = {

@@ -4,7 +4,6 @@ and emits `kvalitetsloop.data-package.requested` for each requested package (SPE
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 
 import pytest
