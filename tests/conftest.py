@@ -11,11 +11,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings as hypothesis_settings
 
 from cycle.framework import parse_framework
 from cycle.organisation import parse_organisation
 from cycle.workcalendar import WorkCalendar
 from kvalitetsloop.frameworks import load_framework, shipped_holidays
+
+# CI checks the same examples every run (a red build then means a change broke something);
+# local runs keep drawing new examples, which is how the property tests find new cases.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ROOT / "frameworks"

@@ -50,7 +50,13 @@ def test_sender_killed_at_random_points_loses_nothing(small_loop, smtp, tmp_path
         proc = subprocess.Popen([str(KVALITETSLOOP), "dispatch", "--now", end.isoformat()], env=env, cwd=tmp_path,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if kills < 8:
-            time.sleep(rng.uniform(0.9, 2.2))
+            # Kill at a random point of the batch: shortly after this run's first message arrives
+            # (timing from the process start would spend the kills on start-up on a fast machine).
+            seen = len(smtp.messages)
+            deadline = time.monotonic() + 60
+            while len(smtp.messages) == seen and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.15))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
