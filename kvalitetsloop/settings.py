@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Secret for the capability links in emails (statement, follow-up and supervision forms).
     # Set it in production; the default is for development and demos only.
     link_secret: str = "kvalitetsloop-development-secret"
+    # The web forms behind those links come with the portal. Until it is switched on, emails ask
+    # for a reply instead (Reply-To is the organiser's mailbox) and nobody gets a dead link.
+    forms_enabled: bool = False
     dry_run_dir: Path = Path("var/dry-run")
 
 

@@ -15,9 +15,24 @@ def organisation(settings) -> dict:
     return {"name": settings.organiser_name, "email": settings.organiser}
 
 
+# What to ask for instead of a form link while the forms are not served (settings.forms_enabled).
+REPLY_INSTEAD = {
+    "board_statement": "Send bestyrelsens udtalelse som svar på denne e-mail, så registrerer vi den.",
+    "supervision_report": "Send tilsynsafrapporteringen som svar på denne e-mail, så registrerer vi den.",
+    "followup_form": "Send opfølgningsskemaets indhold som svar på denne e-mail, så registrerer vi det.",
+}
+
+
+def reply_instead(row, settings) -> str | None:
+    purpose = ((row.context or {}).get("link") or {}).get("purpose")
+    return None if settings.forms_enabled else REPLY_INSTEAD.get(purpose)
+
+
 def link_for(row, settings) -> str | None:
     ctx = row.context or {}
     spec = ctx.get("link")
+    if spec and spec.get("purpose") in links.PATHS and not settings.forms_enabled:
+        return None
     if spec and spec.get("expires") and spec.get("purpose") in links.PATHS:
         tok = links.token(settings.link_secret, spec["purpose"], spec["event_uid"], row.recipient,
                           dt.datetime.fromisoformat(spec["expires"]))
@@ -31,7 +46,7 @@ def compose(row, settings, now: dt.datetime) -> bytes:
     name = (ctx.get("names") or {}).get(row.recipient, "")
     link = link_for(row, settings)
     r = render(row.kind if row.kind != "invitation" else "invitation", ctx, row.recipient, name,
-               organisation(settings), link)
+               organisation(settings), link, reply_instead=reply_instead(row, settings))
     headers = {"X-Kvalitetsloop-Kind": row.kind}
     if row.event_uid:
         headers["X-Kvalitetsloop-Event"] = row.event_uid

@@ -95,7 +95,7 @@ def one_line(text: str) -> str:
 
 
 def render(template: str, context: dict, recipient: str, name: str, organisation: dict,
-           link: str | None = None) -> Rendered:
+           link: str | None = None, reply_instead: str | None = None) -> Rendered:
     """Subject, text and HTML of one email to one recipient."""
     env = environment()
     txt = env.get_template(f"{template}.txt")
@@ -104,7 +104,8 @@ def render(template: str, context: dict, recipient: str, name: str, organisation
     if link and not link_purpose and context.get("url"):
         link_purpose = "data_package"
     variables = {"c": context, "to": {"email": recipient, "name": name}, "greeting": greeting(name),
-                 "org": organisation, "link": link, "link_label": LINK_LABELS.get(link_purpose or "", "Åbn")}
+                 "org": organisation, "link": link, "link_label": LINK_LABELS.get(link_purpose or "", "Åbn"),
+                 "reply_instead": reply_instead}
     subject = one_line("".join(txt.blocks["subject"](txt.new_context(variables))))
     variables["subject"] = subject
     return Rendered(subject, tidy(txt.render(variables)), html.render(variables))
