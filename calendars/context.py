@@ -79,7 +79,8 @@ class CalendarContext:
     # A link that starts with "/" is made absolute with base_url.
     data_package_urls: Mapping[str, str] = field(default_factory=dict)
     followup_form_urls: Mapping[str, str] = field(default_factory=dict)
-    # DTSTAMP of everything built with this context; None means the wall clock at build time.
+    # DTSTAMP of everything built with this context: the entry point's clock (--now). Required when
+    # anything is built; None only while a context is being assembled.
     now: dt.datetime | None = None
 
     @classmethod
@@ -93,7 +94,8 @@ class CalendarContext:
 
     def dtstamp(self) -> dt.datetime:
         if self.now is None:
-            return dt.datetime.now(dt.timezone.utc)
+            # Time is injected: only entry points read the clock, so a missing `now` is a bug.
+            raise ValueError("CalendarContext.now is not set; the entry point passes its clock (--now)")
         if self.now.tzinfo is None:
             raise ValueError("CalendarContext.now must be timezone-aware")
         return self.now.astimezone(dt.timezone.utc)

@@ -66,7 +66,7 @@ def person_feed_of_loops(loops: Iterable[tuple[Iterable[Event], CalendarContext]
     elif first is not None:
         when = first.dtstamp()
     else:
-        when = dt.datetime.now(dt.timezone.utc)
+        raise ValueError("a feed needs a time for its DTSTAMP: pass now, or a context with now")
     return _publish(mine, ical.utc_stamp(when), texts.FEED_NAME.format(name=name or wanted))
 
 
