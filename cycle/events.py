@@ -31,11 +31,6 @@ MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one"})
 
 EventStatus = Literal["planned", "moved", "cancelled", "done"]
 
-# The kinds that hang off a learning talk and move with it.
-TALK_DEPENDENT_KINDS = frozenset(
-    {"data_package", "board_statement_due", "youth_input_due", "followup_form_due"}
-)
-
 # Fixed namespace so that UIDs are a pure function of the loop and the event's place in it:
 # the same inputs give the same plan, UIDs included.
 _UID_NAMESPACE = uuid.UUID("6f1e2b7c-3d4a-5e6f-8a9b-0c1d2e3f4a5b")

@@ -156,6 +156,30 @@ def talk_roles(fw: Framework, unit: Unit, number: int) -> list[str]:
     return roles
 
 
+def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None) -> list[str]:
+    """Who a unit's event of this kind is for: the one place that says it, for a new plan and for
+    a re-import that changes the people of a running loop."""
+    if kind == "learning_talk":
+        return talk_roles(fw, unit, number or 1)
+    if kind == "one_to_one":
+        return list(fw.one_to_ones.attendees)
+    if kind == "data_package":
+        return list(fw.data_packages.notify)
+    if kind == "board_statement_due":
+        return ["board", *fw.board_statements.escalate_to]
+    if kind == "youth_input_due":
+        return ["leader", "youth_rep"]
+    if kind in ("followup_form_due", "report_back_due"):
+        return ["leader", "chief"]
+    if kind == "supervision_report_due":
+        return ["board", "chief"]
+    return []
+
+
+def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = None) -> tuple[Attendee, ...]:
+    return _attendees(unit, event_roles(fw, unit, kind, number))
+
+
 def talk_title(fw: Framework, unit: Unit, number: int) -> str:
     label = fw.talks.labels.get(number)
     if label:
@@ -169,11 +193,11 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
     day = talk.start.astimezone(clock.tz).date()
     out: list[Event] = []
 
-    def deadline(kind: str, due: dt.date, title: str, roles, **details) -> Event:
+    def deadline(kind: str, due: dt.date, title: str, **details) -> Event:
         return Event(
             uid=make_uid(spec.loop_id, kind, unit.id, n), kind=kind, unit_id=unit.id, number=n, all_day=True,
             start=clock.midnight(due), end=clock.midnight(due + dt.timedelta(days=1)), title=title,
-            attendees=_attendees(unit, roles), parent_uid=talk.uid, sector=unit.sector, details=details)
+            attendees=event_attendees(fw, unit, kind, n), parent_uid=talk.uid, sector=unit.sector, details=details)
 
     dp = fw.data_packages
     # Deadlines fall on the unit's own working days (not in its school holidays or closing days);
@@ -181,24 +205,24 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
     sector = unit.sector
     available = cal.add_working_days(day, -dp.available_working_days_before_talk, sector)
     trigger = cal.add_working_days(available, -dp.trigger_working_days_before_available)
-    out.append(deadline("data_package", available, f"Datapakke {n}: {unit.name}", dp.notify,
+    out.append(deadline("data_package", available, f"Datapakke {n}: {unit.name}",
                         trigger_date=trigger.isoformat(), tailored=unit.special_needs, talk_date=day.isoformat()))
     bs = fw.board_statements
     if n in bs.talks:
         due = cal.add_working_days(day, -bs.due_working_days_before_talk, sector)
         out.append(deadline("board_statement_due", due, f"Udtalelse fra bestyrelsen før {fw.talk_label.lower()} {n}: {unit.name}",
-                            ["board", *bs.escalate_to], talk_date=day.isoformat()))
+                            talk_date=day.isoformat()))
     yi = fw.youth_input
     if yi and unit.sector in yi.sectors and n in yi.talks:
         due = cal.add_working_days(day, -yi.due_working_days_before_talk, sector)
         body = YOUTH_BODY.get(unit.sector, "børnene og de unge")
         out.append(deadline("youth_input_due", due, f"Input fra {body} før {fw.talk_label.lower()} {n}: {unit.name}",
-                            ["leader", "youth_rep"], body=body, talk_date=day.isoformat()))
+                            body=body, talk_date=day.isoformat()))
     ff = fw.followup_form
     due = cal.add_working_days(day, ff.due_working_days_after_talk, sector)
     what = "fokusområder og børnenes perspektiv" if n == 1 else "beslutninger"
     out.append(deadline("followup_form_due", due, f"Opfølgningsskema efter {fw.talk_label.lower()} {n} ({what}): {unit.name}",
-                        ["leader", "chief"], talk_date=day.isoformat()))
+                        talk_date=day.isoformat()))
     return out
 
 
@@ -341,7 +365,7 @@ class _Planner:
         for n in range(1, self.fw.talks.count + 1):
             demand: dict[str, list[Unit]] = defaultdict(list)
             for u in self.units:
-                for a in _attendees(u, talk_roles(self.fw, u, n)):
+                for a in event_attendees(self.fw, u, "learning_talk", n):
                     demand[a.email].append(u)
             for email, units in sorted(demand.items()):
                 if len(units) < 2:
@@ -392,8 +416,7 @@ class _Planner:
                         f"{self.fw.one_to_ones.per_gap} one-to-ones of {u.chief.email} and {u.leader.email} at least "
                         f"{self.fw.one_to_ones.min_days_from_talk} days from the talks: 1 talk over capacity")
                 first = (i * len(days)) // len(units)
-                roles = talk_roles(self.fw, u, n)
-                att = _attendees(u, roles)
+                att = event_attendees(self.fw, u, "learning_talk", n)
                 emails = [a.email for a in att]
                 for day in days[first:] + days[:first]:
                     start = self._slot(emails, day, dur)
@@ -422,7 +445,7 @@ class _Planner:
             gaps = [(talk_days[k] + margin, talk_days[k + 1] - margin, k + 1) for k in range(count - 1)]
             if oo.after_last_talk:
                 gaps.append((talk_days[-1] + margin, self.tl.next_council - margin, count))
-            att = _attendees(u, oo.attendees)
+            att = event_attendees(self.fw, u, "one_to_one")
             emails = [a.email for a in att]
             number = 0
             for a, b, after_talk in gaps:
@@ -474,7 +497,7 @@ class _Planner:
         for u in self.units:
             # One loop-wide date: the report-back feeds the next loop's network meetings together.
             self.events.append(all_day("report_back_due", u, None, tl.report_back_due, f"Afrapportering: {u.name}",
-                                       _attendees(u, ["leader", "chief"])))
+                                       event_attendees(fw, u, "report_back_due")))
         aggregated = self.cal.add_working_days(tl.report_back_due, fw.report_back.aggregated_working_days_after_due)
         self.events.append(all_day("report_back_due", None, None, aggregated,
                                    f"Samlet afrapportering for {spec.area}-årsområdet", aggregated=True))
@@ -488,7 +511,7 @@ class _Planner:
                     self.events.append(all_day(
                         "supervision_report_due", u, i, due,
                         f"Skriftlig tilsynsafrapportering fra bestyrelsen ({due.year}): {u.name}",
-                        _attendees(u, ["board", "chief"])))
+                        event_attendees(fw, u, "supervision_report_due", i)))
 
 
 def _nearest(radius: int):

@@ -163,6 +163,7 @@ def _summary_table(events, org, title: str) -> Table:
     units = org.by_id()
     per_chief: dict[str, Counter] = defaultdict(Counter)
     per_chief_units: dict[str, set] = defaultdict(set)
+    talks: dict[str, list] = defaultdict(list)
     for e in events:
         if e.status == "cancelled" or not e.unit_id or e.unit_id not in units:
             continue
@@ -172,15 +173,12 @@ def _summary_table(events, org, title: str) -> Table:
         per_chief_units[key].add(e.unit_id)
         if e.kind in ("learning_talk", "one_to_one"):
             per_chief[key]["hours"] += (e.end - e.start).total_seconds() / 3600
+        if e.kind == "learning_talk":
+            talks[key].append(e.start.date())
     t = Table(title=title)
     for col in ("chef", "enheder", "læringssamtaler", "1:1", "datapakker", "udtalelser", "mødetimer",
                 "første samtale", "sidste samtale"):
         t.add_column(col, justify="left" if col == "chef" else "right")
-    talks = defaultdict(list)
-    for e in events:
-        if e.kind == "learning_talk" and e.status != "cancelled" and e.unit_id in units:
-            c = units[e.unit_id].chief
-            talks[f"{c.name} <{c.email}>" if c.name else c.email].append(e.start.date())
     for key in sorted(per_chief):
         c = per_chief[key]
         t.add_row(key, str(len(per_chief_units[key])), str(c["learning_talk"]), str(c["one_to_one"]),

@@ -7,7 +7,6 @@ that depends on the time takes `now`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +16,8 @@ from sqlmodel import select
 from cycle.events import Event
 from cycle.framework import Framework, parse_framework
 from cycle.organisation import Organisation, OrganisationDiff, diff_organisations, parse_organisation
-from cycle.planner import LoopSpec, LoopTimeline, PlanningError, parity_problem, plan_loop, talk_dependents, _attendees, talk_roles
+from cycle.planner import (LoopSpec, LoopTimeline, PlanningError, event_attendees, parity_problem, plan_loop,
+                           talk_dependents)
 from cycle.rules import check_placement
 from cycle.workcalendar import HolidayPeriod, WorkCalendar
 from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
@@ -134,7 +134,7 @@ def _follow_organisation(s, org: Organisation, diff: OrganisationDiff, now: dt.d
             if row.unit_id not in changed_units or row.unit_id not in units:
                 continue
             unit = units[row.unit_id]
-            wanted = {a.email: a for a in _wanted_attendees(fw, unit, row)}
+            wanted = {a.email: a for a in event_attendees(fw, unit, row.kind, row.number)}
             current = {a.email: a for a in s.exec(select(AttendeeRow).where(AttendeeRow.event_id == row.id))}
             removed = sorted(e for e, a in current.items() if a.active and e not in wanted)
             added = sorted(e for e in wanted if e not in current or not current[e].active)
@@ -153,24 +153,6 @@ def _follow_organisation(s, org: Organisation, diff: OrganisationDiff, now: dt.d
             # The sequence stays: the removed get a CANCEL, the new a REQUEST at the current sequence.
             repo.record_change(s, row, "attendees", {"removed": removed, "added": added}, now)
             report.attendee_changes.append((row.uid, removed, added))
-
-
-def _wanted_attendees(fw: Framework, unit, row: EventRow):
-    if row.kind == "learning_talk":
-        return _attendees(unit, talk_roles(fw, unit, row.number or 1))
-    if row.kind == "one_to_one":
-        return _attendees(unit, fw.one_to_ones.attendees)
-    if row.kind == "data_package":
-        return _attendees(unit, fw.data_packages.notify)
-    if row.kind == "board_statement_due":
-        return _attendees(unit, ["board", *fw.board_statements.escalate_to])
-    if row.kind == "youth_input_due":
-        return _attendees(unit, ["leader", "youth_rep"])
-    if row.kind in ("followup_form_due", "report_back_due"):
-        return _attendees(unit, ["leader", "chief"])
-    if row.kind == "supervision_report_due":
-        return _attendees(unit, ["board", "chief"])
-    return ()
 
 
 def organisation(url: str) -> Organisation:
@@ -518,5 +500,3 @@ def status(url: str, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]
         out.append(LoopStatus(loop, past, upcoming, cancelled, nxt))
     return out
 
-
-UID_PATTERN = re.compile(r"^[0-9a-f-]{36}@")
