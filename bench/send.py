@@ -98,16 +98,17 @@ def run_ours(port: int, n: int) -> float:
 
 def run_outbox(port: int, n: int) -> float:
     """Rows in a SQLite outbox, drained by notifications.sender (one commit per row)."""
-    from kvalitetsloop.services import ensure_database
+    from kvalitetsloop.bootstrap import upgrade_database
+    from kvalitetsloop.unit_of_work import SqlUnitOfWork
     from kvalitetsloop.settings import Settings
     from notifications import outbox
     from notifications.sender import drain
-    from storage.db import engine_for, unit_of_work
+    from storage.db import engine_for
     from storage.models_notifications import OutboxRow
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite"
-        ensure_database(url)
+        upgrade_database(url)
         rows = []
         for i in range(n):
             to, name = recipient(i)
@@ -117,8 +118,10 @@ def run_outbox(port: int, n: int) -> float:
                          "context": {**reminder_context(i), "names": {to: name}}, "ics": None, "method": None,
                          "status": "pending", "attempts": 0, "due_at": NOW, "created_at": NOW,
                          "next_attempt_at": NOW, "updated_at": NOW})
-        with unit_of_work(url) as s:
+        with SqlUnitOfWork(url) as uow:
+            s = uow.session
             outbox.insert_ignoring_duplicates(s, OutboxRow.__table__, rows, "key")
+            uow.commit()
         settings = Settings(sender=SENDER, organiser=ORG["email"], organiser_name=ORG["name"], outbox_batch=500)
         start = time.perf_counter()
         report = drain(engine_for(url), transport(port), settings, NOW, lambda: dt.datetime.now(dt.timezone.utc))

@@ -84,3 +84,45 @@ class Event:
 
     def with_changes(self, **changes) -> "Event":
         return replace(self, **changes)
+
+    # -- state changes: the one place that decides sequence, status and the recorded change --
+
+    def moved(self, start: dt.datetime, end: dt.datetime, **detail) -> tuple["Event", "EventChange"]:
+        """This event at a new time: the sequence rises (calendars treat it as an update).
+
+        The previous start is recorded so the email side can tell whether the old time was
+        ever announced."""
+        event = replace(self, start=start, end=end, sequence=self.sequence + 1, status="moved",
+                        details={**self.details, **detail.pop("details", {})})
+        record = {"start": start.isoformat(), "previous_start": self.start.isoformat(), **detail}
+        return event, EventChange(self.uid, event.sequence, "moved", record)
+
+    def cancelled(self, **detail) -> tuple["Event", "EventChange"]:
+        """This event cancelled: the sequence rises and the status says so (METHOD:CANCEL)."""
+        if self.status == "cancelled":
+            raise ValueError(f"the event '{self.title}' is already cancelled")
+        event = replace(self, sequence=self.sequence + 1, status="cancelled")
+        return event, EventChange(self.uid, event.sequence, "cancelled", dict(detail))
+
+    def with_attendees(self, attendees: tuple[Attendee, ...]) -> tuple["Event", "EventChange"] | None:
+        """This event with other people, or None when nobody changes.
+
+        The sequence stays: those taken off get a CANCEL, the new a REQUEST at the current
+        sequence, and the others are not bothered."""
+        before, after = self.emails(), {a.email for a in attendees}
+        removed, added = sorted(before - after), sorted(after - before)
+        if not (removed or added):
+            return None
+        event = replace(self, attendees=tuple(attendees))
+        return event, EventChange(self.uid, self.sequence, "attendees", {"removed": removed, "added": added})
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """What changed in an event, as its change history records it (created | moved | cancelled |
+    attendees), at the sequence the event has after the change."""
+
+    uid: str
+    sequence: int
+    change: str
+    detail: dict = field(default_factory=dict)

@@ -293,12 +293,16 @@ class HolidayRules(_Strict):
         return v
 
 
+# The time zone of a framework that names none, and of a time given without an offset.
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+
 class Framework(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]+$")
     version: str
     title: str
     sources: list[str] = Field(default_factory=list)
-    timezone: str = "Europe/Copenhagen"
+    timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("timezone")
     @classmethod

@@ -12,8 +12,10 @@ import datetime as dt
 from prefect import flow, get_run_logger, task
 from prefect.events import emit_event
 
-from kvalitetsloop import dispatch as dispatch_service
+from kvalitetsloop.bootstrap import unit_of_work_for
 from kvalitetsloop.settings import get_settings
+from kvalitetsloop.usecases import dispatch as dispatch_service
+from notifications.transport import YagTransport
 
 
 def package_events(sent_rows) -> list[dict]:
@@ -33,10 +35,16 @@ def package_events(sent_rows) -> list[dict]:
     return out
 
 
+def _wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 @task(name="dispatch", retries=2, retry_delay_seconds=60)
 def send_due(now: dt.datetime) -> dict:
     sent = []
-    report = dispatch_service.dispatch(get_settings().database_url, now, on_sent=sent.append)
+    settings = get_settings()
+    report = dispatch_service.dispatch(unit_of_work_for(settings.database_url), now, settings,
+                                       YagTransport.from_settings(settings), wall=_wall_clock, on_sent=sent.append)
     for e in package_events(sent):
         emit_event(**e)
     return {"decided": dict(report.decided), "sent": report.sent, "data_packages_requested": len(package_events(sent))}

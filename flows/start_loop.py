@@ -1,6 +1,6 @@
 """Prefect flow: start a new two-year loop (import the organisation if given, plan, store).
 
-Thin on purpose: the work is in kvalitetsloop.services, which the command line calls too.
+Thin on purpose: the work is in the use cases, which the command line calls too.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from kvalitetsloop import services
+from kvalitetsloop.bootstrap import unit_of_work_for
 from kvalitetsloop.settings import get_settings
+from kvalitetsloop.usecases import loops, organisation
 
 
 @task(name="import-organisation")
 def import_organisation(org_file: str, now: dt.datetime) -> int:
-    report = services.import_organisation(get_settings().database_url, Path(org_file).read_text(encoding="utf-8"), now)
+    uow = unit_of_work_for(get_settings().database_url)
+    report = organisation.import_organisation(uow, Path(org_file).read_text(encoding="utf-8"), now)
     return report.units
 
 
@@ -25,8 +27,8 @@ def import_organisation(org_file: str, now: dt.datetime) -> int:
 def plan(area: str, council_date: dt.date, framework: str, themes: list[str], dry_run: bool,
          allow_any_year: bool, now: dt.datetime) -> dict:
     s = get_settings()
-    started = services.start_loop(s.database_url, s.frameworks_dir, framework, area, council_date, now,
-                                  dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(themes))
+    started = loops.start_loop(unit_of_work_for(s.database_url), s.frameworks_dir, framework, area, council_date, now,
+                               dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(themes))
     return {"loop_id": started.loop_id, "events": len(started.events),
             "kinds": dict(Counter(e.kind for e in started.events)), "dry_run": dry_run}
 

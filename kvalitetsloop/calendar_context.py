@@ -6,7 +6,7 @@ import datetime as dt
 
 from calendars.context import CalendarContext, loop_info, units_from_organisation
 from calendars.feeds import loop_calendar, person_feed_of_loops
-from kvalitetsloop.services import LoopView
+from kvalitetsloop.usecases.loops import LoopView
 from kvalitetsloop.settings import get_settings
 
 

@@ -55,3 +55,12 @@ def shipped_holidays(frameworks_dir: Path) -> list[HolidayPeriod]:
         except HolidayCalendarError as exc:
             raise FrameworkError(str(exc)) from None
     return periods
+
+
+def framework_holiday_calendars(frameworks_dir: Path) -> set[str]:
+    """The holiday calendars the shipped framework files name (per sector)."""
+    names: set[str] = set()
+    for path in frameworks_dir.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        names |= set(((data.get("holidays") or {}).get("school_holidays") or {}).values())
+    return names

@@ -89,13 +89,33 @@ def composed_ahead(items, compose_one):
             yield item, data
 
 
+class RenderFailure:
+    """A row whose email could not be built (a template error, a value the template cannot use)."""
+
+    def __init__(self, exc: Exception):
+        self.reason = f"the email cannot be rendered: {type(exc).__name__}: {exc}"
+
+
+def _compose_or_failure(row, settings, now):
+    try:
+        return compose(row, settings, now)
+    except Exception as exc:  # noqa: BLE001 - any failure of one row must not stop the batch
+        return RenderFailure(exc)
+
+
 def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: DrainReport, on_sent) -> bool:
-    return _send_composed(db, transport, settings, now, rows, report, on_sent)
-
-
-def _send_composed(db, transport, settings, now, rows, report, on_sent) -> bool:
     connection_failures = 0
-    for i, (row, data) in enumerate(composed_ahead(rows, lambda r: compose(r, settings, now))):
+    for i, (row, data) in enumerate(composed_ahead(rows, lambda r: _compose_or_failure(r, settings, now))):
+        if isinstance(data, RenderFailure):
+            # Sending it again would fail the same way: the row fails at once, visibly, with the
+            # reason, and the rest of the batch goes on. An operator retries it after a fix.
+            with db.begin():
+                outbox.mark_failed_attempt(db, row, None, data.reason, now, permanent=True,
+                                           max_attempts=settings.outbox_max_attempts,
+                                           base=settings.outbox_backoff_seconds, cap=settings.outbox_backoff_max_seconds)
+            report.failed += 1
+            report.errors.append(f"{row.id} {row.recipient}: {data.reason}")
+            continue
         try:
             answer = transport.deliver([row.recipient], data)
         except DeliveryError as exc:

@@ -1,15 +1,15 @@
-"""Engine, migrations and the unit of work. SQLite by default, PostgreSQL by URL."""
+"""Engines and migrations. SQLite by default, PostgreSQL by URL. (The unit of work that use
+cases take is kvalitetsloop.unit_of_work.)"""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event as sa_event
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -83,15 +83,3 @@ def migrate(url: str) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
-
-
-@contextlib.contextmanager
-def unit_of_work(url: str):
-    """One transaction: commit on success, roll back on any error."""
-    with Session(engine_for(url), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise

@@ -98,14 +98,6 @@ def framework_row(session: Session, name: str, version: str, chash: str, content
     return row
 
 
-def event_from_row(row: EventRow, attendees: list[AttendeeRow], tz) -> Event:
-    return Event(
-        uid=row.uid, kind=row.kind, start=row.start.astimezone(tz), end=row.end.astimezone(tz), title=row.title,
-        unit_id=row.unit_id, number=row.number, all_day=row.all_day, sequence=row.sequence, status=row.status,
-        attendees=tuple(Attendee(a.email, a.role, a.name) for a in attendees if a.active),
-        parent_uid=row.parent_uid, host_role=row.host_role, sector=row.sector, details=dict(row.details or {}))
-
-
 def add_events(session: Session, loop_id: str, events: list[Event], now: dt.datetime) -> None:
     """Store a freshly planned loop's events, each with its 'created' change.
 
@@ -128,17 +120,6 @@ def add_events(session: Session, loop_id: str, events: list[Event], now: dt.date
         for ev in events])
 
 
-def load_event_rows(session: Session, loop_id: str) -> tuple[list[EventRow], dict[int, list[AttendeeRow]]]:
-    rows = list(session.exec(select(EventRow).where(EventRow.loop_id == loop_id).order_by(EventRow.start, EventRow.id)))
-    atts: dict[int, list[AttendeeRow]] = defaultdict(list)
-    ids = [r.id for r in rows]
-    for chunk in range(0, len(ids), 5000):
-        part = ids[chunk:chunk + 5000]
-        for a in session.exec(select(AttendeeRow).where(AttendeeRow.event_id.in_(part)).order_by(AttendeeRow.id)):
-            atts[a.event_id].append(a)
-    return rows, atts
-
-
 def load_events(session: Session, loop_id: str, tz) -> list[Event]:
     """A loop's events as domain objects; read as plain rows (no ORM identity map) for speed."""
     ev, at = EventRow.__table__.c, AttendeeRow.__table__.c
@@ -155,15 +136,6 @@ def load_events(session: Session, loop_id: str, tz) -> list[Event]:
             attendees=tuple(attendees[r.id]), parent_uid=r.parent_uid, host_role=r.host_role, sector=r.sector,
             details=dict(r.details or {})))
     return out
-
-
-def record_change(session: Session, row: EventRow, change: str, detail: dict, now: dt.datetime) -> None:
-    session.add(EventChangeRow(event_uid=row.uid, loop_id=row.loop_id, sequence=row.sequence, change=change,
-                               detail=detail, at=now))
-
-
-def get_loop(session: Session, loop_id: str) -> LoopRow | None:
-    return session.get(LoopRow, loop_id)
 
 
 def event_by_uid(session: Session, uid: str) -> EventRow | None:

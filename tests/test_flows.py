@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from kvalitetsloop import services
+from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+
+from kvalitetsloop.usecases import loops as loop_cases
 from tests.conftest import EXAMPLE_ORG
 
 
@@ -36,11 +38,11 @@ def test_start_loop_flow_plans_and_stores_the_loop(prefect_api, sqlite_url, monk
     assert state.is_completed()
     result = state.result()
     assert result["loop_id"] == "6-18-2028-04-26" and result["kinds"]["learning_talk"] == 57 * 4
-    assert [l.id for l in services.loops(sqlite_url)] == ["6-18-2028-04-26"]
+    assert [l.id for l in loop_cases.list_loops(uow_for(sqlite_url))] == ["6-18-2028-04-26"]
 
 
 def test_a_bad_request_fails_the_flow_run_with_the_sentence(prefect_api, sqlite_url, monkeypatch):
     state = _run_start_loop(sqlite_url, monkeypatch, dt.date(2027, 4, 28))
     assert state.is_failed()
     assert "even years" in state.message
-    assert services.loops(sqlite_url) == []
+    assert loop_cases.list_loops(uow_for(sqlite_url)) == []

@@ -786,24 +786,27 @@ def test_the_exported_plan_through_the_database_keeps_its_times(fresh_db, tmp_pa
     """Organisation and holidays imported, the loop started and read back through the database,
     exported as JSON (SPEC 4.1): every time is ISO 8601 with the offset Europe/Copenhagen has at
     that date, parses back to the planned instant, and the stored plan keeps every invariant."""
-    from kvalitetsloop import exports, services
+    from kvalitetsloop import exports
+    from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+    from kvalitetsloop.errors import UserError
+    from kvalitetsloop.usecases import loops as loop_cases, organisation as org_cases
 
     url = fresh_db()
     now = dt.datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
-    services.import_organisation(url, s["text"], now)
-    services.import_holidays(url, _holiday_csv())
+    org_cases.import_organisation(uow_for(url), s["text"], now)
+    org_cases.import_holidays(uow_for(url), _holiday_csv(), FRAMEWORKS)
     path = tmp_path_factory.mktemp("fw") / "tuned.yaml"
     path.write_text(yaml.safe_dump(s["data"], allow_unicode=True), encoding="utf-8")
     fw, org = s["fw"], s["org"]
-    loop_id = services.loop_id_for(s["area"], s["council"])
+    loop_id = loop_cases.loop_id_for(s["area"], s["council"])
     spec = LoopSpec(loop_id, s["area"], s["council"])
     memory = plan_or_refusal(org, fw, spec, calendar_for(fw))
     if memory is None:
-        with pytest.raises(services.UserError, match="the loop cannot be planned"):
-            services.start_loop(url, FRAMEWORKS, str(path), s["area"], s["council"], now)
+        with pytest.raises(UserError, match="the loop cannot be planned"):
+            loop_cases.start_loop(uow_for(url), FRAMEWORKS, str(path), s["area"], s["council"], now)
         return
-    services.start_loop(url, FRAMEWORKS, str(path), s["area"], s["council"], now)
-    view = services.view_loop(url, loop_id)
+    loop_cases.start_loop(uow_for(url), FRAMEWORKS, str(path), s["area"], s["council"], now)
+    view = loop_cases.view_loop(uow_for(url), loop_id)
     names = {u.id: u.name for u in view.organisation.units}
     data = json.loads(exports.to_json(exports.loop_dict(view.loop, view.framework, view.events, names)))
 

@@ -9,8 +9,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from kvalitetsloop import services
-from storage.db import MIGRATIONS, engine_for, head_revision, is_current, migrate, normalise_url, unit_of_work
+from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+
+from kvalitetsloop.usecases import loops as loop_cases, organisation as org_cases
+from storage.db import MIGRATIONS, engine_for, head_revision, is_current, migrate, normalise_url
+from kvalitetsloop.unit_of_work import SqlUnitOfWork
 from storage.models import EventRow, LoopRow
 from tests.conftest import EXAMPLE_ORG, FRAMEWORKS
 
@@ -46,16 +49,17 @@ def test_an_old_database_is_upgraded_in_place_keeping_its_data(db_url):
     assert not is_current(db_url) or head_revision() == "0001"
     migrate(db_url)
     assert is_current(db_url)
-    with unit_of_work(db_url) as s:
+    with SqlUnitOfWork(db_url) as uow:
+        s = uow.session
         assert s.get(LoopRow, "0-6-2027-04-28").area == "0-6"
     migrate(db_url)  # a second run is a no-op
     assert is_current(db_url)
 
 
 def test_times_come_back_as_the_same_instants(db_url):
-    services.import_organisation(db_url, EXAMPLE_ORG.read_text(encoding="utf-8"), NOW)
-    started = services.start_loop(db_url, FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), NOW)
-    view = services.view_loop(db_url, started.loop_id)
+    org_cases.import_organisation(uow_for(db_url), EXAMPLE_ORG.read_text(encoding="utf-8"), NOW)
+    started = loop_cases.start_loop(uow_for(db_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), NOW)
+    view = loop_cases.view_loop(uow_for(db_url), started.loop_id)
     planned = {e.uid: e for e in started.events}
     assert len(view.events) == len(planned)
     cph = ZoneInfo("Europe/Copenhagen")
@@ -64,7 +68,8 @@ def test_times_come_back_as_the_same_instants(db_url):
         assert e.start == p.start and e.end == p.end
         assert e.start.utcoffset() == e.start.astimezone(cph).utcoffset()
         assert e.attendees == p.attendees and e.details == p.details
-    with unit_of_work(db_url) as s:
+    with SqlUnitOfWork(db_url) as uow:
+        s = uow.session
         row = s.exec(sa.select(EventRow).where(EventRow.kind == "council_meeting")).scalar_one()
         assert row.start == dt.datetime(2027, 4, 28, 14, 0, tzinfo=dt.timezone.utc)  # 16:00 summer time
 
@@ -74,6 +79,8 @@ def test_a_naive_time_is_refused_by_the_database_layer(sqlite_url):
     import pytest
 
     with pytest.raises(sa.exc.StatementError):
-        with unit_of_work(sqlite_url) as s:
+        with SqlUnitOfWork(sqlite_url) as uow:
+            s = uow.session
             s.add(LoopRow(id="x", area="0-6", council_date=dt.date(2027, 4, 28), framework_id=1,
                           created_at=dt.datetime(2027, 1, 1)))
+            uow.commit()

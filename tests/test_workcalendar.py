@@ -263,30 +263,36 @@ def test_shipped_school_holidays_cover_every_loop_the_issue_asks_for(holiday_per
      "line 4: the period ends before it starts; line 5: calendar and name are required"),
 ])
 def test_a_bad_holiday_file_is_refused_and_nothing_stored(db_url, text, message):
-    from kvalitetsloop import services
+    from kvalitetsloop.bootstrap import unit_of_work_for as uow_for, upgrade_database
+    from kvalitetsloop.errors import UserError
+    from kvalitetsloop.unit_of_work import SqlUnitOfWork
+    from kvalitetsloop.usecases import organisation as org_cases
     from storage import repository
-    from storage.db import unit_of_work
+    from tests.conftest import FRAMEWORKS
 
-    with pytest.raises(services.UserError) as exc:
-        services.import_holidays(db_url, text)
+    with pytest.raises(UserError) as exc:
+        org_cases.import_holidays(uow_for(db_url), text, FRAMEWORKS)
     assert str(exc.value) == message
-    services.ensure_database(db_url)
-    with unit_of_work(db_url) as s:
+    upgrade_database(db_url)
+    with SqlUnitOfWork(db_url) as uow:
+        s = uow.session
         assert repository.load_holiday_periods(s) == []
 
 
 def test_imported_closing_days_are_kept_by_the_planner(db_url):
     """An imported week of daycare closing days (aarhus-dagtilbud) inside talk 1's window: the 0-6
     loop planned afterwards holds no daycare meeting that week; a re-import changes nothing."""
-    from kvalitetsloop import services
+    from kvalitetsloop.bootstrap import unit_of_work_for as uow_for, upgrade_database
+    from kvalitetsloop.errors import UserError
+    from kvalitetsloop.usecases import events as event_cases, loops as loop_cases, organisation as org_cases
     from tests.conftest import EXAMPLE_ORG, FRAMEWORKS, NOW
 
     text = "calendar,name,start,end\naarhus-dagtilbud,Lukkeuge (ombygning),2027-05-24,2027-05-28\n"
-    assert services.import_holidays(db_url, text).added == 1
-    assert services.import_holidays(db_url, text).added == 0
+    assert org_cases.import_holidays(uow_for(db_url), text, FRAMEWORKS).added == 1
+    assert org_cases.import_holidays(uow_for(db_url), text, FRAMEWORKS).added == 0
     now = dt.datetime.fromisoformat(NOW)
-    services.import_organisation(db_url, EXAMPLE_ORG.read_text(encoding="utf-8"), now)
-    started = services.start_loop(db_url, FRAMEWORKS, "aarhus", "0-6", D("2027-04-28"), now)
+    org_cases.import_organisation(uow_for(db_url), EXAMPLE_ORG.read_text(encoding="utf-8"), now)
+    started = loop_cases.start_loop(uow_for(db_url), FRAMEWORKS, "aarhus", "0-6", D("2027-04-28"), now)
     meetings = [e for e in started.events if e.is_meeting]
     assert not [e for e in meetings if D("2027-05-24") <= e.start.date() <= D("2027-05-28")]
     # The weeks around it are used, and without the import that week holds meetings.

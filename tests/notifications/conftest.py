@@ -126,11 +126,12 @@ def small_org_csv(units: int = 12, chiefs: int = 2) -> str:
 
 
 def make_loop_db(path: Path, csv_text: str) -> str:
-    from kvalitetsloop import services
+    from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+    from kvalitetsloop.usecases import loops as loop_cases, organisation as org_cases
 
     url = f"sqlite:///{path}"
-    services.import_organisation(url, csv_text, START)
-    services.start_loop(url, FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START)
+    org_cases.import_organisation(uow_for(url), csv_text, START)
+    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START)
     from storage.db import dispose_all
 
     dispose_all()
@@ -155,3 +156,19 @@ def small_loop(small_loop_template, tmp_path) -> str:
 def at(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=CPH)
+
+
+def wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def run_dispatch(url: str, now: dt.datetime, settings: Settings, *, dry_run_dir: Path | None = None, transport=None):
+    """Dispatch as the command line does: a unit of work, the settings' SMTP transport, the real clock."""
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.usecases import dispatch
+    from notifications.transport import YagTransport
+
+    if dry_run_dir is not None:
+        return dispatch.dry_run(unit_of_work_for(url), now, settings, dry_run_dir)
+    return dispatch.dispatch(unit_of_work_for(url), now, settings, transport or YagTransport.from_settings(settings),
+                             wall=wall_clock)

@@ -13,10 +13,9 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from kvalitetsloop import dispatch
-from storage.db import engine_for, unit_of_work
-from storage.models_notifications import OutboxRow
-from notifications import outbox
+from kvalitetsloop.unit_of_work import SqlUnitOfWork
+from kvalitetsloop.usecases import dispatch
+from storage.db import engine_for
 from tests.conftest import KVALITETSLOOP
 from tests.notifications.conftest import at, settings_for
 
@@ -24,11 +23,13 @@ from tests.notifications.conftest import at, settings_for
 def _decide_many(url, settings, times):
     """Fill the outbox as dispatch runs at these times would, without sending."""
     cache = dispatch.DispatchCache()
+    uow = SqlUnitOfWork(url)
     for now in times:
-        with unit_of_work(url) as s:
-            data = dispatch._load(s, settings, cache)
-            decision = dispatch._decide(s, data, now, settings)
-            outbox.insert_ignoring_duplicates(s, OutboxRow.__table__, decision.rows, "key")
+        with uow:
+            data = dispatch._load(uow, settings, cache)
+            decision = dispatch._decide(uow, data, now, settings)
+            uow.outbox.add_decided(decision.rows, [])
+            uow.commit()
         data.keys.update(r["key"] for r in decision.rows)
 
 

@@ -11,7 +11,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from kvalitetsloop import dispatch
+from tests.notifications.conftest import run_dispatch
 from storage.db import engine_for
 from tests.conftest import KVALITETSLOOP, Cli
 from tests.notifications.conftest import CPH, LOOP_ID, at, settings_for
@@ -26,9 +26,10 @@ def _events(url):
 
 
 def dispatch_view(url):
-    from kvalitetsloop import services
+    from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+    from kvalitetsloop.usecases import loops as loop_cases
 
-    return services.view_loop(url, LOOP_ID)
+    return loop_cases.view_loop(uow_for(url), LOOP_ID)
 
 
 def _rows(url, **where):
@@ -39,7 +40,7 @@ def _rows(url, **where):
 
 def test_first_dispatch_sends_invitations_and_triggers_once_over_one_connection(small_loop, smtp):
     settings = settings_for(smtp.port)
-    report = dispatch.dispatch(small_loop, FIRST, settings=settings)
+    report = run_dispatch(small_loop, FIRST, settings)
     assert report.drain.total_sent == len(smtp.messages) > 0
     assert smtp.connections == 1
     kinds = {m.message["X-Kvalitetsloop-Kind"] for m in smtp.messages}
@@ -58,13 +59,13 @@ def test_first_dispatch_sends_invitations_and_triggers_once_over_one_connection(
     assert {r["status"] for r in rows} == {"sent"}
     assert all(r["smtp_code"] == 250 and "queued" in r["smtp_response"] for r in rows)
     # Again at the same time, or a little later: nothing new is sent.
-    again = dispatch.dispatch(small_loop, FIRST + dt.timedelta(hours=1), settings=settings)
+    again = run_dispatch(small_loop, FIRST + dt.timedelta(hours=1), settings)
     assert again.drain.total_sent == 0 and len(smtp.messages) == len(rows)
     assert smtp.connections == 1  # no connection is opened when there is nothing to send
 
 
 def test_invitation_is_an_imip_message_with_the_same_file_attached(small_loop, smtp):
-    dispatch.dispatch(small_loop, FIRST, settings=settings_for(smtp.port))
+    run_dispatch(small_loop, FIRST, settings_for(smtp.port))
     inv = next(m for m in smtp.messages if m.message["X-Kvalitetsloop-Kind"] == "invitation")
     msg = inv.message
     assert msg.get_content_type() == "multipart/mixed"
@@ -96,7 +97,7 @@ def test_reminders_are_danish_auto_generated_and_escape_what_users_typed(small_l
                                   "and unit_id=:u"), {"u": unit_id}).scalar()
     due = dt.datetime.fromisoformat(str(start)).replace(tzinfo=dt.timezone.utc).astimezone(CPH).date()
     when = dt.datetime.combine(due - dt.timedelta(days=21), dt.time(9, 0), CPH)
-    dispatch.dispatch(small_loop, when, settings=settings_for(smtp.port))
+    run_dispatch(small_loop, when, settings_for(smtp.port))
     rem = [m for m in smtp.messages if m.message["X-Kvalitetsloop-Kind"] == "board_statement_reminder"
            and m.rcpt_tos == [f"bestyrelse-{unit_id}@example.dk"]]
     assert len(rem) == 1
@@ -124,12 +125,12 @@ def test_reminders_are_danish_auto_generated_and_escape_what_users_typed(small_l
 
 def test_dry_run_writes_what_tomorrow_would_send_and_sends_nothing(small_loop, smtp, tmp_path):
     out = tmp_path / "dry"
-    report = dispatch.dispatch(small_loop, FIRST, settings=settings_for(smtp.port), dry_run_dir=out)
+    report = run_dispatch(small_loop, FIRST, settings_for(smtp.port), dry_run_dir=out)
     files = sorted(out.glob("*.eml"))
     assert files and len(files) == len(report.dry_run_files)
     assert not smtp.messages and not _rows(small_loop)
     # What the dry run showed is what the real run sends.
-    real = dispatch.dispatch(small_loop, FIRST, settings=settings_for(smtp.port))
+    real = run_dispatch(small_loop, FIRST, settings_for(smtp.port))
     assert real.drain.total_sent == len(files)
 
 
@@ -181,7 +182,7 @@ def test_without_the_portal_a_board_is_asked_to_reply_and_gets_no_dead_link(smal
                                            "and number=2 order by start limit 1")).one()
     due = dt.datetime.fromisoformat(str(start)).replace(tzinfo=dt.timezone.utc).astimezone(CPH).date()
     when = dt.datetime.combine(due - dt.timedelta(days=21), dt.time(9, 0), CPH)
-    dispatch.dispatch(small_loop, when, settings=settings_for(smtp.port, forms_enabled=False))
+    run_dispatch(small_loop, when, settings_for(smtp.port, forms_enabled=False))
     rem = next(m.message for m in smtp.messages if m.message["X-Kvalitetsloop-Kind"] == "board_statement_reminder"
                and m.rcpt_tos == [f"bestyrelse-{unit_id}@example.dk"])
     plain = rem.get_body(("plain",)).get_content()

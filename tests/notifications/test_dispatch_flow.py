@@ -9,7 +9,9 @@ import time
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from kvalitetsloop import services
+from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+
+from kvalitetsloop.usecases import loops as loop_cases
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -34,7 +36,7 @@ def test_dispatch_flow_sends_and_raises_data_package_events(prefect_api, small_l
 
     monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", small_loop)
     smtp_env(smtp.port)
-    view = services.view_loop(small_loop, "0-6-2027-04-28")
+    view = loop_cases.view_loop(uow_for(small_loop), "0-6-2027-04-28")
     trigger_day = min(dt.date.fromisoformat(e.details["trigger_date"]) for e in view.events if e.kind == "data_package")
     now = dt.datetime.combine(trigger_day, dt.time(9, 0), view.tz)
     state = dispatch(now=now, return_state=True)

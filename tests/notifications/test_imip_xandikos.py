@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from kvalitetsloop import dispatch, services
+from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+
+from kvalitetsloop.usecases import events as event_cases, loops as loop_cases
+from tests.notifications.conftest import run_dispatch
 from tests.conftest import FRAMEWORKS
 from tests.notifications.conftest import CPH, LOOP_ID, at, settings_for
 
@@ -39,19 +42,19 @@ def _stored(store: Path, uid: str):
 @pytest.mark.skipif(not XANDIKOS.exists(), reason="xandikos is not installed")
 def test_request_update_cancel_move_and_cancel_the_event_in_xandikos(small_loop, smtp, tmp_path):
     settings = settings_for(smtp.port)
-    dispatch.dispatch(small_loop, FIRST, settings=settings)
+    run_dispatch(small_loop, FIRST, settings)
     chief_invites = [m for m in smtp.messages if m.message["X-Kvalitetsloop-Kind"] == "invitation"
                      and m.rcpt_tos[0].startswith("chief-")]
     first = chief_invites[0]
     uid = first.message["X-Kvalitetsloop-Event"]
     who = first.rcpt_tos[0]
-    view = services.view_loop(small_loop, LOOP_ID)
+    view = loop_cases.view_loop(uow_for(small_loop), LOOP_ID)
     talk = next(e for e in view.events if e.uid == uid)
     new_start = talk.start + dt.timedelta(days=7)
-    services.move_event(small_loop, FRAMEWORKS, uid, new_start.isoformat(), FIRST + dt.timedelta(days=1), force=True)
-    dispatch.dispatch(small_loop, FIRST + dt.timedelta(days=1, hours=1), settings=settings)
-    services.cancel_event(small_loop, uid, FIRST + dt.timedelta(days=2))
-    dispatch.dispatch(small_loop, FIRST + dt.timedelta(days=2, hours=1), settings=settings)
+    event_cases.move_event(uow_for(small_loop), FRAMEWORKS, uid, new_start.isoformat(), FIRST + dt.timedelta(days=1), force=True)
+    run_dispatch(small_loop, FIRST + dt.timedelta(days=1, hours=1), settings)
+    event_cases.cancel_event(uow_for(small_loop), uid, FIRST + dt.timedelta(days=2))
+    run_dispatch(small_loop, FIRST + dt.timedelta(days=2, hours=1), settings)
 
     mine = [m for m in smtp.messages if m.rcpt_tos == [who] and m.message["X-Kvalitetsloop-Event"] == uid]
     methods = [m.message.get_body(("calendar",)) for m in mine]

@@ -11,7 +11,7 @@ import time
 
 import sqlalchemy as sa
 
-from kvalitetsloop import dispatch
+from tests.notifications.conftest import run_dispatch
 from notifications.mailsink import free_port, wait_for_port
 from storage.db import engine_for
 from tests.conftest import KVALITETSLOOP
@@ -26,10 +26,11 @@ def _statuses(url):
 
 
 def test_overlapping_dispatch_runs_send_each_email_once(db_url, smtp, tmp_path):
-    from kvalitetsloop import services
+    from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+    from kvalitetsloop.usecases import loops as loop_cases, organisation as org_cases
 
-    services.import_organisation(db_url, small_org_csv(), at("2027-03-01T09:00"))
-    services.start_loop(db_url, settings_for(0).frameworks_dir, "aarhus", "0-6", dt.date(2027, 4, 28),
+    org_cases.import_organisation(uow_for(db_url), small_org_csv(), at("2027-03-01T09:00"))
+    loop_cases.start_loop(uow_for(db_url), settings_for(0).frameworks_dir, "aarhus", "0-6", dt.date(2027, 4, 28),
                         at("2027-03-01T09:00"))
     settings = settings_for(smtp.port, outbox_batch=5)
     smtp.every_delay = 0.002
@@ -37,7 +38,7 @@ def test_overlapping_dispatch_runs_send_each_email_once(db_url, smtp, tmp_path):
 
     def run():
         try:
-            dispatch.dispatch(db_url, FIRST, settings=settings)
+            run_dispatch(db_url, FIRST, settings)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -60,7 +61,7 @@ def test_the_mailsink_command_stores_what_dispatch_sends(small_loop, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_port("127.0.0.1", port)
-        report = dispatch.dispatch(small_loop, FIRST, settings=settings_for(port))
+        report = run_dispatch(small_loop, FIRST, settings_for(port))
         deadline = time.monotonic() + 10
         while len(list(folder.glob("*.eml"))) < report.drain.total_sent and time.monotonic() < deadline:
             time.sleep(0.05)

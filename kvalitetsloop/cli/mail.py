@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-NOW_HELP = "The time to act as if it were now (ISO, e.g. 2027-05-01T09:00+02:00); default: the clock."
+from kvalitetsloop.cli.common import (Fail, NowOption, err, out, parse_now, read_small_file, settings,
+                                      unit_of_work)
 
 outbox_app = typer.Typer(no_args_is_help=True, help="The emails decided and their sending: list, retry, give up.")
 statement_app = typer.Typer(no_args_is_help=True, help="Board statements before talks 2-4.")
@@ -17,59 +18,47 @@ package_app = typer.Typer(no_args_is_help=True, help="Data packages.")
 submission_app = typer.Typer(no_args_is_help=True, help="Record anything a deadline asks for.")
 
 
-def _cli():
-    from kvalitetsloop import cli  # imported late: cli imports this module
-
-    return cli
+def wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
-def _read_file(path: Path, what: str) -> str:
-    cli = _cli()
-    text = cli._read_text(path, what)
-    if not text.strip():
-        raise cli.Fail(f"the {what} file {path} is empty")
-    if len(text) > 1_000_000:
-        raise cli.Fail(f"the {what} file {path} is larger than 1 MB")
-    return text
-
-
-def dispatch_cmd(now: Optional[str] = typer.Option(None, help=NOW_HELP),
+def dispatch_cmd(ctx: typer.Context, now: NowOption = None,
                  dry_run: bool = typer.Option(False, "--dry-run", help="Write the .eml files it would send; send nothing."),
                  out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for --dry-run (default var/dry-run).")):
     """Send every email due at --now: invitations, reminders, escalations, triggers, digests."""
-    from kvalitetsloop import dispatch
-    from kvalitetsloop.settings import get_settings
+    from kvalitetsloop.usecases import dispatch
+    from notifications.transport import YagTransport
 
-    cli = _cli()
-    when = cli.parse_now(now)
+    when = parse_now(now)
+    config = settings()
     if dry_run:
-        folder = out_dir or get_settings().dry_run_dir
-        r = dispatch.dispatch(cli.db_url(), when, dry_run_dir=folder)
-        cli.out.print(f"Dry run at {when.isoformat()}: {len(r.dry_run_files)} emails would be sent; "
+        folder = out_dir or config.dry_run_dir
+        r = dispatch.dry_run(unit_of_work(ctx), when, config, folder)
+        out.print(f"Dry run at {when.isoformat()}: {len(r.dry_run_files)} emails would be sent; "
                       f"nothing was sent or recorded. The messages are in {folder}/.")
-        _kinds_table(cli, r.dry_run_files)
+        _kinds_table(r.dry_run_files)
         return
-    r = dispatch.dispatch(cli.db_url(), when)
+    r = dispatch.dispatch(unit_of_work(ctx), when, config, YagTransport.from_settings(config), wall=wall_clock)
     d = r.drain
     decided = sum(r.decided.values())
-    cli.out.print(f"Dispatch at {when.isoformat()}: {decided} new emails decided, {d.total_sent} sent over "
+    out.print(f"Dispatch at {when.isoformat()}: {decided} new emails decided, {d.total_sent} sent over "
                   f"{d.connections} SMTP connection{'s' if d.connections != 1 else ''}"
                   + (f", {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed else "") + ".")
     if d.sent:
         t = Table("kind", "sent")
         for kind, n in sorted(d.sent.items()):
             t.add_row(kind, str(n))
-        cli.out.print(t)
+        out.print(t)
     if d.stopped:
-        cli.err.print(f"The SMTP server could not be used ({d.stopped}); the emails wait in the outbox "
+        err.print(f"The SMTP server could not be used ({d.stopped}); the emails wait in the outbox "
                       "and are tried again with backoff (see 'kvalitetsloop outbox list').", markup=False)
     for e in d.errors[:10]:
-        cli.err.print(f"  {e}", markup=False)
+        err.print(f"  {e}", markup=False)
     if d.stopped or d.failed:
         raise typer.Exit(1)
 
 
-def _kinds_table(cli, files: list[Path]) -> None:
+def _kinds_table(files: list[Path]) -> None:
     from collections import Counter
 
     kinds = Counter(f.name.split("-", 2)[1] for f in files)
@@ -77,18 +66,17 @@ def _kinds_table(cli, files: list[Path]) -> None:
         t = Table("kind", "emails")
         for k, n in sorted(kinds.items()):
             t.add_row(k, str(n))
-        cli.out.print(t)
+        out.print(t)
 
 
 @outbox_app.command("list")
-def outbox_list(status: Optional[str] = typer.Option(None, help="pending, sending, sent, failed or given_up."),
+def outbox_list(ctx: typer.Context, status: Optional[str] = typer.Option(None, help="pending, sending, sent, failed or given_up."),
                 limit: int = typer.Option(50, help="How many rows, newest first.")):
     """The newest outbox rows with their state, tries and the SMTP answer or error."""
-    from kvalitetsloop import dispatch
+    from kvalitetsloop.usecases.outbox import list_outbox
 
-    cli = _cli()
-    rows, counts = dispatch.outbox_rows(cli.db_url(), status, limit)
-    cli.out.print("Outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty") + ".")
+    rows, counts = list_outbox(unit_of_work(ctx), status, limit)
+    out.print("Outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty") + ".")
     if not rows:
         return
     t = Table("id", "status", "tries", "kind", "to", "subject", "next try / sent", "answer or error")
@@ -97,27 +85,25 @@ def outbox_list(status: Optional[str] = typer.Option(None, help="pending, sendin
         answer = (f"{r.smtp_code} {r.smtp_response}" if r.status == "sent" else (r.last_error or "")).strip()
         t.add_row(str(r.id), r.status, str(r.attempts), r.kind, r.recipient, r.subject[:60],
                   when.isoformat(timespec="minutes") if when else "", answer[:70])
-    cli.out.print(t)
+    out.print(t)
 
 
 @outbox_app.command("retry")
-def outbox_retry(row_id: int = typer.Argument(..., metavar="ID"), now: Optional[str] = typer.Option(None, help=NOW_HELP)):
+def outbox_retry(ctx: typer.Context, row_id: int = typer.Argument(..., metavar="ID"), now: NowOption = None):
     """Send a failed or waiting row again at the next dispatch."""
-    from kvalitetsloop import dispatch
+    from kvalitetsloop.usecases.outbox import retry_row
 
-    cli = _cli()
-    row = dispatch.outbox_retry(cli.db_url(), row_id, cli.parse_now(now))
-    cli.out.print(f"Outbox row {row.id} ({row.kind} to {row.recipient}) will be sent at the next dispatch.")
+    row = retry_row(unit_of_work(ctx), row_id, parse_now(now), settings().outbox_max_attempts)
+    out.print(f"Outbox row {row.id} ({row.kind} to {row.recipient}) will be sent at the next dispatch.")
 
 
 @outbox_app.command("give-up")
-def outbox_give_up(row_id: int = typer.Argument(..., metavar="ID"), now: Optional[str] = typer.Option(None, help=NOW_HELP)):
+def outbox_give_up(ctx: typer.Context, row_id: int = typer.Argument(..., metavar="ID"), now: NowOption = None):
     """Stop trying to send a row (it stays listed as given_up)."""
-    from kvalitetsloop import dispatch
+    from kvalitetsloop.usecases.outbox import give_up_row
 
-    cli = _cli()
-    row = dispatch.outbox_give_up(cli.db_url(), row_id, cli.parse_now(now))
-    cli.out.print(f"Gave up outbox row {row.id} ({row.kind} to {row.recipient}).")
+    row = give_up_row(unit_of_work(ctx), row_id, parse_now(now))
+    out.print(f"Gave up outbox row {row.id} ({row.kind} to {row.recipient}).")
 
 
 def mailsink_cmd(directory: Path = typer.Option(..., "--dir", help="Folder for the received .eml files."),
@@ -126,78 +112,73 @@ def mailsink_cmd(directory: Path = typer.Option(..., "--dir", help="Folder for t
     """A local SMTP server that stores every email it receives as an .eml file."""
     from notifications import mailsink
 
-    cli = _cli()
     try:
-        mailsink.serve(directory, host, port, announce=cli.out.print)
+        mailsink.serve(directory, host, port, announce=out.print)
     except OSError as exc:
-        raise cli.Fail(f"the mail sink cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+        raise Fail(f"the mail sink cannot listen on {host}:{port} ({exc.strerror or exc})") from None
 
 
-def _report_submission(cli, s, what: str) -> None:
+def _report_submission(s, what: str) -> None:
     again = f" (it replaces {s.earlier} earlier)" if s.earlier else ""
-    cli.out.print(f"Recorded {what} for '{s.title}' at {s.submitted_at.isoformat()}{again}; "
+    out.print(f"Recorded {what} for '{s.title}' at {s.submitted_at.isoformat()}{again}; "
                   "its reminders stop.")
 
 
 @statement_app.command("submit")
-def statement_submit(unit: str = typer.Option(..., help="Unit id, e.g. dt-003."),
+def statement_submit(ctx: typer.Context, unit: str = typer.Option(..., help="Unit id, e.g. dt-003."),
                      talk: int = typer.Option(..., help="The talk the statement is for (2, 3 or 4)."),
                      file: Path = typer.Option(..., help="The statement as a UTF-8 text file."),
                      by: str = typer.Option("", help="Who submits it (email)."),
-                     now: Optional[str] = typer.Option(None, help=NOW_HELP)):
+                     now: NowOption = None):
     """Record a board's written statement (until the web form exists)."""
-    from kvalitetsloop import dispatch
+    from kvalitetsloop.usecases.submissions import submit
 
-    cli = _cli()
-    text = _read_file(file, "statement")
-    s = dispatch.submit(cli.db_url(), "board_statement", unit, talk, cli.parse_now(now), by=by, content=text)
-    _report_submission(cli, s, "the board statement")
+    text = read_small_file(file, "statement")
+    s = submit(unit_of_work(ctx), "board_statement", unit, talk, parse_now(now), by=by, content=text)
+    _report_submission(s, "the board statement")
 
 
 @package_app.command("ready")
-def package_ready(unit: str = typer.Option(..., help="Unit id."),
+def package_ready(ctx: typer.Context, unit: str = typer.Option(..., help="Unit id."),
                   number: int = typer.Option(..., help="Data package number (1-4)."),
                   url: Optional[str] = typer.Option(None, help="Where the package is (https://...)."),
-                  now: Optional[str] = typer.Option(None, help=NOW_HELP)):
+                  now: NowOption = None):
     """Mark a data package available; the next dispatch tells the leader and the board."""
-    from kvalitetsloop import dispatch
+    from kvalitetsloop.usecases.submissions import submit
 
-    cli = _cli()
-    s = dispatch.submit(cli.db_url(), "data_package_ready", unit, number, cli.parse_now(now), link=url)
-    cli.out.print(f"Data package {s.number} of {unit} is ready ({s.title}); the leader and the board are told "
+    s = submit(unit_of_work(ctx), "data_package_ready", unit, number, parse_now(now), link=url)
+    out.print(f"Data package {s.number} of {unit} is ready ({s.title}); the leader and the board are told "
                   "at the next dispatch.")
 
 
 @submission_app.command("add")
-def submission_add(kind: str = typer.Option(..., help="board_statement, youth_input, followup_form, "
+def submission_add(ctx: typer.Context, kind: str = typer.Option(..., help="board_statement, youth_input, followup_form, "
                                                       "supervision_report, report_back or data_package_ready."),
                    unit: str = typer.Option(..., help="Unit id."),
                    number: Optional[int] = typer.Option(None, help="Talk, package or report number."),
                    file: Optional[Path] = typer.Option(None, help="Content as a UTF-8 text file."),
                    url: Optional[str] = typer.Option(None, help="A link (data package)."),
-                   now: Optional[str] = typer.Option(None, help=NOW_HELP)):
+                   now: NowOption = None):
     """Record that what a deadline asks for has arrived (forms until the web part exists)."""
-    from kvalitetsloop import dispatch
+    from kvalitetsloop.usecases.submissions import submit
 
-    cli = _cli()
-    text = _read_file(file, kind.replace("_", " ")) if file else ""
-    s = dispatch.submit(cli.db_url(), kind, unit, number, cli.parse_now(now), content=text, link=url)
-    _report_submission(cli, s, kind.replace("_", " "))
+    text = read_small_file(file, kind.replace("_", " ")) if file else ""
+    s = submit(unit_of_work(ctx), kind, unit, number, parse_now(now), content=text, link=url)
+    _report_submission(s, kind.replace("_", " "))
 
 
 def _parse_step(text: str) -> dt.timedelta:
-    cli = _cli()
     units = {"d": "days", "h": "hours", "w": "weeks"}
     try:
         n, unit = int(text[:-1]), units[text[-1]]
     except (ValueError, KeyError, IndexError):
-        raise cli.Fail(f"--step '{text}' is not a step like 1d, 12h or 1w") from None
+        raise Fail(f"--step '{text}' is not a step like 1d, 12h or 1w") from None
     if n <= 0:
-        raise cli.Fail("--step must be positive")
+        raise Fail("--step must be positive")
     return dt.timedelta(**{unit: n})
 
 
-def simulate_cmd(loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
+def simulate_cmd(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
                  start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
                  end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
                  step: str = typer.Option("1d", help="Step between dispatch runs: 1d, 12h, 1w."),
@@ -210,54 +191,44 @@ def simulate_cmd(loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04
     It works on the database it is given: the outbox rows it sends are marked sent. Use a copy or a
     demo database, not the production one.
     """
-    from kvalitetsloop import dispatch
+    from kvalitetsloop import simulation
     from notifications import mailsink
     from notifications.transport import YagTransport
-    from kvalitetsloop.settings import get_settings
 
-    cli = _cli()
     try:
         first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     except ValueError:
-        raise cli.Fail("--from and --to must be dates like 2027-03-01") from None
+        raise Fail("--from and --to must be dates like 2027-03-01") from None
     try:
         at_time = dt.time.fromisoformat(at)
     except ValueError:
-        raise cli.Fail(f"--at '{at}' is not a time like 16:00") from None
+        raise Fail(f"--at '{at}' is not a time like 16:00") from None
     the_step = _parse_step(step)
-    the_script = dispatch.load_script(script) if script else None
+    the_script = simulation.load_script(script) if script else None
     if sink.exists() and not keep:
         for old in sink.glob("*.eml"):
             old.unlink()
-    settings = get_settings()
+    config = settings()
     proc, port = mailsink.start_process(sink)
     try:
         def transport():
-            return YagTransport(host="127.0.0.1", port=port, user=settings.sender, password="", tls="none",
-                                timeout=settings.smtp_timeout, envelope_from=settings.sender)
+            return YagTransport(host="127.0.0.1", port=port, user=config.sender, password="", tls="none",
+                                timeout=config.smtp_timeout, envelope_from=config.sender)
 
-        report = dispatch.simulate(cli.db_url(), loop, first, last, step=the_step, at=at_time, script=the_script,
-                                   settings=settings, transport_factory=transport, sink_dir=sink)
+        report = simulation.simulate(unit_of_work(ctx), loop, first, last, settings=config,
+                                     transport_factory=transport, frameworks_dir=config.frameworks_dir,
+                                     wall=wall_clock, step=the_step, at=at_time, script=the_script, sink_dir=sink)
     finally:
         mailsink.stop_process(proc)
-    t = Table("uge", *dispatch.CATEGORY_HEADS, "i alt", title=f"Sendt pr. uge i loop {loop} (simuleret tid)")
+    t = Table("uge", *simulation.CATEGORY_HEADS, "i alt", title=f"Sendt pr. uge i loop {loop} (simuleret tid)")
     for week in sorted(report.weeks):
         c = report.weeks[week]
-        t.add_row(week, *(str(c.get(k, 0) or "") for k in dispatch.CATEGORIES), str(sum(c.values())))
-    cli.out.print(t)
-    cli.out.print(f"{report.total} emails in {len(report.weeks)} weeks, {report.steps} dispatch runs, "
+        t.add_row(week, *(str(c.get(k, 0) or "") for k in simulation.CATEGORIES), str(sum(c.values())))
+    out.print(t)
+    out.print(f"{report.total} emails in {len(report.weeks)} weeks, {report.steps} dispatch runs, "
                   f"{report.submissions} scripted submissions, {report.moves} moves/cancellations, "
                   f"{report.seconds:.1f} s. The emails are in {sink}/.")
     if report.failed:
-        cli.err.print(f"{report.failed} sends failed or wait for a retry; see 'kvalitetsloop outbox list'.")
+        err.print(f"{report.failed} sends failed or wait for a retry; see 'kvalitetsloop outbox list'.")
 
 
-def register(app: typer.Typer) -> None:
-    """Add this part's commands to the `kvalitetsloop` app."""
-    app.command("dispatch")(dispatch_cmd)
-    app.add_typer(outbox_app, name="outbox")
-    app.command("mailsink")(mailsink_cmd)
-    app.add_typer(statement_app, name="statement")
-    app.add_typer(package_app, name="package")
-    app.add_typer(submission_app, name="submission")
-    app.command("simulate")(simulate_cmd)

@@ -1,0 +1,97 @@
+"""What every command shares: the consoles, the one-sentence failure, `--now`, files, the unit of work.
+
+Kept light on purpose: `kvalitetsloop --help` imports this module and the command modules, so
+nothing here imports SQLAlchemy, Prefect, icalendar or Jinja2 at module level; commands import
+what they need when they run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+# Tables stay readable when the output is piped (rich would otherwise assume 80 columns).
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+NOW_HELP = "The time to act as if it were now (ISO, e.g. 2027-05-01T09:00+02:00); default: the clock."
+NowOption = Annotated[Optional[str], typer.Option("--now", help=NOW_HELP)]
+
+
+class Fail(Exception):
+    """Raised by commands to end with one sentence and a non-zero exit."""
+
+
+def parse_now(value: Optional[str]) -> dt.datetime:
+    """The entry point is the only place that reads the wall clock."""
+    if value is None:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        now = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Fail(f"--now '{value}' is not an ISO time like 2027-05-01T09:00+02:00") from None
+    if now.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        from cycle.framework import DEFAULT_TIMEZONE
+
+        now = now.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
+    return now
+
+
+def database_url(ctx: typer.Context) -> str:
+    """--database-url (or its environment variable), else the settings' default."""
+    url = (ctx.find_root().obj or {}).get("database_url")
+    if url:
+        return url
+    from kvalitetsloop.settings import get_settings
+
+    return get_settings().database_url
+
+
+def unit_of_work(ctx: typer.Context):
+    """The command's unit of work, on a database brought to the newest schema first."""
+    from kvalitetsloop.bootstrap import unit_of_work_for
+
+    return unit_of_work_for(database_url(ctx))
+
+
+def settings():
+    from kvalitetsloop.settings import get_settings
+
+    return get_settings()
+
+
+def check_writable(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise Fail(f"cannot write {path} ({exc.strerror or exc})") from None
+
+
+def read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Fail(f"the {what} file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise Fail(f"the {what} file {path} is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise Fail(f"{path} is a folder, not the {what} file") from None
+
+
+def read_small_file(path: Path, what: str) -> str:
+    """A text a person wrote (a statement, a form): not empty, at most 1 MB."""
+    text = read_text(path, what)
+    if not text.strip():
+        raise Fail(f"the {what} file {path} is empty")
+    if len(text) > 1_000_000:
+        raise Fail(f"the {what} file {path} is larger than 1 MB")
+    return text

@@ -1,0 +1,202 @@
+"""`kvalitetsloop loop` and `kvalitetsloop status`: start, list, show and export loops."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from kvalitetsloop.cli.common import Fail, NowOption, check_writable, out, parse_now, settings, unit_of_work
+
+loop_app = typer.Typer(no_args_is_help=True, help="Start, show and export loops.")
+
+
+def _summary_table(events, org, title: str) -> Table:
+    units = org.by_id()
+    per_chief: dict[str, Counter] = defaultdict(Counter)
+    per_chief_units: dict[str, set] = defaultdict(set)
+    talks: dict[str, list] = defaultdict(list)
+    for e in events:
+        if e.status == "cancelled" or not e.unit_id or e.unit_id not in units:
+            continue
+        chief = units[e.unit_id].chief
+        key = f"{chief.name} <{chief.email}>" if chief.name else chief.email
+        per_chief[key][e.kind] += 1
+        per_chief_units[key].add(e.unit_id)
+        if e.kind in ("learning_talk", "one_to_one"):
+            per_chief[key]["hours"] += (e.end - e.start).total_seconds() / 3600
+        if e.kind == "learning_talk":
+            talks[key].append(e.start.date())
+    t = Table(title=title)
+    for col in ("chef", "enheder", "læringssamtaler", "1:1", "datapakker", "udtalelser", "mødetimer",
+                "første samtale", "sidste samtale"):
+        t.add_column(col, justify="left" if col == "chef" else "right")
+    for key in sorted(per_chief):
+        c = per_chief[key]
+        t.add_row(key, str(len(per_chief_units[key])), str(c["learning_talk"]), str(c["one_to_one"]),
+                  str(c["data_package"]), str(c["board_statement_due"]), f"{c['hours']:.0f}",
+                  min(talks[key]).isoformat() if talks[key] else "", max(talks[key]).isoformat() if talks[key] else "")
+    return t
+
+
+def _milestones_table(events) -> Table:
+    t = Table(title="Fælles milepæle")
+    for col in ("dato", "hvad"):
+        t.add_column(col)
+    for e in events:
+        if e.unit_id is None and e.status != "cancelled":
+            t.add_row(e.start.strftime("%Y-%m-%d %H:%M") if not e.all_day else e.start.date().isoformat(), e.title)
+    return t
+
+
+@loop_app.command("start")
+def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-18 (the framework's areas)."),
+               council_date: str = typer.Option(..., help="The council meeting that discusses the quality report, YYYY-MM-DD."),
+               framework: str = typer.Option("aarhus", help="Framework name in frameworks/ or a path to a YAML file."),
+               theme: list[str] = typer.Option([], help="A theme of the quality report (repeat for several)."),
+               dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show, but store nothing."),
+               allow_any_year: bool = typer.Option(False, "--allow-any-year", help="Plan even if the year does not fit the area's council years."),
+               export: Optional[Path] = typer.Option(None, help="Also write the JSON export to this file."),
+               now: NowOption = None):
+    """Plan a new two-year loop for an area."""
+    from kvalitetsloop import exports
+    from kvalitetsloop.errors import CouncilYearRefused, LoopExists, NoOrganisation
+    from kvalitetsloop.usecases.loops import start_loop, view_loop
+
+    try:
+        council = dt.date.fromisoformat(council_date)
+    except ValueError:
+        raise Fail(f"--council-date '{council_date}' is not a date like 2027-04-28") from None
+    if export and not dry_run:
+        check_writable(export)  # before the loop is stored, so a bad path changes nothing
+    uow = unit_of_work(ctx)
+    try:
+        started = start_loop(uow, settings().frameworks_dir, framework, area, council, parse_now(now),
+                             dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(theme))
+    except CouncilYearRefused as exc:
+        raise Fail(f"{exc}; pass --allow-any-year to plan it anyway") from None
+    except LoopExists as exc:
+        raise Fail(f"{exc}; show it with 'kvalitetsloop loop show {exc.loop_id}'") from None
+    except NoOrganisation as exc:
+        raise Fail(f"{exc}; run 'kvalitetsloop org import FILE.csv' first") from None
+    kinds = Counter(e.kind for e in started.events)
+    units = {e.unit_id for e in started.events if e.unit_id}
+    verb = "Would plan" if dry_run else "Planned"
+    out.print(f"{verb} loop {started.loop_id} ({started.framework.framework.name} {started.framework.framework.version}): "
+              f"{len(started.events)} events for {len(units)} units; "
+              + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    out.print(_milestones_table(started.events))
+    out.print(_summary_table(started.events, started.organisation, f"Loop {started.loop_id} per chef"))
+    if export and not dry_run:
+        view = view_loop(uow, started.loop_id)
+        names = {u.id: u.name for u in view.organisation.units}
+        export.parent.mkdir(parents=True, exist_ok=True)
+        export.write_text(exports.to_json(exports.loop_dict(view.loop, view.framework, view.events, names)) + "\n",
+                          encoding="utf-8")
+        out.print(f"Wrote {export}.")
+
+
+@loop_app.command("list")
+def loop_list(ctx: typer.Context):
+    """The loops in the database."""
+    from kvalitetsloop.usecases.loops import list_loops
+
+    rows = list_loops(unit_of_work(ctx))
+    if not rows:
+        out.print("No loop has been started yet.")
+        return
+    t = Table("loop", "area", "council date", "status")
+    for r in rows:
+        t.add_row(r.id, r.area, r.council_date.isoformat(), r.status)
+    out.print(t)
+
+
+@loop_app.command("show")
+def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
+              unit: Optional[str] = typer.Option(None, help="Show every event of one unit instead.")):
+    """Summary per chief, or one unit's whole plan."""
+    from kvalitetsloop.usecases.loops import view_loop
+
+    view = view_loop(unit_of_work(ctx), loop)
+    out.print(f"Loop {view.loop.id}: area {view.loop.area}, council {view.loop.council_date.isoformat()}, "
+              f"framework {view.framework.name} {view.framework.version} ({view.framework.content_hash}), "
+              f"{len(view.events)} events")
+    if unit:
+        evs = [e for e in view.events if e.unit_id == unit]
+        if not evs:
+            raise Fail(f"the loop {loop} has no events for unit '{unit}'")
+        t = Table("start", "end", "kind", "nr", "title", "status", "seq")
+        # The uid is what 'event move' takes: never cut it, let the title wrap instead.
+        t.add_column("uid", no_wrap=True, min_width=52)
+        for e in evs:
+            fmt = "%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"
+            t.add_row(e.start.strftime(fmt), "" if e.all_day else e.end.strftime("%H:%M"), e.kind,
+                      str(e.number or ""), e.title, e.status, str(e.sequence), e.uid)
+        out.print(t)
+        return
+    out.print(_milestones_table(view.events))
+    out.print(_summary_table(view.events, view.organisation, f"Loop {view.loop.id} per chef"))
+
+
+@loop_app.command("export")
+def loop_export(ctx: typer.Context, loop: str = typer.Argument(...),
+                format: str = typer.Option("json", "--format", help="json, csv or ics."),
+                output: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of stdout.")):
+    """The whole plan as JSON (the contract), CSV or iCalendar."""
+    from kvalitetsloop import exports
+    from kvalitetsloop.usecases.loops import view_loop
+
+    if format not in ("json", "csv", "ics"):
+        raise Fail(f"--format must be json, csv or ics, not '{format}'")
+    view = view_loop(unit_of_work(ctx), loop)
+    names = {u.id: u.name for u in view.organisation.units}
+    if format == "json":
+        data = exports.to_json(exports.loop_dict(view.loop, view.framework, view.events, names)) + "\n"
+    elif format == "csv":
+        data = exports.to_csv(view.events, names)
+    else:
+        from kvalitetsloop.calendar_context import loop_ics
+        payload = loop_ics(view)
+        if output:
+            output.write_bytes(payload)
+        else:
+            sys.stdout.buffer.write(payload)
+        return
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(data, encoding="utf-8")
+    else:
+        sys.stdout.write(data)
+
+
+# -- status --------------------------------------------------------------------------------
+
+def status_cmd(ctx: typer.Context, now: NowOption = None):
+    """Each loop: what lies behind, what lies ahead, and the next events."""
+    from kvalitetsloop.usecases.loops import loop_status
+
+    when = parse_now(now)
+    result = loop_status(unit_of_work(ctx), when)
+    if not result:
+        out.print("No loop has been started yet.")
+        return
+    for st in result:
+        out.print(f"Loop {st.loop.id} ({st.loop.area}, council {st.loop.council_date.isoformat()}) at {when.isoformat()}:")
+        t = Table("kind", "past", "ahead")
+        for kind in sorted(set(st.past) | set(st.upcoming)):
+            t.add_row(kind, str(st.past.get(kind, 0)), str(st.upcoming.get(kind, 0)))
+        out.print(t)
+        if st.cancelled:
+            out.print(f"{st.cancelled} cancelled events.")
+        if st.next_events:
+            nt = Table("next", "title", title="Next events")
+            for e in st.next_events:
+                nt.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.title)
+            out.print(nt)
+
+

@@ -1,0 +1,77 @@
+"""`kvalitetsloop org` and `kvalitetsloop holidays`: the organisation and the holiday calendars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from kvalitetsloop.cli.common import Fail, NowOption, out, parse_now, read_text, unit_of_work
+
+org_app = typer.Typer(no_args_is_help=True, help="The organisation: units, leaders, chiefs, boards.")
+holidays_app = typer.Typer(no_args_is_help=True, help="School holidays and closing days.")
+
+
+@org_app.command("import")
+def org_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Organisation CSV (SPEC 2.1)."),
+               now: NowOption = None):
+    """Import or re-import the organisation; all or nothing."""
+    from kvalitetsloop.usecases.organisation import import_organisation
+
+    text = read_text(file, "organisation")
+    report = import_organisation(unit_of_work(ctx), text, parse_now(now))
+    d = report.diff
+    out.print(f"Imported {report.units} units from {file}.")
+    if report.first_import:
+        return
+    if d.empty:
+        out.print("Nothing changed.")
+    for label, items in (("added", d.added), ("removed", d.removed), ("changed", d.changed)):
+        if items:
+            out.print(f"Units {label} ({len(items)}): {', '.join(items)}")
+    for unit_id, role, before, after in d.people_changed:
+        out.print(f"  {unit_id} {role}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
+    if report.attendee_changes:
+        out.print(f"{len(report.attendee_changes)} future events get new participants "
+                  "(cancellations to those taken off, invitations to those added).")
+    if report.cancelled_events:
+        out.print(f"{len(report.cancelled_events)} future events of removed units are cancelled.")
+    for unit_id, loop_id in report.outside_loops:
+        out.print(f"{unit_id} is new and not part of the running loop {loop_id}; it joins the area's next loop.")
+    if report.conflicts:
+        out.print(f"{len(report.conflicts)} future meetings now clash with another meeting of the same person; "
+                  "move them with 'event move':")
+        for title, start, reason in report.conflicts[:50]:
+            out.print(f"  {start:%Y-%m-%d %H:%M} {title}: {reason}")
+
+
+@org_app.command("show")
+def org_show(ctx: typer.Context):
+    """The imported units, per chief."""
+    from kvalitetsloop.usecases.organisation import show_organisation
+
+    org = show_organisation(unit_of_work(ctx))
+    if not org.units:
+        raise Fail("no organisation has been imported yet; run 'kvalitetsloop org import FILE.csv'")
+    t = Table("id", "name", "sector", "chief", "leader", "self-owned", "special needs")
+    for u in sorted(org.units, key=lambda u: (u.chief.email, u.id)):
+        t.add_row(u.id, u.name, u.sector, u.chief.email, u.leader.email, "ja" if u.self_owned else "",
+                  "ja" if u.special_needs else "")
+    out.print(t)
+
+
+@holidays_app.command("import")
+def holidays_import(ctx: typer.Context, file: Path = typer.Argument(..., help="CSV with header calendar,name,start,end")):
+    """Add school holidays or closing days to a holiday calendar (e.g. aarhus-skole)."""
+    from kvalitetsloop.cli.common import settings
+    from kvalitetsloop.usecases.organisation import import_holidays
+
+    result = import_holidays(unit_of_work(ctx), read_text(file, "holiday"), settings().frameworks_dir)
+    out.print(f"Imported {result.added} new holiday periods from {file}.")
+    if result.clashes:
+        out.print(f"{len(result.clashes)} planned meetings now fall in these periods; move them with 'event move':")
+        for loop_id, title, start, period in result.clashes[:50]:
+            out.print(f"  {start:%Y-%m-%d %H:%M} {title} ({period}, loop {loop_id})")
+        if len(result.clashes) > 50:
+            out.print(f"  ... and {len(result.clashes) - 50} more")

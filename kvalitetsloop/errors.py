@@ -1,0 +1,40 @@
+"""Errors a use case raises for a mistake its user can fix, in the domain's words.
+
+The sentence names the rule, the person, the date; never a command-line option or a web field.
+Each entry point may add its own way out (the command line names `--force`, the web a button) by
+the error's class.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A mistake the user can fix; the entry point shows it as one sentence."""
+
+
+class NotFound(UserError):
+    """A loop, event, unit or outbox row that does not exist."""
+
+
+class NoOrganisation(UserError):
+    """No organisation has been imported yet."""
+
+
+class LoopExists(UserError):
+    """A loop for this area and council date exists already."""
+
+    def __init__(self, loop_id: str):
+        super().__init__(f"a loop {loop_id} already exists")
+        self.loop_id = loop_id
+
+
+class CouncilYearRefused(UserError):
+    """The council date is not in a year the area's council discusses quality."""
+
+
+class MoveRefused(UserError):
+    """Moving the event would break the framework's rules."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(f"the move is refused because {'; and '.join(problems)}")
+        self.problems = problems

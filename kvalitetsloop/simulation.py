@@ -1,0 +1,239 @@
+"""The two-year loop in simulated time: dispatch on every step, with scripted people acting.
+
+Used by the demo and the tests: a whole loop runs in seconds. People's actions (submissions, moves,
+cancellations) come from a script; every email goes through the real dispatch and transport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cycle.events import Event
+from kvalitetsloop.errors import UserError
+from kvalitetsloop.usecases.dispatch import DispatchCache, _LoopData, _load, dispatch
+from kvalitetsloop.usecases.events import cancel_event, move_event
+from kvalitetsloop.usecases.loops import view_loop
+from kvalitetsloop.usecases.submissions import EVENT_KIND_FOR
+from storage.models_notifications import SUBMISSION_KINDS, SubmissionRow
+
+# -- simulation ----------------------------------------------------------------------------
+
+SCRIPT_KINDS = tuple(k for k in SUBMISSION_KINDS)
+
+
+@dataclass
+class Script:
+    """What people do in a simulated loop: when they submit, and meetings moved or cancelled.
+
+    defaults: kind -> day offset from the deadline's due date (data_package_ready: from the date
+    the package must be available); a kind left out is never submitted.
+    units: unit id -> kind -> offset, None (never) or {number: offset or None}.
+    moves / cancels: [{at, unit, kind (default learning_talk), number, start}].
+    """
+
+    defaults: dict = field(default_factory=dict)
+    units: dict = field(default_factory=dict)
+    moves: list = field(default_factory=list)
+    cancels: list = field(default_factory=list)
+    submit_time: dt.time = dt.time(12, 0)
+
+    def offset(self, kind: str, unit_id: str | None, number: int | None):
+        per_unit = self.units.get(unit_id or "", {}) or {}
+        if kind in per_unit:
+            value = per_unit[kind]
+            if isinstance(value, dict):
+                if number in value:
+                    return value[number]
+                if str(number) in value:
+                    return value[str(number)]
+                return self.defaults.get(kind)
+            return value
+        return self.defaults.get(kind)
+
+
+def load_script(path: Path) -> Script:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise UserError(f"the simulation script {path} does not exist") from None
+    except yaml.YAMLError:
+        raise UserError(f"the simulation script {path} is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise UserError(f"the simulation script {path} must hold a mapping with defaults, units, moves, cancels")
+    unknown = set(data) - {"defaults", "units", "moves", "cancels"}
+    if unknown:
+        raise UserError(f"the simulation script {path} has unknown keys: {', '.join(sorted(unknown))}")
+    defaults = data.get("defaults") or {}
+    for k in defaults:
+        if k not in SCRIPT_KINDS:
+            raise UserError(f"the simulation script {path}: '{k}' is not a kind of submission "
+                            f"({', '.join(SCRIPT_KINDS)})")
+    return Script(defaults, data.get("units") or {}, list(data.get("moves") or []), list(data.get("cancels") or []))
+
+
+CATEGORY = {
+    "invitation": "invitationer",
+    "board_statement_reminder": "påmindelser bestyrelse",
+    "board_statement_escalation": "eskaleringer",
+    "youth_input_reminder": "andre påmindelser",
+    "followup_form_reminder": "opfølgningsskema",
+    "supervision_report_reminder": "andre påmindelser",
+    "supervision_report_missing": "eskaleringer",
+    "supervision_report_received": "beskeder",
+    "report_back_reminder": "andre påmindelser",
+    "data_package_trigger": "datapakke-bestillinger",
+    "data_package_ready": "beskeder",
+    "weekly_digest": "ugeoversigter",
+}
+CATEGORIES = ("invitationer", "ændringer", "påmindelser bestyrelse", "eskaleringer", "opfølgningsskema",
+              "andre påmindelser", "datapakke-bestillinger", "beskeder", "ugeoversigter")
+# Column heads of the weekly table (narrow enough for 160 columns).
+CATEGORY_HEADS = ("invitationer", "ændringer", "påmind. bestyrelse", "eskaleringer", "opfølgn.skema",
+                  "andre påmind.", "datapakker", "beskeder", "ugeovers.")
+
+
+@dataclass
+class SimulationReport:
+    loop_id: str
+    weeks: dict[str, Counter]
+    steps: int
+    submissions: int
+    moves: int
+    failed: int
+    sink_dir: Path | None
+    seconds: float
+
+    @property
+    def total(self) -> int:
+        return sum(sum(c.values()) for c in self.weeks.values())
+
+
+def _scripted_time(event: Event, offset, tz: ZoneInfo, at: dt.time) -> dt.datetime | None:
+    if offset is None:
+        return None
+    try:
+        days = int(offset)
+    except (TypeError, ValueError):
+        raise UserError(f"a simulation offset must be a whole number of days or null, not '{offset}'") from None
+    day = event.start.astimezone(tz).date() + dt.timedelta(days=days)
+    return dt.datetime.combine(day, at, tz)
+
+
+def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, transport_factory: Callable,
+             frameworks_dir: Path, wall: Callable[[], dt.datetime], step: dt.timedelta = dt.timedelta(days=1),
+             at: dt.time = dt.time(16, 0), script: Script | None = None, sink_dir: Path | None = None,
+             progress: Callable[[dt.datetime], None] | None = None) -> SimulationReport:
+    """Run dispatch at `at` on every step from `start` to `end`, with the script's people acting."""
+    if end < start:
+        raise UserError("--to must not be before --from")
+    if step < dt.timedelta(hours=1):
+        raise UserError("--step must be at least one hour")
+    view = view_loop(uow, loop_id)  # raises a UserError naming the known loops
+    tz = ZoneInfo(view.fw.timezone)
+    script = script or Script()
+    started = time.monotonic()
+    cache = DispatchCache()
+    weeks: dict[str, Counter] = {}
+    done_subs: set[tuple[str, str]] = set()
+    with uow:
+        for r in uow.submissions.of_loop(loop_id):
+            done_subs.add((r.event_uid, r.kind))
+    pending_moves = sorted(script.moves + [{**c, "cancel": True} for c in script.cancels],
+                           key=lambda m: str(m.get("at")))
+    n_subs = n_moves = failed = steps = 0
+    schedule: list = []
+    schedule_for = None
+    now = dt.datetime.combine(start, at, tz)
+    stop = dt.datetime.combine(end, at, tz)
+    while now <= stop:
+        steps += 1
+        while pending_moves and _when(pending_moves[0]["at"], tz) <= now:
+            m = pending_moves.pop(0)
+            _apply_move(uow, m, loop_id, tz, frameworks_dir)
+            n_moves += 1
+        with uow:
+            data = _load(uow, settings, cache)
+        ld = next((l for l in data.loops if l.row.id == loop_id), None)
+        if ld is not None:
+            if schedule_for != cache.fingerprint:
+                schedule = _submission_schedule(ld, script, tz, done_subs)
+                schedule_for = cache.fingerprint
+            n_subs += _scripted_submissions(uow, ld, schedule, now, done_subs)
+
+        def count(row, _now=now):
+            week = _now.astimezone(tz).date()
+            monday = week - dt.timedelta(days=week.weekday())
+            iso = monday.isocalendar()
+            label = f"{iso.year}-W{iso.week:02d} {monday.strftime('%d.%m')}"
+            cat = CATEGORY.get(row.kind, row.kind)
+            if row.kind == "invitation" and (row.context or {}).get("reason") not in ("created", "added"):
+                cat = "ændringer"
+            weeks.setdefault(label, Counter())[cat] += 1
+
+        report = dispatch(uow, now, settings, transport_factory(), wall=wall, cache=cache, on_sent=count)
+        failed += (report.drain.failed + report.drain.retrying) if report.drain else 0
+        if progress:
+            progress(now)
+        now = dt.datetime.combine((now + step).astimezone(tz).date(), at, tz) if step >= dt.timedelta(days=1) \
+            else now + step
+    return SimulationReport(loop_id, weeks, steps, n_subs, n_moves, failed, sink_dir, time.monotonic() - started)
+
+
+def _when(value, tz: ZoneInfo) -> dt.datetime:
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _submission_schedule(ld: _LoopData, script: Script, tz: ZoneInfo, done: set[tuple[str, str]]) -> list:
+    """(time, event, kind) of every scripted submission still to come, latest first."""
+    out = []
+    for e in ld.state.events:
+        if e.status == "cancelled" or not e.unit_id:
+            continue
+        kind = next((k for k, ev in EVENT_KIND_FOR.items() if ev == e.kind), None)
+        if kind is None or (e.uid, kind) in done:
+            continue
+        when = _scripted_time(e, script.offset(kind, e.unit_id, e.number), tz, script.submit_time)
+        if when is not None:
+            out.append((when, e.uid, kind, e))
+    out.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    return out
+
+
+def _scripted_submissions(uow, ld: _LoopData, schedule: list, now: dt.datetime,
+                          done: set[tuple[str, str]]) -> int:
+    new = []
+    while schedule and schedule[-1][0] <= now:
+        when, uid, kind, e = schedule.pop()
+        if (uid, kind) in done:
+            continue
+        url_ = f"https://data.example.dk/pakker/{e.unit_id}/{e.number}" if kind == "data_package_ready" else None
+        new.append(SubmissionRow(event_uid=uid, loop_id=ld.row.id, kind=kind, unit_id=e.unit_id, number=e.number,
+                                 submitted_at=when, by="simulation", content="(simuleret)", url=url_))
+        done.add((uid, kind))
+    if new:
+        with uow:
+            uow.submissions.add_all(new)
+            uow.commit()
+    return len(new)
+
+
+def _apply_move(uow, m: dict, loop_id: str, tz: ZoneInfo, frameworks_dir: Path) -> None:
+    kind = m.get("kind", "learning_talk")
+    with uow:
+        row = next((e for e, loop in uow.events.find(m.get("unit"), kind, m.get("number")) if loop.id == loop_id), None)
+    if row is None:
+        raise UserError(f"the simulation script names no {kind} {m.get('number')} of unit {m.get('unit')}")
+    when = _when(m["at"], tz)
+    if m.get("cancel"):
+        cancel_event(uow, row.uid, when)
+    else:
+        move_event(uow, frameworks_dir, row.uid, str(m["start"]), when, force=bool(m.get("force", True)))

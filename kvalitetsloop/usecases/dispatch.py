@@ -1,0 +1,231 @@
+"""Use case: dispatch. Decide what is due at `now`, then send it (or write what would be sent).
+
+It runs in two steps. First, in one transaction, it asks cycle.due what is due and writes every
+new email as an outbox row (the calendar files of invitations are built here, so a row holds
+exactly what was decided). Then the sender drains the outbox over one SMTP connection. The first
+step is safe to repeat and to run concurrently: the rows' keys are unique.
+
+The settings object and the transport come from the entry point; nothing here reads the
+environment or the clock (`wall`, the real clock for the sender's leases, is passed in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from calendars.changes import messages_for_change
+from calendars.context import CalendarContext, loop_info, units_from_organisation
+from cycle.due import Change, DueAction, DueConfig, LoopState, Submission, UnitFacts, due_actions
+from cycle.events import Event
+from cycle.framework import Framework
+from notifications import links
+from notifications.compose import compose
+from notifications.mime import new_message_id
+from notifications.render import render_subject
+from notifications.sender import DrainReport, drain
+from storage.models import LoopRow
+
+
+# -- loading what the decision needs -------------------------------------------------------
+
+@dataclass
+class _LoopData:
+    row: LoopRow
+    framework: Framework
+    state: LoopState
+    events_by_uid: dict[str, Event]
+    calendar_ctx: CalendarContext
+
+
+@dataclass
+class DispatchCache:
+    """What dispatch loaded, kept between runs of a simulation while nothing changed."""
+
+    fingerprint: tuple | None = None
+    loops: list[_LoopData] = field(default_factory=list)
+    units: dict[str, UnitFacts] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)
+    organisation: object = None
+    submissions: list[Submission] = field(default_factory=list)
+    last_submission_id: int = 0
+
+
+def _load(uow, settings, cache: DispatchCache | None) -> DispatchCache:
+    fp = uow.events.fingerprint()
+    if cache is not None and cache.fingerprint == fp:
+        return cache
+    out = cache or DispatchCache()
+    org = uow.organisation.load()
+    out.organisation = org
+    out.units = {u.id: UnitFacts(u.id, u.name, u.sector, u.chief.email if u.role("chief") else "",
+                                 u.chief.name if u.role("chief") else "", u.self_owned, u.special_needs)
+                 for u in org.units}
+    unit_infos = units_from_organisation(org)
+    out.loops = []
+    for loop in uow.loops.active():
+        fw = uow.loops.framework(loop)
+        events = uow.events.of_loop(loop.id, ZoneInfo(fw.timezone))
+        changes = [Change(c.id, c.event_uid, c.sequence, c.change, dict(c.detail or {}), c.at)
+                   for c in uow.events.changes(loop.id)]
+        state = LoopState(loop.id, loop.area, fw, events, changes, loop.created_at)
+        ctx = CalendarContext.from_settings(
+            settings, units=unit_infos,
+            loop=loop_info(loop.id, loop.area, loop.council_date, fw, tuple(loop.themes or ())))
+        out.loops.append(_LoopData(loop, fw, state, {e.uid: e for e in events}, ctx))
+    if out.fingerprint is None or cache is None:
+        out.keys = uow.outbox.keys([l.row.id for l in out.loops])
+        out.submissions, out.last_submission_id = [], 0
+    out.fingerprint = fp
+    return out
+
+
+def _submissions(uow, data: DispatchCache) -> list[Submission]:
+    """What has arrived for the loops (new rows only, when the cache already holds the older)."""
+    for r in uow.submissions.since([l.row.id for l in data.loops], data.last_submission_id):
+        data.submissions.append(Submission(r.event_uid, r.kind, r.submitted_at, r.by, r.url))
+        data.last_submission_id = r.id
+    return data.submissions
+
+
+# -- deciding ------------------------------------------------------------------------------
+
+@dataclass
+class Decision:
+    rows: list[dict]
+    capabilities: list[dict]
+    per_kind: Counter
+
+
+def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
+    subs = _submissions(uow, data)
+    actions = due_actions([l.state for l in data.loops], data.units, subs, now, DueConfig(settings.data_team))
+    by_loop = {l.row.id: l for l in data.loops}
+    ready_urls = {(x.event_uid): x.url for x in subs if x.kind == "data_package_ready" and x.url}
+    rows, caps, per_kind = [], [], Counter()
+    ics_cache: dict[tuple, dict[str, bytes]] = {}
+    for a in actions:
+        new = [r for r in a.recipients if a.row_key(r) not in data.keys]
+        if not new:
+            continue
+        ld = by_loop.get(a.loop_id or "")
+        ics_for: dict[str, bytes] = {}
+        if a.kind == "invitation":
+            ics_for = _invitation_files(a, ld, now, ready_urls, ics_cache)
+        for r in new:
+            ctx = {**a.context, "names": {r: a.names.get(r, "")}}
+            link = ctx.get("link")
+            if link and ld is not None:
+                link, cap = _capability(link, a, r, ld, now, settings)
+                ctx["link"] = link
+                caps.append(cap)
+            rows.append({
+                "key": a.row_key(r), "kind": a.kind, "loop_id": a.loop_id, "event_uid": a.event_uid,
+                "recipient": r, "subject": render_subject(a.template, ctx, a.names.get(r, "")),
+                "message_id": new_message_id(settings.message_id_domain), "context": ctx,
+                "ics": ics_for.get(r), "method": a.method, "status": "pending", "attempts": 0,
+                "due_at": a.due_at, "created_at": now, "next_attempt_at": now, "updated_at": now,
+            })
+            per_kind[a.kind] += 1
+    return Decision(rows, caps, per_kind)
+
+
+def _invitation_files(a: DueAction, ld: _LoopData | None, now: dt.datetime, ready_urls: dict,
+                      cache: dict) -> dict[str, bytes]:
+    """The .ics per recipient for an invitation action, from the calendar part."""
+    if ld is None:
+        return {}
+    event = ld.events_by_uid.get(a.event_uid or "")
+    if event is None:
+        return {}
+    reason = a.context.get("reason")
+    ctx = ld.calendar_ctx.with_now(now)
+    urls = {}
+    for uid, url in ready_urls.items():
+        package = ld.events_by_uid.get(uid)
+        if package is not None and package.parent_uid:
+            urls[package.parent_uid] = url
+    if urls:
+        ctx = replace(ctx, data_package_urls=urls)
+    if reason == "removed":
+        invs = messages_for_change(event, ("attendees", {"removed": list(a.recipients), "added": []}), ctx)
+    else:
+        key = (event.uid, event.sequence, a.method)
+        if key in cache:
+            return cache[key]
+        change = "cancelled" if a.method == "CANCEL" else ("moved" if event.sequence else "created")
+        invs = messages_for_change(event, change, ctx)
+    out: dict[str, bytes] = {}
+    for inv in invs:
+        if inv.method != a.method:
+            continue
+        for r in inv.recipients:
+            out[r] = inv.ics
+    for r in a.recipients:  # an address the calendar part spelled differently still gets the file
+        if r not in out and invs:
+            out[r] = next(i.ics for i in invs if i.method == a.method)
+    if reason != "removed":
+        cache[(event.uid, event.sequence, a.method)] = out
+    return out
+
+
+def _capability(link: dict, a: DueAction, recipient: str, ld: _LoopData, now: dt.datetime, settings):
+    event = ld.events_by_uid.get(a.event_uid or "")
+    tz = ZoneInfo(ld.framework.timezone)
+    due = event.start.astimezone(tz).date() if event else now.date()
+    talk = (event.details.get("talk_date") if event else None)
+    expires = links.expiry(link["purpose"], due, dt.date.fromisoformat(talk) if talk else None, tz)
+    tok = links.token(settings.link_secret, link["purpose"], link["event_uid"], recipient, expires)
+    cap = {"token_hash": links.token_hash(tok), "purpose": link["purpose"], "event_uid": link["event_uid"],
+           "recipient": recipient, "expires_at": expires, "created_at": now}
+    return {**link, "expires": expires.isoformat()}, cap
+
+
+# -- dispatch ------------------------------------------------------------------------------
+
+@dataclass
+class DispatchReport:
+    now: dt.datetime
+    decided: Counter
+    drain: DrainReport | None = None
+    dry_run_files: list[Path] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        return self.drain.total_sent if self.drain else 0
+
+
+def dispatch(uow, now: dt.datetime, settings, transport, *, wall: Callable[[], dt.datetime],
+             cache: DispatchCache | None = None, on_sent: Callable | None = None) -> DispatchReport:
+    """Decide what is due at `now`, store it in the outbox, and send what the outbox holds."""
+    with uow:
+        data = _load(uow, settings, cache)
+        decision = _decide(uow, data, now, settings)
+        uow.outbox.add_decided(decision.rows, decision.capabilities)
+        uow.commit()
+    data.keys.update(r["key"] for r in decision.rows)
+    report = DispatchReport(now, decision.per_kind)
+    report.drain = drain(uow.engine, transport, settings, now, wall, on_sent=on_sent)
+    return report
+
+
+def dry_run(uow, now: dt.datetime, settings, directory: Path) -> DispatchReport:
+    """Write the .eml files a dispatch at `now` would send; nothing is sent or stored."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.eml"):
+        old.unlink()
+    files: list[Path] = []
+    with uow:  # never committed: what it decided is rolled back when the block ends
+        data = _load(uow, settings, None)
+        decision = _decide(uow, data, now, settings)
+        uow.outbox.add_decided(decision.rows, [])
+        for i, row in enumerate(uow.outbox.due(now), start=1):
+            safe = "".join(ch if ch.isalnum() or ch in "@._-" else "_" for ch in row.recipient)
+            path = directory / f"{i:05d}-{row.kind}-{safe}.eml"
+            path.write_bytes(compose(row, settings, now))
+            files.append(path)
+    return DispatchReport(now, decision.per_kind, None, files)

@@ -1,0 +1,112 @@
+"""Use cases of one event: move it (dependent deadlines follow a talk) or cancel it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cycle.planner import LoopSpec, LoopTimeline, talk_dependents
+from cycle.rules import check_placement
+from kvalitetsloop.errors import MoveRefused, NotFound, UserError
+from kvalitetsloop.usecases.loops import meetings_of_other_loops, working_calendar
+
+
+@dataclass
+class EventChangeReport:
+    uid: str
+    title: str
+    change: str
+    sequence: int
+    start: dt.datetime
+    dependents: list[tuple[str, str, dt.datetime]] = field(default_factory=list)  # (uid, title, new start)
+    forced_over: list[str] = field(default_factory=list)
+
+
+def parse_when(text: str, tz: ZoneInfo) -> dt.datetime:
+    """An ISO time; without an offset it is read in the framework's time zone."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"'{text}' is not an ISO time like 2027-05-12T09:00") from None
+    if not 2000 <= value.year <= 2100:
+        raise UserError(f"'{text}' is not a plausible time for a meeting or deadline")
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def _event_row(uow, uid: str):
+    row = uow.events.row(uid)
+    if row is None:
+        raise NotFound(f"there is no event with uid '{uid}'")
+    return row
+
+
+def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.datetime,
+               force: bool = False) -> EventChangeReport:
+    """Move a meeting or deadline; refused with the reasons if it breaks a rule, unless forced."""
+    with uow:
+        row = _event_row(uow, uid)
+        if row.status == "cancelled":
+            raise UserError(f"the event '{row.title}' is cancelled and cannot be moved")
+        loop = uow.loops.get(row.loop_id)
+        fw = uow.loops.framework(loop)
+        tz = ZoneInfo(fw.timezone)
+        cal = working_calendar(uow, fw, frameworks_dir)
+        start = parse_when(start_text, tz)
+        if row.all_day:
+            start = dt.datetime.combine(start.astimezone(tz).date(), dt.time(), tz)
+        end = start + (row.end - row.start)
+        events = uow.events.of_loop(row.loop_id, tz)
+        event = next(e for e in events if e.uid == uid)
+        if start == event.start:
+            raise UserError(f"the event '{row.title}' already starts at {start.isoformat()}")
+        tl = LoopTimeline(fw, cal, loop.council_date)
+        span = (tl.clock.add_weeks(loop.council_date, -fw.network_meetings.weeks_before_council[0] - 4), tl.next_council)
+        problems = check_placement(event, start, end, events, fw, cal, tz,
+                                   others=meetings_of_other_loops(uow, loop.id, tz), now=now, loop_span=span)
+        dependents = []
+        if row.kind == "learning_talk" and row.unit_id:
+            unit = uow.organisation.load().by_id().get(row.unit_id)
+            if unit is not None:
+                spec = LoopSpec(loop.id, loop.area, loop.council_date, tuple(loop.themes))
+                moved = event.with_changes(start=start.astimezone(tz), end=end.astimezone(tz))
+                dependents = talk_dependents(fw, tl, spec, unit, moved)
+                for dep in dependents:
+                    if dep.kind != "followup_form_due" and dep.start < now:
+                        problems.append(f"its {dep.title.split(':')[0].lower()} would fall on "
+                                        f"{dep.start.date().isoformat()}, which has passed")
+        if problems and not force:
+            raise MoveRefused(problems)
+        new, change = event.moved(start, end, forced_over=problems)
+        uow.events.record(new, change, now)
+        report = EventChangeReport(uid, row.title, "moved", new.sequence, start.astimezone(tz), forced_over=problems)
+        by_uid = {e.uid: e for e in events}
+        for dep in dependents:
+            current = by_uid.get(dep.uid)
+            if current is None or current.status == "cancelled" or current.start == dep.start:
+                continue
+            moved_dep, dep_change = current.moved(dep.start, dep.end, because=uid, details=dep.details)
+            uow.events.record(moved_dep, dep_change, now)
+            report.dependents.append((dep.uid, current.title, dep.start))
+        uow.commit()
+    return report
+
+
+def cancel_event(uow, uid: str, now: dt.datetime) -> EventChangeReport:
+    """Cancel a meeting or deadline; a talk's deadlines (data package, statement, form) go with it."""
+    with uow:
+        row = _event_row(uow, uid)
+        if row.status == "cancelled":
+            raise UserError(f"the event '{row.title}' is already cancelled")
+        tz = ZoneInfo(uow.loops.framework(uow.loops.get(row.loop_id)).timezone)
+        event = uow.events.get(uid, tz)
+        new, change = event.cancelled()
+        uow.events.record(new, change, now)
+        report = EventChangeReport(uid, row.title, "cancelled", new.sequence, event.start)
+        if row.kind == "learning_talk":
+            for dep in uow.events.children(uid, tz):
+                uow.events.record(*dep.cancelled(because=uid), now)
+                report.dependents.append((dep.uid, dep.title, dep.start))
+        uow.commit()
+    return report

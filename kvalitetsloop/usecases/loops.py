@@ -1,0 +1,161 @@
+"""Use cases of loops: start one (or preview it), list them, view one, and their status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy.exc
+
+from cycle.events import Event
+from cycle.framework import Framework
+from cycle.organisation import Organisation
+from cycle.planner import LoopSpec, PlanningError, parity_problem, plan_loop
+from cycle.workcalendar import WorkCalendar
+from kvalitetsloop.errors import CouncilYearRefused, LoopExists, NoOrganisation, NotFound, UserError
+from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
+from storage.models import FrameworkRow, LoopRow
+
+
+@dataclass
+class StartedLoop:
+    loop_id: str
+    area: str
+    council_date: dt.date
+    framework: LoadedFramework
+    events: list[Event]
+    organisation: Organisation
+    dry_run: bool
+
+
+@dataclass
+class LoopView:
+    loop: LoopRow
+    framework: FrameworkRow
+    fw: Framework
+    events: list[Event]
+    organisation: Organisation
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.fw.timezone)
+
+
+def loop_id_for(area: str, council_date: dt.date) -> str:
+    return f"{area}-{council_date.isoformat()}"
+
+
+def working_calendar(uow, fw: Framework, frameworks_dir: Path) -> WorkCalendar:
+    """The framework's working days: shipped holiday calendars plus the imported periods."""
+    return WorkCalendar(fw, shipped_holidays(frameworks_dir) + uow.holidays.load())
+
+
+def meetings_of_other_loops(uow, loop_id: str | None, tz: ZoneInfo) -> list[Event]:
+    """The meetings people already have in the other running loops (a chief sits in both areas)."""
+    out: list[Event] = []
+    for other in uow.loops.active():
+        if other.id != loop_id:
+            out.extend(e for e in uow.events.of_loop(other.id, tz) if e.is_meeting and e.status != "cancelled")
+    return out
+
+
+def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, council_date: dt.date,
+               now: dt.datetime, dry_run: bool = False, allow_any_year: bool = False,
+               themes: tuple[str, ...] = ()) -> StartedLoop:
+    """Plan a new two-year loop for an area and store it (or, dry run, only plan it)."""
+    if not 2000 <= council_date.year <= 2100:
+        raise UserError(f"the council date {council_date.isoformat()} is not a plausible date for a loop")
+    loaded = load_framework(framework_name, frameworks_dir)
+    fw = loaded.framework
+    if area not in fw.areas:
+        raise UserError(f"the framework '{fw.name}' has no area '{area}' (it has {', '.join(fw.areas)})")
+    problem = parity_problem(fw, area, council_date)
+    if problem and not allow_any_year:
+        raise CouncilYearRefused(problem)
+    loop_id = loop_id_for(area, council_date)
+    with uow:
+        if uow.loops.get(loop_id):
+            raise LoopExists(loop_id)
+        org = uow.organisation.load()
+        if not org.units:
+            raise NoOrganisation("no organisation has been imported yet")
+        busy = meetings_of_other_loops(uow, None, ZoneInfo(fw.timezone))
+        cal = working_calendar(uow, fw, frameworks_dir)
+        try:
+            plan = plan_loop(org, fw, cal, LoopSpec(loop_id, area, council_date, tuple(themes)), busy=busy)
+        except PlanningError as exc:
+            raise UserError(f"the loop cannot be planned: {exc}") from None
+        if not dry_run:
+            try:
+                fwrow = uow.loops.store_framework(fw.name, fw.version, loaded.content_hash, loaded.content, now)
+                uow.loops.add(LoopRow(id=loop_id, area=area, council_date=council_date, framework_id=fwrow.id,
+                                      themes=list(themes), allow_any_year=allow_any_year, created_at=now))
+                uow.events.add_planned(loop_id, plan.events, now)
+                uow.commit()
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+                # Another start of the same loop may have committed first (PostgreSQL: a duplicate
+                # key; SQLite: our read snapshot is stale, "database is locked"): one loop, and
+                # this one says so. Anything else goes on as it was.
+                uow.rollback()
+                if uow.loops.get(loop_id) is not None:
+                    raise LoopExists(loop_id) from None
+                raise
+    return StartedLoop(loop_id, area, council_date, loaded, plan.events, org, dry_run)
+
+
+def require_loop(uow, loop_id: str) -> LoopRow:
+    loop = uow.loops.get(loop_id)
+    if loop is None:
+        ids = uow.loops.ids()
+        known = f" (known loops: {', '.join(ids)})" if ids else " (no loop has been started yet)"
+        raise NotFound(f"there is no loop '{loop_id}'{known}")
+    return loop
+
+
+def view_loop(uow, loop_id: str) -> LoopView:
+    """A loop with its framework, every event, and the organisation."""
+    with uow:
+        loop = require_loop(uow, loop_id)
+        fw = uow.loops.framework(loop)
+        return LoopView(loop, uow.loops.framework_row(loop), fw, uow.events.of_loop(loop_id, ZoneInfo(fw.timezone)),
+                        uow.organisation.load())
+
+
+def list_loops(uow) -> list[LoopRow]:
+    with uow:
+        return uow.loops.all()
+
+
+def active_views(uow) -> list[LoopView]:
+    """A view of every running loop."""
+    return [view_loop(uow, l.id) for l in list_loops(uow) if l.status == "active"]
+
+
+@dataclass
+class LoopStatus:
+    loop: LoopRow
+    past: dict[str, int]
+    upcoming: dict[str, int]
+    cancelled: int
+    next_events: list[Event]
+
+
+def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]:
+    """Each loop: how many events of each kind lie behind and ahead of `now`, and the next ones."""
+    out = []
+    for loop in list_loops(uow):
+        view = view_loop(uow, loop.id)
+        past: dict[str, int] = {}
+        upcoming: dict[str, int] = {}
+        cancelled = 0
+        for e in view.events:
+            if e.status == "cancelled":
+                cancelled += 1
+                continue
+            bucket = past if e.end <= now else upcoming
+            bucket[e.kind] = bucket.get(e.kind, 0) + 1
+        nxt = [e for e in view.events if e.status != "cancelled" and e.end > now][:next_count]
+        out.append(LoopStatus(loop, past, upcoming, cancelled, nxt))
+    return out

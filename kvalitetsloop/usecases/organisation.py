@@ -1,0 +1,189 @@
+"""Use cases of the organisation: import it (running loops follow), show it, and holidays."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cycle.booking import Ledger, minutes
+from cycle.organisation import Organisation, OrganisationDiff, diff_organisations, parse_organisation
+from cycle.planner import event_attendees
+from cycle.workcalendar import HolidayPeriod
+from kvalitetsloop.errors import UserError
+from kvalitetsloop.frameworks import framework_holiday_calendars, shipped_holidays
+
+
+@dataclass
+class ImportReport:
+    units: int
+    diff: OrganisationDiff
+    first_import: bool
+    # (event uid, removed emails, added emails) for future meetings whose people changed
+    attendee_changes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+    cancelled_events: list[str] = field(default_factory=list)
+    # Future meetings whose new people are booked elsewhere at the same time: (title, start, reason)
+    conflicts: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
+    # Units added while a loop runs: (unit id, loop id); they join the area's next loop.
+    outside_loops: list[tuple[str, str]] = field(default_factory=list)
+
+
+def import_organisation(uow, text: str, now: dt.datetime) -> ImportReport:
+    """Import or re-import the organisation, all or nothing; running loops' future events follow."""
+    org = parse_organisation(text)  # raises OrganisationError before anything is touched
+    with uow:
+        old = uow.organisation.load()
+        diff = diff_organisations(old, org)
+        uow.organisation.save(org, diff.removed)
+        report = ImportReport(len(org.units), diff, first_import=not old.units)
+        _follow_organisation(uow, org, diff, now, report)
+        _report_clashes(uow, org, diff, now, report)
+        uow.commit()
+    return report
+
+
+def show_organisation(uow) -> Organisation:
+    with uow:
+        return uow.organisation.load()
+
+
+def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt.datetime,
+                         report: ImportReport) -> None:
+    """Keep running loops' future events in step with the organisation."""
+    if not (diff.removed or diff.people_changed):
+        return
+    units = org.by_id()
+    changed_units = {u for u, *_ in diff.people_changed}
+    for loop in uow.loops.active():
+        fw = uow.loops.framework(loop)
+        tz = ZoneInfo(fw.timezone)
+        for row in uow.events.future(loop.id, now):
+            if row.unit_id in diff.removed:
+                event = uow.events.get(row.uid, tz)
+                uow.events.record(*event.cancelled(reason="unit removed from the organisation"), now)
+                report.cancelled_events.append(row.uid)
+                continue
+            if row.unit_id not in changed_units or row.unit_id not in units:
+                continue
+            event = uow.events.get(row.uid, tz)
+            changed = event.with_attendees(tuple(event_attendees(fw, units[row.unit_id], row.kind, row.number)))
+            if changed is None:
+                continue
+            uow.events.record(*changed, now)
+            report.attendee_changes.append((row.uid, changed[1].detail["removed"], changed[1].detail["added"]))
+
+
+def _report_clashes(uow, org: Organisation, diff: OrganisationDiff, now: dt.datetime, report: ImportReport) -> None:
+    """Say what a re-import leaves for the administration to settle: people who now sit in two
+    meetings at once, and units that no running loop plans for."""
+    active = uow.loops.active()
+    if not active:
+        return
+    units = org.by_id()
+    for loop in active:
+        fw = uow.loops.framework(loop)
+        for uid in diff.added:
+            if units[uid].sector in fw.areas[loop.area].sectors:
+                report.outside_loops.append((uid, loop.id))
+    changed = {uid for uid, *_ in diff.people_changed}
+    if not changed:
+        return
+    fw = uow.loops.framework(active[0])
+    tz = ZoneInfo(fw.timezone)
+    meetings = [e for loop in active for e in uow.events.of_loop(loop.id, tz)
+                if e.is_meeting and e.status != "cancelled" and e.start > now]
+    ledger = Ledger(fw)
+    for e in meetings:
+        st, en = e.start.astimezone(tz), e.end.astimezone(tz)
+        ledger.book([a.email for a in e.attendees], st.date(), minutes(st.time()), minutes(en.time()), e.uid)
+    for e in meetings:
+        if e.unit_id not in changed:
+            continue
+        st, en = e.start.astimezone(tz), e.end.astimezone(tz)
+        c = ledger.conflict([a.email for a in e.attendees], st.date(), minutes(st.time()), minutes(en.time()),
+                            ignore_uid=e.uid)
+        if c:
+            report.conflicts.append((e.title, st, c.reason))
+
+
+# -- holidays ------------------------------------------------------------------------------
+
+_HOLIDAY_HEADER = ("calendar", "name", "start", "end")
+
+
+@dataclass
+class HolidayImport:
+    added: int
+    # Meetings of running loops that now fall in an imported period: (loop id, title, start, period name)
+    clashes: list[tuple[str, str, dt.datetime, str]]
+
+
+def parse_holiday_csv(text: str) -> list[HolidayPeriod]:
+    """School holidays / closing days from CSV (calendar,name,start,end); every problem at once."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if tuple(h.strip() for h in (reader.fieldnames or ())) != _HOLIDAY_HEADER:
+        raise UserError("the holiday file must have the header row: calendar,name,start,end")
+    periods, problems = [], []
+    for row in reader:
+        line = reader.line_num
+        try:
+            start, end = dt.date.fromisoformat(row["start"].strip()), dt.date.fromisoformat(row["end"].strip())
+        except (ValueError, AttributeError):
+            problems.append(f"line {line}: start and end must be dates like 2027-10-18")
+            continue
+        if end < start:
+            problems.append(f"line {line}: the period ends before it starts")
+            continue
+        if not (row.get("calendar") or "").strip() or not (row.get("name") or "").strip():
+            problems.append(f"line {line}: calendar and name are required")
+            continue
+        periods.append(HolidayPeriod(row["calendar"].strip(), row["name"].strip(), start, end))
+    if problems:
+        raise UserError("the holiday file was not imported: " + "; ".join(problems))
+    return periods
+
+
+def import_holidays(uow, text: str, frameworks_dir: Path) -> HolidayImport:
+    """Add school holidays or closing days to the calendars; all or nothing."""
+    periods = parse_holiday_csv(text)
+    with uow:
+        known = _known_calendars(uow, frameworks_dir)
+        unknown = sorted({p.calendar for p in periods} - known)
+        if unknown:
+            raise UserError(f"the holiday file names the calendar{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(repr(u) for u in unknown)}, which no framework uses "
+                            f"(known: {', '.join(sorted(known))})")
+        added = uow.holidays.save(periods)
+        clashes = _meetings_in(uow, periods)
+        uow.commit()
+    return HolidayImport(added, clashes)
+
+
+def _known_calendars(uow, frameworks_dir: Path) -> set[str]:
+    """Holiday calendars a period may belong to: shipped, imported, or named by a framework."""
+    names = {p.calendar for p in shipped_holidays(frameworks_dir)} | {p.calendar for p in uow.holidays.load()}
+    names |= framework_holiday_calendars(frameworks_dir)
+    for content in uow.loops.framework_contents():
+        names |= set(((content.get("holidays") or {}).get("school_holidays") or {}).values())
+    return names
+
+
+def _meetings_in(uow, periods: list[HolidayPeriod]) -> list[tuple[str, str, dt.datetime, str]]:
+    out = []
+    for loop in uow.loops.active():
+        fw = uow.loops.framework(loop)
+        tz = ZoneInfo(fw.timezone)
+        for e in uow.events.of_loop(loop.id, tz):
+            if not e.is_meeting or e.status == "cancelled" or not e.sector:
+                continue
+            calendar = fw.holidays.school_holidays.get(e.sector)
+            if calendar is None:
+                continue
+            day = e.start.astimezone(tz).date()
+            for p in periods:
+                if p.calendar == calendar and p.covers(day):
+                    out.append((loop.id, e.title, e.start.astimezone(tz), p.name))
+    return out

@@ -1,0 +1,61 @@
+"""Use case: something a deadline asks for has arrived (a statement, a form, a package is ready)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kvalitetsloop.errors import NotFound, UserError
+from storage.models_notifications import SUBMISSION_KINDS, SubmissionRow
+
+# The event each kind of submission answers, and how an error names it.
+EVENT_KIND_FOR = {
+    "board_statement": "board_statement_due",
+    "youth_input": "youth_input_due",
+    "followup_form": "followup_form_due",
+    "supervision_report": "supervision_report_due",
+    "report_back": "report_back_due",
+    "data_package_ready": "data_package",
+}
+WHAT = {
+    "board_statement": "a board statement before talk {n}",
+    "youth_input": "a youth-input deadline before talk {n}",
+    "followup_form": "a follow-up form after talk {n}",
+    "supervision_report": "supervision report {n}",
+    "report_back": "a report-back",
+    "data_package_ready": "data package {n}",
+}
+
+
+@dataclass
+class Submitted:
+    kind: str
+    unit_id: str
+    number: int | None
+    event_uid: str
+    title: str
+    loop_id: str
+    submitted_at: dt.datetime
+    earlier: int
+
+
+def submit(uow, kind: str, unit_id: str, number: int | None, now: dt.datetime, *, by: str = "",
+           content: str = "", link: str | None = None) -> Submitted:
+    """Record that something a deadline asks for has arrived; reminders for it stop."""
+    if kind not in SUBMISSION_KINDS:
+        raise UserError(f"'{kind}' is not a kind of submission (one of {', '.join(SUBMISSION_KINDS)})")
+    if link is not None and not (link.startswith("https://") or link.startswith("http://")):
+        raise UserError(f"the link '{link}' must start with https:// or http://")
+    with uow:
+        if uow.organisation.load().by_id().get(unit_id) is None:
+            raise NotFound(f"there is no unit '{unit_id}' in the organisation")
+        found = uow.events.find(unit_id, EVENT_KIND_FOR[kind], number)
+        if not found:
+            what = WHAT[kind].format(n=number if number is not None else "?")
+            raise NotFound(f"unit {unit_id} has no {what} in an active loop".replace("no a ", "no "))
+        event, loop = found[0]
+        earlier = uow.submissions.count_for(event.uid, kind)
+        uow.submissions.add(SubmissionRow(event_uid=event.uid, loop_id=loop.id, kind=kind, unit_id=unit_id,
+                                          number=event.number, submitted_at=now, by=by, content=content, url=link))
+        uow.commit()
+    return Submitted(kind, unit_id, event.number, event.uid, event.title, loop.id, now, earlier)

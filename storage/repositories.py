@@ -1,0 +1,237 @@
+"""Repositories: what the use cases read and write, in domain objects, over one session.
+
+Each repository is a thin object over the unit of work's session; the translation between
+tables and domain objects stays in `storage.repository`. No rules live here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from cycle.events import Attendee, Event, EventChange
+from cycle.framework import Framework, parse_framework
+from cycle.organisation import Organisation
+from cycle.workcalendar import HolidayPeriod
+from storage import repository as rows
+from storage.models import AttendeeRow, EventChangeRow, EventRow, FrameworkRow, LoopRow
+from storage.models_notifications import CapabilityRow, OutboxRow, SubmissionRow
+
+
+class OrganisationRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def load(self) -> Organisation:
+        return rows.load_organisation(self.session)
+
+    def save(self, org: Organisation, removed: list[str]) -> None:
+        rows.save_organisation(self.session, org, removed)
+
+
+class HolidayRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def load(self) -> list[HolidayPeriod]:
+        return rows.load_holiday_periods(self.session)
+
+    def save(self, periods: list[HolidayPeriod]) -> int:
+        return rows.save_holiday_periods(self.session, periods)
+
+
+class LoopRepository:
+    def __init__(self, session: Session):
+        self.session = session
+        self._frameworks: dict[int, Framework] = {}
+
+    def get(self, loop_id: str) -> LoopRow | None:
+        return self.session.get(LoopRow, loop_id)
+
+    def all(self) -> list[LoopRow]:
+        return list(self.session.exec(select(LoopRow).order_by(LoopRow.council_date, LoopRow.id)))
+
+    def active(self) -> list[LoopRow]:
+        return list(self.session.exec(select(LoopRow).where(LoopRow.status == "active")
+                                      .order_by(LoopRow.council_date, LoopRow.id)))
+
+    def ids(self) -> list[str]:
+        return [l.id for l in self.session.exec(select(LoopRow).order_by(LoopRow.id))]
+
+    def add(self, loop: LoopRow) -> None:
+        self.session.add(loop)
+        self.session.flush()
+
+    def framework_row(self, loop: LoopRow) -> FrameworkRow:
+        return self.session.get(FrameworkRow, loop.framework_id)
+
+    def framework(self, loop: LoopRow) -> Framework:
+        """The framework version that planned the loop (parsed once per unit of work)."""
+        if loop.framework_id not in self._frameworks:
+            row = self.framework_row(loop)
+            self._frameworks[loop.framework_id] = parse_framework(row.content, source=f"framework {row.name} {row.version}")
+        return self._frameworks[loop.framework_id]
+
+    def store_framework(self, name: str, version: str, content_hash: str, content: dict, now: dt.datetime) -> FrameworkRow:
+        return rows.framework_row(self.session, name, version, content_hash, content, now)
+
+    def framework_contents(self) -> list[dict]:
+        return [r.content for r in self.session.exec(select(FrameworkRow))]
+
+
+class EventRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def of_loop(self, loop_id: str, tz: ZoneInfo) -> list[Event]:
+        return rows.load_events(self.session, loop_id, tz)
+
+    def add_planned(self, loop_id: str, events: list[Event], now: dt.datetime) -> None:
+        rows.add_events(self.session, loop_id, events, now)
+
+    def row(self, uid: str) -> EventRow | None:
+        return rows.event_by_uid(self.session, uid)
+
+    def get(self, uid: str, tz: ZoneInfo) -> Event | None:
+        row = self.row(uid)
+        if row is None:
+            return None
+        attendees = self.session.exec(select(AttendeeRow).where(AttendeeRow.event_id == row.id, AttendeeRow.active)
+                                      .order_by(AttendeeRow.id))
+        return Event(uid=row.uid, kind=row.kind, start=row.start.astimezone(tz), end=row.end.astimezone(tz),
+                     title=row.title, unit_id=row.unit_id, number=row.number, all_day=row.all_day,
+                     sequence=row.sequence, status=row.status,
+                     attendees=tuple(Attendee(a.email, a.role, a.name) for a in attendees),
+                     parent_uid=row.parent_uid, host_role=row.host_role, sector=row.sector,
+                     details=dict(row.details or {}))
+
+    def children(self, uid: str, tz: ZoneInfo) -> list[Event]:
+        """The live deadlines that belong to a talk (its data package, statement, form)."""
+        uids = self.session.exec(select(EventRow.uid).where(EventRow.parent_uid == uid,
+                                                            EventRow.status != "cancelled").order_by(EventRow.id))
+        return [self.get(u, tz) for u in uids]
+
+    def future(self, loop_id: str, now: dt.datetime) -> list[EventRow]:
+        return list(self.session.exec(select(EventRow).where(EventRow.loop_id == loop_id, EventRow.start > now,
+                                                             EventRow.status != "cancelled")))
+
+    def find(self, unit_id: str, kind: str, number: int | None = None) -> list[tuple[EventRow, LoopRow]]:
+        """A unit's live events of one kind in the active loops, newest loop first."""
+        q = (select(EventRow, LoopRow).join(LoopRow, LoopRow.id == EventRow.loop_id)
+             .where(EventRow.unit_id == unit_id, EventRow.kind == kind, EventRow.status != "cancelled",
+                    LoopRow.status == "active"))
+        if number is not None:
+            q = q.where(EventRow.number == number)
+        return list(self.session.exec(q.order_by(LoopRow.council_date.desc())).all())
+
+    def changes(self, loop_id: str) -> list[EventChangeRow]:
+        return change_rows(self.session, loop_id)
+
+    def fingerprint(self) -> tuple:
+        return change_fingerprint(self.session)
+
+    def record(self, event: Event, change: EventChange, now: dt.datetime) -> None:
+        """Store an event's new state and the change that led to it, in this transaction."""
+        row = self.row(event.uid)
+        row.start, row.end = event.start, event.end
+        row.sequence, row.status = event.sequence, event.status
+        row.details = dict(event.details)
+        row.updated_at = now
+        self.session.add(row)
+        if change.change == "attendees":
+            self._set_attendees(row, event.attendees)
+        self.session.add(EventChangeRow(event_uid=row.uid, loop_id=row.loop_id, sequence=change.sequence,
+                                        change=change.change, detail=change.detail, at=now))
+
+    def _set_attendees(self, row: EventRow, attendees: tuple[Attendee, ...]) -> None:
+        wanted = {a.email: a for a in attendees}
+        current = {a.email: a for a in self.session.exec(select(AttendeeRow).where(AttendeeRow.event_id == row.id))}
+        for email, a in current.items():
+            if a.active and email not in wanted:
+                a.active = False
+                self.session.add(a)
+        for email, a in wanted.items():
+            if email in current:
+                if not current[email].active:
+                    current[email].active, current[email].role, current[email].name = True, a.role, a.name
+                    self.session.add(current[email])
+            else:
+                self.session.add(AttendeeRow(event_id=row.id, email=a.email, name=a.name, role=a.role))
+
+
+class SubmissionRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, row: SubmissionRow) -> None:
+        self.session.add(row)
+
+    def add_all(self, new: list[SubmissionRow]) -> None:
+        self.session.add_all(new)
+
+    def count_for(self, event_uid: str, kind: str) -> int:
+        return len(self.session.exec(select(SubmissionRow.id).where(SubmissionRow.event_uid == event_uid,
+                                                                    SubmissionRow.kind == kind)).all())
+
+    def since(self, loop_ids: list[str], last_id: int) -> list:
+        return submissions_since(self.session, loop_ids, last_id)
+
+    def of_loop(self, loop_id: str) -> list[SubmissionRow]:
+        return list(self.session.exec(select(SubmissionRow).where(SubmissionRow.loop_id == loop_id)))
+
+
+class OutboxRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, row_id: int) -> OutboxRow | None:
+        return self.session.get(OutboxRow, row_id)
+
+    def save(self, row: OutboxRow) -> None:
+        self.session.add(row)
+
+    def add_decided(self, decided: list[dict], capabilities: list[dict]) -> None:
+        """Store decided emails and their link capabilities; keys already there are skipped."""
+        from notifications import outbox
+
+        outbox.insert_ignoring_duplicates(self.session, OutboxRow.__table__, decided, "key")
+        unique = list({c["token_hash"]: c for c in capabilities}.values())
+        outbox.insert_ignoring_duplicates(self.session, CapabilityRow.__table__, unique, "token_hash")
+
+    def due(self, now: dt.datetime) -> list[OutboxRow]:
+        return list(self.session.exec(select(OutboxRow).where(OutboxRow.status == "pending",
+                                                              OutboxRow.next_attempt_at <= now)
+                                      .order_by(OutboxRow.due_at, OutboxRow.id)))
+
+    def listing(self, status: str | None, limit: int) -> tuple[list[OutboxRow], dict[str, int]]:
+        from notifications import outbox
+
+        return outbox.rows(self.session, status, limit), outbox.counts(self.session)
+
+    def keys(self, loop_ids: list[str]) -> set[str]:
+        from notifications import outbox
+
+        return outbox.existing_keys(self.session, loop_ids)
+
+
+def change_fingerprint(session: Session) -> tuple:
+    """Changes whenever an event changes or a loop starts or ends: a cache key for dispatch."""
+    ch = session.execute(sa.select(sa.func.max(EventChangeRow.id))).scalar()
+    lp = tuple(session.execute(sa.select(LoopRow.id).where(LoopRow.status == "active").order_by(LoopRow.id)).scalars())
+    return (ch, lp)
+
+
+def change_rows(session: Session, loop_id: str) -> list[EventChangeRow]:
+    """A loop's whole change history."""
+    return list(session.exec(select(EventChangeRow).where(EventChangeRow.loop_id == loop_id)))
+
+
+def submissions_since(session: Session, loop_ids: list[str], last_id: int) -> list:
+    """Submissions of the loops newer than `last_id`, oldest first, as plain rows."""
+    T = SubmissionRow.__table__
+    q = (sa.select(T.c.id, T.c.event_uid, T.c.kind, T.c.submitted_at, T.c.by, T.c.url)
+         .where(T.c.loop_id.in_(loop_ids), T.c.id > last_id).order_by(T.c.id))
+    return list(session.execute(q))
