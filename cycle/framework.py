@@ -64,6 +64,10 @@ AARHUS_DATA_BASIS: tuple[str, ...] = (
 )
 
 
+# The time zone of a framework that names none, and of texts rendered without a framework.
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+
 class FrameworkError(ValueError):
     """A framework file that does not validate; the message names the keys."""
 
@@ -298,7 +302,7 @@ class Framework(_Strict):
     version: str
     title: str
     sources: list[str] = Field(default_factory=list)
-    timezone: str = "Europe/Copenhagen"
+    timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("timezone")
     @classmethod
@@ -321,6 +325,8 @@ class Framework(_Strict):
     network_meetings: NetworkMeetings
     talks: Talks
     talk_label: str = "Læringssamtale"
+    # What the quantitative data before each talk is called [000: "datapakke"].
+    data_package_label: str = "Datapakke"
     # The names the municipality uses for its people's roles and its areas, for texts.
     municipality: str = "Aarhus Kommune"
     # Danish names of the roles; a role left out keeps Aarhus's name (AARHUS_ROLE_LABELS).
