@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 from cycle.kinds import DEADLINE_EVENT_KINDS
 
@@ -17,12 +16,9 @@ from cycle.kinds import DEADLINE_EVENT_KINDS
 # deadline kinds of the registry (cycle.kinds).
 EVENT_KINDS: tuple[str, ...] = ("network_meeting", "council_meeting", "learning_talk", "one_to_one",
                                 "committee_overview", *DEADLINE_EVENT_KINDS)
-EventKind = str
 
 # Meetings take people's time and get calendar invitations; the other kinds are deadlines.
 MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one"})
-
-EventStatus = Literal["planned", "moved", "cancelled", "done"]
 
 # Fixed namespace so that UIDs are a pure function of the loop and the event's place in it:
 # the same inputs give the same plan, UIDs included.

@@ -18,17 +18,6 @@ Sector = Literal["dagtilbud", "skole", "fu"]
 
 # Roles a person can have towards a unit (SPEC 2.1). The optional participant lists map to the
 # last six roles.
-ROLES = (
-    "chief",
-    "leader",
-    "board",
-    "pedagogical_leader",
-    "employee_rep",
-    "consultant",
-    "youth_rep",
-    "dept_leader_rep",
-    "deputy_leader",
-)
 Role = Literal[
     "chief",
     "leader",
