@@ -31,6 +31,7 @@ class Wording:
     Prose left as None gets the standard (Aarhus) text in calendars.texts.
     """
     talk_label: str = "Læringssamtale"
+    data_package_label: str = "Datapakke"
     # Names per talk number where a talk is more than "<talk_label> N" (framework talks.labels).
     talk_labels: Mapping[int, str] = field(default_factory=dict)
     role_labels: Mapping[str, str] = field(default_factory=lambda: dict(AARHUS_ROLE_LABELS))
@@ -126,6 +127,7 @@ def wording(framework: Any) -> Wording:
     agenda = texts.one_to_one_agenda
     return Wording(
         talk_label=framework.talk_label, talk_labels=dict(framework.talks.labels),
+        data_package_label=framework.data_package_label,
         role_labels={**AARHUS_ROLE_LABELS, **framework.role_labels},
         administration=bodies.administration, committee=bodies.committee, council=bodies.council,
         report=bodies.report, data_basis=tuple(framework.talks.data_basis),

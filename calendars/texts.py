@@ -16,8 +16,10 @@ import datetime as dt
 
 from calendars.context import CalendarContext, UnitInfo, Wording
 from calendars.timezone import ZONE
+from cycle import kinds
 from cycle.events import Attendee, Event
 from cycle.framework import AARHUS_DATA_BASIS, AARHUS_ROLE_LABELS
+from cycle.vocabulary import AREA_LABELS, CHILDREN, cap, definite, genitive, sector_label, youth_body
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
@@ -27,8 +29,6 @@ ORDINALS = ("første", "anden", "tredje", "fjerde", "femte", "sjette", "syvende"
 
 # The role names when no loop is known; a loop's framework may name them otherwise.
 ROLE_LABELS = {**AARHUS_ROLE_LABELS, "guest": "gæst"}
-SECTOR_LABELS = {"dagtilbud": "dagtilbud", "skole": "skole", "fu": "FU"}
-AREA_LABELS = {"0-6": "0-6-årsområdet", "6-18": "6-18-årsområdet"}
 STANDARD = Wording()
 
 # Aarhus's data basis of every learning talk [000, "Datagrundlag for læringsamtaler"].
@@ -46,7 +46,6 @@ LATER_TALK_PURPOSE = "Samtalen går i dybden med tilbuddets lokale fokusområder
 BOARD_STATEMENT_NOTE = "{board} skriftlige udtalelse indgår i datagrundlaget{ref}."
 BOARD_AT_TALK_NOTE = "{board} deltager i {ordinal} {talk}{ref}."
 YOUTH_INPUT_NOTE = "Input fra {body} indgår i datagrundlaget{ref}."
-YOUTH_BODY = {"skole": "elevrådet", "fu": "senatet"}
 
 # The one-to-one's shared agenda: structured and systematic, with the data calendar [000, 003].
 ONE_TO_ONE_AGENDA: tuple[str, ...] = (
@@ -66,14 +65,10 @@ NETWORK_PURPOSE = ("De faglige ledernetværk foreslår temaerne til kvalitetsrap
 
 REPORT_BACK_SUBJECT = "det lokale arbejde med fokusområderne"
 COMMITTEE_OVERVIEW_SUBJECT = "tilbuddenes lokale fokusområder"
+# The deadline kinds' texts come from the registry (cycle.kinds); the other all-day events' here.
 DEADLINE_TEXT = {
-    "data_package": "Datapakke {number} til {unit} er tilgængelig senest denne dag (før {talk} {number}).",
-    "board_statement_due": "Frist for {board_s} skriftlige udtalelse før {talk} {number} for {unit}.",
-    "youth_input_due": "Frist for input fra {body} før {talk} {number} for {unit}.",
-    "followup_form_due": "Frist for opfølgningsskemaet efter {talk} {number} for {unit}.",
+    **{d.event_kind: d.words.calendar for d in kinds.DEADLINES},
     "committee_overview": "Oversigten over {overview} sendes til {committee}.",
-    "report_back_due": "Frist for afrapportering af {report_back} for {unit}.",
-    "supervision_report_due": "Frist for {board_s} skriftlige tilsynsafrapportering for {unit}.",
     "council_meeting": "{Council} drøfter {report} for {area}.",
 }
 AGGREGATED_REPORT_BACK = "Frist for den samlede afrapportering for {area}."
@@ -84,21 +79,6 @@ UNINVITED_NOTE = ("Du deltager ikke længere i dette møde, fordi organisationen
 FEED_NAME = "Kvalitetsloop – {name}"
 LOOP_CALENDAR_NAME = "Kvalitetsloop {area}, {council} {date}"
 LOOP_CALENDAR_NAME_PLAIN = "Kvalitetsloop"
-
-
-def cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def definite(noun: str) -> str:
-    """The definite form of a Danish common noun: chef -> chefen, samtale -> samtalen."""
-    if noun.endswith("en"):
-        return noun
-    return noun + ("n" if noun.endswith("e") else "en")
-
-
-def genitive(noun: str) -> str:
-    return noun + ("'" if noun[-1:] in ("s", "x", "z") else "s")
 
 
 def _wording(ctx: CalendarContext) -> Wording:
@@ -121,8 +101,8 @@ def danish_date(day: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()]} den {day.day}. {MONTHS[day.month - 1]} {day.year}"
 
 
-def danish_time(moment: dt.datetime) -> str:
-    local = moment.astimezone(ZONE)
+def danish_time(moment: dt.datetime, zone=ZONE) -> str:
+    local = moment.astimezone(zone)
     return f"{danish_date(local.date())} kl. {local.hour:02d}.{local.minute:02d}"
 
 
@@ -168,7 +148,7 @@ def _links(event: Event, ctx: CalendarContext) -> list[str]:
     lines = []
     package = ctx.url(ctx.data_package_urls.get(event.uid) or ctx.data_package_urls.get(event.parent_uid or ""))
     if package:
-        lines.append(f"Datapakke: {package}")
+        lines.append(f"{_wording(ctx).data_package_label}: {package}")
     form = ctx.url(ctx.followup_form_urls.get(event.uid) or ctx.followup_form_urls.get(event.parent_uid or ""))
     if form:
         lines.append(f"Opfølgningsskema: {form}")
@@ -207,7 +187,7 @@ def _talk_heading(event: Event, ctx: CalendarContext, unit: UnitInfo | None, w: 
     else:
         heading = f"{w.talk_label} {of}" if of else w.talk_label
     sector_key = event.sector or (unit.sector if unit else "") or ""
-    sector = SECTOR_LABELS.get(sector_key, "")
+    sector = sector_label(sector_key)
     name = _unit_name(event, unit)
     return f"{heading} for {name}" + (f" ({sector})." if sector else ".")
 
@@ -230,7 +210,7 @@ def _talk_body(event: Event, ctx: CalendarContext, w: Wording) -> list[str]:
             notes.append(BOARD_AT_TALK_NOTE.format(board=cap(board), ordinal=ORDINALS[n - 1], talk=talk,
                                                    ref=_ref(w, BASIS_PARENTS_AND_BOARD)))
         if n in loop.youth_input_talks.get(sector, ()):
-            notes.append(YOUTH_INPUT_NOTE.format(body=YOUTH_BODY.get(sector, "børnene og de unge"),
+            notes.append(YOUTH_INPUT_NOTE.format(body=youth_body(sector),
                                                  ref=_ref(w, BASIS_CHILDREN)))
         if n in loop.board_statement_talks:
             notes.append(BOARD_STATEMENT_NOTE.format(board=cap(genitive(board)),
@@ -282,19 +262,21 @@ def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = Tr
         lines.append(w.network_purpose or NETWORK_PURPOSE)
     else:
         area = AREA_LABELS.get(ctx.loop.area, ctx.loop.area) if ctx.loop else "området"
-        if kind == "report_back_due" and event.unit_id is None:
+        deadline = kinds.deadline_for_event_kind(kind)
+        if deadline is kinds.REPORT_BACK and event.unit_id is None:
             template = AGGREGATED_REPORT_BACK
         else:
             template = DEADLINE_TEXT.get(kind, "{title}.")
         board = _role(w, "board")
         lines.append(template.format(
             number=event.number or "", unit=_unit_name(event, unit), area=area, title=event.title,
-            body=event.details.get("body", "børnene og de unge"), talk=w.talk_label.lower(),
+            body=event.details.get("body", CHILDREN), talk=w.talk_label.lower(),
+            Data_package=w.data_package_label,
             board_s=genitive(board), committee=w.committee, Council=cap(w.council), report=w.report,
             report_back=w.report_back_subject or REPORT_BACK_SUBJECT,
             overview=w.committee_overview_subject or COMMITTEE_OVERVIEW_SUBJECT))
         talk_date = event.details.get("talk_date")
-        if talk_date and kind in ("data_package", "board_statement_due", "youth_input_due", "followup_form_due"):
+        if talk_date and deadline is not None and deadline.talk is not None:
             lines.append(f"{definite(w.talk_label)}: {danish_date(dt.date.fromisoformat(talk_date))}.")
         if loop_line and kind != "council_meeting":
             lines.append(loop_line)

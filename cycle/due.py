@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from cycle import kinds, vocabulary
 from cycle.events import MEETING_KINDS, Event
 from cycle.framework import Framework
+from cycle.kinds import DIGEST_DEADLINES, DeadlineKind
 
 # How long an action stays worth sending after its time, when dispatch did not run then.
 STALE_AFTER = dt.timedelta(days=7)
@@ -34,34 +36,6 @@ STALE_AFTER = dt.timedelta(days=7)
 FOLLOWUP_OVERDUE_DAYS = 14
 # A "received"/"ready" notice is still worth sending this long after the submission.
 NOTICE_VALID = dt.timedelta(days=30)
-
-# What arrives for each deadline kind (the `submission.kind`).
-SUBMISSION_FOR = {
-    "board_statement_due": "board_statement",
-    "youth_input_due": "youth_input",
-    "followup_form_due": "followup_form",
-    "supervision_report_due": "supervision_report",
-    "report_back_due": "report_back",
-}
-# The deadlines a chief's weekly digest lists when they are missing.
-DIGEST_DEADLINES = ("board_statement_due", "youth_input_due", "followup_form_due", "supervision_report_due",
-                    "report_back_due")
-
-ACTION_KINDS = (
-    "invitation",
-    "board_statement_reminder",
-    "board_statement_escalation",
-    "youth_input_reminder",
-    "followup_form_reminder",
-    "supervision_report_reminder",
-    "supervision_report_missing",
-    "supervision_report_received",
-    "report_back_reminder",
-    "data_package_trigger",
-    "data_package_ready",
-    "weekly_digest",
-)
-
 
 @dataclass(frozen=True)
 class Change:
@@ -130,13 +104,18 @@ class LoopState:
     @cached_property
     def deadlines_by_date(self) -> tuple[list[dt.date], list[Event]]:
         dates = self.local_dates
-        evs = sorted((e for e in self.events if e.kind in _DEADLINE_KINDS), key=lambda e: dates[e.uid])
+        evs = sorted((e for e in self.events if kinds.deadline_for_event_kind(e.kind)), key=lambda e: dates[e.uid])
         return [dates[e.uid] for e in evs], evs
 
     @cached_property
     def changed_uids(self) -> frozenset[str]:
         """Events with more history than their creation (moved, cancelled, people changed)."""
         return frozenset(uid for uid, chs in self.history.items() if len(chs) > 1)
+
+    @cached_property
+    def words(self) -> dict[str, str]:
+        """The loop's own words and time zone, for the emails (cycle.vocabulary.words)."""
+        return vocabulary.words(self.framework)
 
     @cached_property
     def local_dates(self) -> dict[str, dt.date]:
@@ -226,6 +205,7 @@ class _Loop:
         self.tz = ZoneInfo(self.fw.timezone)
         self.now = now
         self.subs = subs
+        self.words = state.words
         self.by_uid = state.by_uid
         self.dates = state.local_dates
         if state.latest_change <= now:
@@ -309,7 +289,7 @@ def _invitations(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
         if opened is None or opened > now:
             continue
         ctx_event = _event_context(e, L.tz)
-        base = {"event": ctx_event, "unit": _unit_context(units, e.unit_id)}
+        base = {"event": ctx_event, "unit": _unit_context(units, e.unit_id), "words": L.words}
         # How often each address was added or removed: a new state gives a new key.
         mentions: dict[str, list[Change]] = defaultdict(list)
         for c in chs:
@@ -319,8 +299,8 @@ def _invitations(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
         names = {a.email: a.name for a in e.attendees}
 
         def act(method: str, seq: int, gen: int, reason: str, who: list[str], due: dt.datetime) -> DueAction:
-            key = f"invitation|{e.uid}|{seq}|{method}" + (f"#{gen}" if gen else "")
-            return DueAction(key, "invitation", e.uid, tuple(sorted(who)), "invitation",
+            key = f"{kinds.INVITATION}|{e.uid}|{seq}|{method}" + (f"#{gen}" if gen else "")
+            return DueAction(key, kinds.INVITATION, e.uid, tuple(sorted(who)), kinds.notification(kinds.INVITATION).template,
                              {**base, "method": method, "reason": reason, "sequence": seq}, due, L.s.loop_id,
                              method=method, names={w: names.get(w, "") for w in who}, auto_submitted=False)
 
@@ -362,7 +342,8 @@ def _invitations(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
 
 def _deadline_base(L: _Loop, e: Event, units: Mapping[str, UnitFacts]) -> dict:
     due = L.dates[e.uid]
-    ctx = {"event": _event_context(e, L.tz), "unit": _unit_context(units, e.unit_id), "due_date": due.isoformat()}
+    ctx = {"event": _event_context(e, L.tz), "unit": _unit_context(units, e.unit_id), "due_date": due.isoformat(),
+           "words": L.words}
     parent = L.by_uid.get(e.parent_uid or "")
     if parent is not None:
         ctx["talk"] = {"uid": parent.uid, "start": parent.start.astimezone(L.tz).isoformat(),
@@ -376,8 +357,8 @@ def _action(L: _Loop, kind: str, key: str, e: Event | None, who: list[tuple[str,
         return None
     if link:
         ctx = {**ctx, "link": {"purpose": link, "event_uid": e.uid if e else None}}
-    return DueAction(key, kind, e.uid if e else None, tuple(sorted(w for w, _ in who)), kind, ctx, due,
-                     L.s.loop_id, names=dict(who), auto_submitted=auto)
+    return DueAction(key, kind, e.uid if e else None, tuple(sorted(w for w, _ in who)), kinds.notification(kind).template,
+                     ctx, due, L.s.loop_id, names=dict(who), auto_submitted=auto)
 
 
 def _reminder_series(L: _Loop, e: Event, kind: str, days_before: Sequence[int], who, units, until: dt.datetime,
@@ -392,111 +373,95 @@ def _reminder_series(L: _Loop, e: Event, kind: str, days_before: Sequence[int], 
     return _action(L, kind, f"{kind}|{e.uid}|{e.sequence}|{d}", e, who, ctx, t, link)
 
 
-_OFFSET_KINDS = frozenset({"board_statement_due", "youth_input_due", "supervision_report_due", "report_back_due"})
-_DEADLINE_KINDS = frozenset({*SUBMISSION_FOR, "data_package"})
+def _notices(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
+    """Notices of what arrived ("package ready", "supervision report received"): they follow the
+    submissions, whenever the deadline lies."""
+    out = []
+    for (uid, what), got in L.subs.items():
+        e = L.by_uid.get(uid)
+        if e is None or e.status == "cancelled" or not got.submitted_at <= L.now < got.submitted_at + NOTICE_VALID:
+            continue
+        dk = kinds.deadline_for_submission(what)
+        if dk is None or dk.notice is None or e.kind != dk.event_kind:
+            continue
+        ctx = {**_deadline_base(L, e, units), "submitted_at": _iso(got.submitted_at)}
+        if dk.notice_url:
+            ctx.update(url=got.url, ready_at=_iso(got.submitted_at))
+        key = f"{dk.notice}|{e.uid}" + (f"|{e.sequence}" if dk.notice_keyed_by_sequence else "")
+        a = _action(L, dk.notice, key, e, _with_role(e, dk.notice_to(L.fw)), ctx, got.submitted_at)
+        if a is not None:
+            out.append(a)
+    return out
+
+
+def _followup_reminder(L: _Loop, e: Event, dk: DeadlineKind, units: Mapping[str, UnitFacts]) -> DueAction | None:
+    """Every few days from the day after the talk (which must have ended) until some days past the
+    due date; once the due date has passed the reminder says it is overdue."""
+    due, now = L.dates[e.uid], L.now
+    if due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1) < L.local_date(now):
+        return None
+    talk = L.by_uid.get(e.parent_uid or "")
+    if talk is None or talk.status == "cancelled" or talk.end > now:
+        return None
+    every = L.fw.followup_form.reminder_every_days
+    talk_day = L.dates[talk.uid]
+    last_day = due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS)
+    steps, day = [], talk_day + dt.timedelta(days=1)
+    while day <= last_day:
+        steps.append((L.morning(day), (day - talk_day).days))
+        day += dt.timedelta(days=every)
+    hit = _latest_step(steps, now, L.evening(last_day))
+    if not hit:
+        return None
+    t, after = hit
+    ctx = {**_deadline_base(L, e, units), "days_after_talk": after, "overdue": L.local_date(t) > due}
+    return _action(L, dk.reminder, f"{dk.reminder}|{e.uid}|{e.sequence}|{after}", e, _with_role(e, dk.remind), ctx, t,
+                   link=dk.link)
 
 
 def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
-    fw, now, out = L.fw, L.now, []
-
-    def add(a):
-        if a is not None:
-            out.append(a)
-
+    """Reminders, escalations and notices of the loop's deadlines, as the registry describes them."""
+    fw, now = L.fw, L.now
+    out = _notices(L, units)
     # Nothing a deadline asks for starts earlier than its longest reminder offset before it.
-    offsets = [*fw.board_statements.reminder_days_before_due, *fw.report_back.reminder_days_before_due]
-    if fw.youth_input:
-        offsets += fw.youth_input.reminder_days_before_due
-    if fw.supervision_report:
-        offsets += fw.supervision_report.reminder_days_before_due
     today = L.local_date(now)
-    horizon = today + dt.timedelta(days=max(offsets, default=0) + 1)
+    horizon = today + dt.timedelta(days=max(kinds.reminder_offsets(fw), default=0) + 1)
     floor = today - STALE_AFTER - dt.timedelta(days=1)
     dates = L.dates
     keys, deadlines = L.s.deadlines_by_date
     # Follow-up forms are reminded up to FOLLOWUP_OVERDUE_DAYS after their due date, the rest less.
     lo = bisect.bisect_left(keys, min(floor, today - dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1)))
-    # Notices of what arrived ("package ready", "supervision report received") follow the
-    # submissions, whenever the deadline lies.
-    for (uid, what), got in L.subs.items():
-        e = L.by_uid.get(uid)
-        if e is None or e.status == "cancelled" or not got.submitted_at <= now < got.submitted_at + NOTICE_VALID:
-            continue
-        if what == "data_package_ready" and e.kind == "data_package":
-            ctx = {**_deadline_base(L, e, units), "url": got.url, "ready_at": _iso(got.submitted_at)}
-            add(_action(L, "data_package_ready", f"data_package_ready|{e.uid}|{e.sequence}", e,
-                        _with_role(e, fw.data_packages.notify), ctx, got.submitted_at))
-        elif what == "supervision_report" and e.kind == "supervision_report_due":
-            ctx = {**_deadline_base(L, e, units), "submitted_at": _iso(got.submitted_at)}
-            add(_action(L, "supervision_report_received", f"supervision_report_received|{e.uid}", e,
-                        _with_role(e, ["chief"]), ctx, got.submitted_at))
     # A follow-up form is due some working days after its talk, which must have ended; holidays
     # can stretch those days, hence the generous margin.
     last = max(horizon, today + dt.timedelta(days=2 * fw.followup_form.due_working_days_after_talk + 42))
     for e in deadlines[lo:]:
-        kind = e.kind
-        if e.status == "cancelled" or kind == "data_package":
+        dk = kinds.deadline_for_event_kind(e.kind)
+        if e.status == "cancelled" or dk is None or dk.schedule == "none":
             continue
         due = dates[e.uid]
         if due > last:
             break  # sorted by date: nothing later can have anything due yet
-        if kind in _OFFSET_KINDS and not floor <= due <= horizon:
+        if dk.schedule == "before_due" and not floor <= due <= horizon:
             continue
-        if kind == "followup_form_due" and due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1) < today:
+        if L.submitted(e.uid, dk.submission):
+            continue
+        if dk.schedule == "after_talk":
+            a = _followup_reminder(L, e, dk, units)
+            if a is not None:
+                out.append(a)
             continue
         end_of_day = L.evening(due)
-        if kind == "board_statement_due":
-            if L.submitted(e.uid, "board_statement"):
-                continue
-            bs = fw.board_statements
-            add(_reminder_series(L, e, "board_statement_reminder", bs.reminder_days_before_due,
-                                 _with_role(e, ["board"]), units, end_of_day, link="board_statement"))
-            if end_of_day <= now < end_of_day + STALE_AFTER:
-                add(_action(L, "board_statement_escalation", f"board_statement_escalation|{e.uid}|{e.sequence}", e,
-                            _with_role(e, bs.escalate_to), _deadline_base(L, e, units), end_of_day))
-        elif kind == "youth_input_due":
-            if fw.youth_input is None or L.submitted(e.uid, "youth_input"):
-                continue
-            add(_reminder_series(L, e, "youth_input_reminder", fw.youth_input.reminder_days_before_due,
-                                 _with_role(e, ["leader", "youth_rep"]), units, end_of_day))
-        elif kind == "followup_form_due":
-            if L.submitted(e.uid, "followup_form"):
-                continue
-            if due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1) < today:
-                continue
-            talk = L.by_uid.get(e.parent_uid or "")
-            if talk is None or talk.status == "cancelled" or talk.end > now:
-                continue
-            every = fw.followup_form.reminder_every_days
-            talk_day = L.dates[talk.uid]
-            last_day = due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS)
-            steps, day = [], talk_day + dt.timedelta(days=1)
-            while day <= last_day:
-                steps.append((L.morning(day), (day - talk_day).days))
-                day += dt.timedelta(days=every)
-            hit = _latest_step(steps, now, L.evening(last_day))
-            if hit:
-                t, after = hit
-                ctx = {**_deadline_base(L, e, units), "days_after_talk": after,
-                       "overdue": L.local_date(t) > due}
-                add(_action(L, "followup_form_reminder", f"followup_form_reminder|{e.uid}|{e.sequence}|{after}", e,
-                            _with_role(e, ["leader"]), ctx, t, link="followup_form"))
-        elif kind == "supervision_report_due":
-            sr = fw.supervision_report
-            chief = _with_role(e, ["chief"])
-            if L.submitted(e.uid, "supervision_report"):
-                continue
-            if sr is not None:
-                add(_reminder_series(L, e, "supervision_report_reminder", sr.reminder_days_before_due,
-                                     _with_role(e, ["board"]), units, end_of_day, link="supervision_report"))
-            if end_of_day <= now < end_of_day + STALE_AFTER:
-                add(_action(L, "supervision_report_missing", f"supervision_report_missing|{e.uid}|{e.sequence}", e,
-                            chief, _deadline_base(L, e, units), end_of_day))
-        elif kind == "report_back_due":
-            if e.unit_id is None or L.submitted(e.uid, "report_back"):
-                continue  # the aggregated report-back is the administration's own
-            add(_reminder_series(L, e, "report_back_reminder", fw.report_back.reminder_days_before_due,
-                                 _with_role(e, ["leader"]), units, end_of_day))
+        offsets = dk.offsets(fw)
+        if offsets and dk.reminder:
+            a = _reminder_series(L, e, dk.reminder, offsets, _with_role(e, dk.remind), units, end_of_day,
+                                 link=dk.link)
+            if a is not None:
+                out.append(a)
+        if dk.escalation and end_of_day <= now < end_of_day + STALE_AFTER:
+            a = _action(L, dk.escalation, f"{dk.escalation}|{e.uid}|{e.sequence}", e,
+                        _with_role(e, dk.escalate_to(fw)), _deadline_base(L, e, units), end_of_day)
+            if a is not None:
+                out.append(a)
     return out
 
 
@@ -510,13 +475,16 @@ def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: 
     now, out = L.now, []
     batches: dict[dt.date, list[Event]] = defaultdict(list)
     today = L.local_date(now)
+    package, kind = kinds.DATA_PACKAGE, kinds.DATA_PACKAGE_TRIGGER
+    template = kinds.notification(kind).template
+    common = {"words": L.words, "working_days": L.fw.data_packages.available_working_days_before_talk}
     for e in L.s.events:
-        if e.kind != "data_package" or e.status == "cancelled" or e.start <= now:
+        if e.kind != package.event_kind or e.status == "cancelled" or e.start <= now:
             continue
         trigger = e.details.get("trigger_date")
         if trigger and trigger > today.isoformat() and L.last_change_at(e.uid) <= now:
             continue  # its day has not come (ISO dates compare as text)
-        if L.submitted(e.uid, "data_package_ready"):
+        if L.submitted(e.uid, package.submission):
             continue
         trigger_day = dt.date.fromisoformat(trigger or L.dates[e.uid].isoformat())
         trigger_at = L.morning(trigger_day)
@@ -526,17 +494,15 @@ def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: 
                 batches[trigger_day].append(e)
         elif set_at <= now:
             ctx = {"trigger_date": trigger_day.isoformat(), "late": True,
-                   "packages": [_package_line(L, e, units)]}
-            out.append(DueAction(f"data_package_trigger|{e.uid}|{e.sequence}", "data_package_trigger", e.uid,
-                                 (data_team,), "data_package_trigger", ctx, set_at, L.s.loop_id,
-                                 names={data_team: ""}))
+                   "packages": [_package_line(L, e, units)], **common}
+            out.append(DueAction(f"{kind}|{e.uid}|{e.sequence}", kind, e.uid, (data_team,), template, ctx, set_at,
+                                 L.s.loop_id, names={data_team: ""}))
     for day, evs in sorted(batches.items()):
         evs.sort(key=lambda e: (e.start, e.unit_id or ""))
         ctx = {"trigger_date": day.isoformat(), "late": False, "loop_id": L.s.loop_id, "area": L.s.area,
-               "packages": [_package_line(L, e, units) for e in evs]}
-        out.append(DueAction(f"data_package_trigger|{L.s.loop_id}|{day.isoformat()}", "data_package_trigger", None,
-                             (data_team,), "data_package_trigger", ctx, L.morning(day), L.s.loop_id,
-                             names={data_team: ""}))
+               "packages": [_package_line(L, e, units) for e in evs], **common}
+        out.append(DueAction(f"{kind}|{L.s.loop_id}|{day.isoformat()}", kind, None, (data_team,), template, ctx,
+                             L.morning(day), L.s.loop_id, names={data_team: ""}))
     return out
 
 
@@ -585,9 +551,10 @@ def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetim
                         {"title": e.title, "start": e.start.astimezone(L.tz).isoformat(),
                          "end": e.end.astimezone(L.tz).isoformat()})
             elif e.kind in DIGEST_DEADLINES and e.unit_id and e.unit_id in units:
-                if L.submitted(e.uid, SUBMISSION_FOR[e.kind]):
+                dk = kinds.deadline_for_event_kind(e.kind)
+                if L.submitted(e.uid, dk.submission):
                     continue
-                if e.kind == "followup_form_due":
+                if dk.schedule == "after_talk":  # not missing before its talk has ended
                     talk = L.by_uid.get(e.parent_uid or "")
                     if talk is None or talk.end > now:
                         continue
@@ -607,9 +574,10 @@ def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetim
             d[k].sort(key=lambda m: (m["date"], m["unit"]))
         ctx = {"chief_name": d["name"], "week": iso.week, "year": iso.year, "monday": monday.isoformat(),
                "sunday": (week_end - dt.timedelta(days=1)).isoformat(), "meetings": d["meetings"],
-               "missing": d["missing"], "due": d["due"]}
-        out.append(DueAction(f"weekly_digest|{iso.year}-W{iso.week:02d}", "weekly_digest", None, (email,),
-                             "weekly_digest", ctx, send_at, None, names={email: d["name"]}))
+               "missing": d["missing"], "due": d["due"], "words": L0.words}
+        out.append(DueAction(f"{kinds.WEEKLY_DIGEST}|{iso.year}-W{iso.week:02d}", kinds.WEEKLY_DIGEST, None, (email,),
+                             kinds.notification(kinds.WEEKLY_DIGEST).template, ctx, send_at, None,
+                             names={email: d["name"]}))
     return out
 
 

@@ -9,27 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
-EventKind = Literal[
-    "network_meeting",
-    "council_meeting",
-    "data_package",
-    "learning_talk",
-    "one_to_one",
-    "board_statement_due",
-    "youth_input_due",
-    "followup_form_due",
-    "committee_overview",
-    "report_back_due",
-    "supervision_report_due",
-]
-EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
+from cycle.kinds import DEADLINE_EVENT_KINDS
+
+# The kinds of planned event: meetings, the council meeting and the committee overview, and the
+# deadline kinds of the registry (cycle.kinds).
+EVENT_KINDS: tuple[str, ...] = ("network_meeting", "council_meeting", "learning_talk", "one_to_one",
+                                "committee_overview", *DEADLINE_EVENT_KINDS)
 
 # Meetings take people's time and get calendar invitations; the other kinds are deadlines.
 MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one"})
-
-EventStatus = Literal["planned", "moved", "cancelled", "done"]
 
 # Fixed namespace so that UIDs are a pure function of the loop and the event's place in it:
 # the same inputs give the same plan, UIDs included.

@@ -18,17 +18,6 @@ Sector = Literal["dagtilbud", "skole", "fu"]
 
 # Roles a person can have towards a unit (SPEC 2.1). The optional participant lists map to the
 # last six roles.
-ROLES = (
-    "chief",
-    "leader",
-    "board",
-    "pedagogical_leader",
-    "employee_rep",
-    "consultant",
-    "youth_rep",
-    "dept_leader_rep",
-    "deputy_leader",
-)
 Role = Literal[
     "chief",
     "leader",
@@ -62,6 +51,10 @@ AARHUS_DATA_BASIS: tuple[str, ...] = (
     "Input fra forældre og bestyrelse",
     "Input fra børnene og de unge",
 )
+
+
+# The time zone of a framework that names none, and of texts rendered without a framework.
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
 class FrameworkError(ValueError):
@@ -325,6 +318,8 @@ class Framework(_Strict):
     network_meetings: NetworkMeetings
     talks: Talks
     talk_label: str = "Læringssamtale"
+    # What the quantitative data before each talk is called [000: "datapakke"].
+    data_package_label: str = "Datapakke"
     # The names the municipality uses for its people's roles and its areas, for texts.
     municipality: str = "Aarhus Kommune"
     # Danish names of the roles; a role left out keeps Aarhus's name (AARHUS_ROLE_LABELS).

@@ -15,15 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 
+from cycle import kinds, vocabulary
 from cycle.booking import Ledger, minutes
 from cycle.events import Attendee, Event, make_uid
 from cycle.framework import Framework
 from cycle.organisation import Organisation, Unit
 from cycle.workcalendar import WorkCalendar
-
-SECTOR_LABEL = {"dagtilbud": "dagtilbud", "skole": "skole", "fu": "FU"}
-YOUTH_BODY = {"skole": "elevrådet", "fu": "senatet"}
-
 
 class PlanningError(ValueError):
     """The constraints cannot all be met; the message says who, where and by how much."""
@@ -163,17 +160,8 @@ def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None)
         return talk_roles(fw, unit, number or 1)
     if kind == "one_to_one":
         return list(fw.one_to_ones.attendees)
-    if kind == "data_package":
-        return list(fw.data_packages.notify)
-    if kind == "board_statement_due":
-        return ["board", *fw.board_statements.escalate_to]
-    if kind == "youth_input_due":
-        return ["leader", "youth_rep"]
-    if kind in ("followup_form_due", "report_back_due"):
-        return ["leader", "chief"]
-    if kind == "supervision_report_due":
-        return ["board", "chief"]
-    return []
+    deadline = kinds.deadline_for_event_kind(kind)
+    return deadline.attendees(fw) if deadline is not None else []
 
 
 def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = None) -> tuple[Attendee, ...]:
@@ -185,6 +173,11 @@ def talk_title(fw: Framework, unit: Unit, number: int) -> str:
     if label:
         return f"{label}: {unit.name}"
     return f"{fw.talk_label} {number} af {fw.talks.count}: {unit.name}"
+
+
+def deadline_title(fw: Framework, deadline: kinds.DeadlineKind, unit: Unit, number: int | None, **fields) -> str:
+    """The title of a unit's deadline event, in the framework's words (the registry's title)."""
+    return deadline.words.title.format(**vocabulary.words(fw), n=number, unit=unit.name, **fields)
 
 
 def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit, talk: Event) -> list[Event]:
@@ -205,23 +198,24 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
     sector = unit.sector
     available = cal.add_working_days(day, -dp.available_working_days_before_talk, sector)
     trigger = cal.add_working_days(available, -dp.trigger_working_days_before_available)
-    out.append(deadline("data_package", available, f"Datapakke {n}: {unit.name}",
+    package = kinds.DATA_PACKAGE
+    out.append(deadline(package.event_kind, available, deadline_title(fw, package, unit, n),
                         trigger_date=trigger.isoformat(), tailored=unit.special_needs, talk_date=day.isoformat()))
     bs = fw.board_statements
     if n in bs.talks:
         due = cal.add_working_days(day, -bs.due_working_days_before_talk, sector)
-        out.append(deadline("board_statement_due", due, f"Udtalelse fra bestyrelsen før {fw.talk_label.lower()} {n}: {unit.name}",
+        out.append(deadline(kinds.BOARD_STATEMENT.event_kind, due, deadline_title(fw, kinds.BOARD_STATEMENT, unit, n),
                             talk_date=day.isoformat()))
     yi = fw.youth_input
     if yi and unit.sector in yi.sectors and n in yi.talks:
         due = cal.add_working_days(day, -yi.due_working_days_before_talk, sector)
-        body = YOUTH_BODY.get(unit.sector, "børnene og de unge")
-        out.append(deadline("youth_input_due", due, f"Input fra {body} før {fw.talk_label.lower()} {n}: {unit.name}",
+        body = vocabulary.youth_body(unit.sector)
+        out.append(deadline(kinds.YOUTH_INPUT.event_kind, due, deadline_title(fw, kinds.YOUTH_INPUT, unit, n, body=body),
                             body=body, talk_date=day.isoformat()))
     ff = fw.followup_form
     due = cal.add_working_days(day, ff.due_working_days_after_talk, sector)
     what = "fokusområder og børnenes perspektiv" if n == 1 else "beslutninger"
-    out.append(deadline("followup_form_due", due, f"Opfølgningsskema efter {fw.talk_label.lower()} {n} ({what}): {unit.name}",
+    out.append(deadline(kinds.FOLLOWUP_FORM.event_kind, due, deadline_title(fw, kinds.FOLLOWUP_FORM, unit, n, what=what),
                         talk_date=day.isoformat()))
     return out
 
@@ -321,7 +315,7 @@ class _Planner:
     def _network_groups(self) -> list[tuple[str, str, list[Unit]]]:
         nm = self.fw.network_meetings
         if nm.grouping == "sector":
-            return [(s, f"Fagligt ledernetværk, {SECTOR_LABEL[s]}", [u for u in self.units if u.sector == s])
+            return [(s, f"Fagligt ledernetværk, {vocabulary.sector_label(s)}", [u for u in self.units if u.sector == s])
                     for s in self.fw.areas[self.spec.area].sectors if any(u.sector == s for u in self.units)]
         groups: list[list[Unit]] = [[] for _ in range(nm.groups)]
         for i, u in enumerate(self.units):  # fixed groups: contiguous thirds of the sorted units
@@ -494,12 +488,14 @@ class _Planner:
             "committee_overview", None, None,
             self.cal.add_working_days(last_first_talk, fw.committee_overview.working_days_after_last_first_talk),
             f"Oversigt over lokale fokusområder til {fw.bodies.committee}"))
+        report_back = kinds.REPORT_BACK
         for u in self.units:
             # One loop-wide date: the report-back feeds the next loop's network meetings together.
-            self.events.append(all_day("report_back_due", u, None, tl.report_back_due, f"Afrapportering: {u.name}",
-                                       event_attendees(fw, u, "report_back_due")))
+            self.events.append(all_day(report_back.event_kind, u, None, tl.report_back_due,
+                                       deadline_title(fw, report_back, u, None),
+                                       event_attendees(fw, u, report_back.event_kind)))
         aggregated = self.cal.add_working_days(tl.report_back_due, fw.report_back.aggregated_working_days_after_due)
-        self.events.append(all_day("report_back_due", None, None, aggregated,
+        self.events.append(all_day(report_back.event_kind, None, None, aggregated,
                                    f"Samlet afrapportering for {spec.area}-årsområdet", aggregated=True))
         sr = fw.supervision_report
         if sr:
@@ -508,10 +504,10 @@ class _Planner:
                     continue
                 for i, weeks in enumerate(sr.due_weeks_after_council, start=1):
                     due = self.cal.on_or_before_working_day(clock.add_weeks(spec.council_date, weeks), u.sector)
+                    supervision = kinds.SUPERVISION_REPORT
                     self.events.append(all_day(
-                        "supervision_report_due", u, i, due,
-                        f"Skriftlig tilsynsafrapportering fra bestyrelsen ({due.year}): {u.name}",
-                        event_attendees(fw, u, "supervision_report_due", i)))
+                        supervision.event_kind, u, i, due, deadline_title(fw, supervision, u, i, year=due.year),
+                        event_attendees(fw, u, supervision.event_kind, i)))
 
 
 def _nearest(radius: int):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cycle import kinds
 from cycle.booking import Ledger, minutes
 from cycle.events import Event
 from cycle.framework import Framework
@@ -34,9 +35,11 @@ def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: 
     parent = by_uid.get(event.parent_uid or "")
     if parent is not None and parent.status != "cancelled":
         talk_day = parent.start.astimezone(tz).date()
-        if event.kind == "followup_form_due" and day <= talk_day:
-            problems.append(f"the follow-up form must be due after its talk ({talk_day.isoformat()})")
-        if event.kind in ("data_package", "board_statement_due", "youth_input_due") and day >= talk_day:
+        deadline = kinds.deadline_for_event_kind(event.kind)
+        relation = deadline.talk if deadline is not None else None
+        if relation == "after" and day <= talk_day:
+            problems.append(f"the {deadline.noun} must be due after its talk ({talk_day.isoformat()})")
+        if relation == "before" and day >= talk_day:
             problems.append(f"it must come before its talk ({talk_day.isoformat()})")
     if not event.is_meeting:
         return problems

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from cycle.kinds import notification
 from notifications import links, mime
-from notifications.render import render
-
-_ZONE = ZoneInfo("Europe/Copenhagen")
+from notifications.render import render, reply_instead_text, words_of
 
 
 def organisation(settings) -> dict:
     return {"name": settings.organiser_name, "email": settings.organiser}
 
 
-# What to ask for instead of a form link while the forms are not served (settings.forms_enabled).
-REPLY_INSTEAD = {
-    "board_statement": "Send bestyrelsens udtalelse som svar på denne e-mail, så registrerer vi den.",
-    "supervision_report": "Send tilsynsafrapporteringen som svar på denne e-mail, så registrerer vi den.",
-    "followup_form": "Send opfølgningsskemaets indhold som svar på denne e-mail, så registrerer vi det.",
-}
-
-
 def reply_instead(row, settings) -> str | None:
-    purpose = ((row.context or {}).get("link") or {}).get("purpose")
-    return None if settings.forms_enabled else REPLY_INSTEAD.get(purpose)
+    """What to ask for instead of a form link while the forms are not served (settings.forms_enabled)."""
+    return None if settings.forms_enabled else reply_instead_text(row.context or {})
 
 
 def link_for(row, settings) -> str | None:
@@ -45,13 +35,14 @@ def compose(row, settings, now: dt.datetime) -> bytes:
     ctx = row.context or {}
     name = (ctx.get("names") or {}).get(row.recipient, "")
     link = link_for(row, settings)
-    r = render(row.kind if row.kind != "invitation" else "invitation", ctx, row.recipient, name,
-               organisation(settings), link, reply_instead=reply_instead(row, settings))
+    r = render(notification(row.kind).template, ctx, row.recipient, name, organisation(settings), link,
+               reply_instead=reply_instead(row, settings))
     headers = {"X-Kvalitetsloop-Kind": row.kind}
     if row.event_uid:
         headers["X-Kvalitetsloop-Event"] = row.event_uid
     env = mime.Envelope(
         sender=settings.sender, sender_name=settings.organiser_name, recipient=row.recipient, recipient_name=name,
-        subject=r.subject, message_id=row.message_id, date=now, auto_submitted=row.kind != "invitation",
-        reply_to=settings.organiser, method=row.method, ics=row.ics, headers=headers)
+        subject=r.subject, message_id=row.message_id, date=now, auto_submitted=notification(row.kind).auto_submitted,
+        reply_to=settings.organiser, method=row.method, ics=row.ics, headers=headers,
+        timezone=words_of(ctx)["timezone"])
     return mime.build(env, r.text, r.html)

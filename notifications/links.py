@@ -2,7 +2,8 @@
 
 A token is an HMAC of (purpose, event, recipient, expiry) under the link secret, so the sender can
 derive it again when it renders the email; the database keeps only its SHA-256 (`capability`),
-which the web forms of a later issue look up. The URL paths below are the contract with them.
+which the web forms of a later issue look up. The URL paths (cycle.kinds, each deadline kind's
+`path`) are the contract with them.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import datetime as dt
 import hashlib
 import hmac
 
-PATHS = {
-    "board_statement": "/udtalelse/{token}",
-    "supervision_report": "/tilsyn/{token}",
-    "followup_form": "/opfoelgning/{token}",
-}
+from cycle.kinds import deadline_for_link
+
+from cycle.kinds import LINK_PATHS as PATHS  # purpose -> URL path, from the registry of deadline kinds
 
 
 def token(secret: str, purpose: str, event_uid: str, recipient: str, expires: dt.datetime) -> str:
@@ -35,9 +34,11 @@ def url(base_url: str, purpose: str, tok: str) -> str:
 
 def expiry(purpose: str, due_date: dt.date, talk_date: dt.date | None, tz) -> dt.datetime:
     """A statement link works until the talk it feeds; a form link 30 days past its due date."""
-    if purpose == "board_statement" and talk_date is not None:
+    deadline = deadline_for_link(purpose)
+    talk = deadline.talk if deadline is not None else None
+    if talk == "before" and talk_date is not None:
         day = talk_date
-    elif purpose == "followup_form":
+    elif talk == "after":
         day = due_date + dt.timedelta(days=30)
     else:
         day = due_date + dt.timedelta(days=14)

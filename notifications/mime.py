@@ -29,6 +29,8 @@ from email.utils import format_datetime, formataddr
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
+from cycle.framework import DEFAULT_TIMEZONE
+
 # compat32 with CRLF: the modern policy re-parses every header on output and costs milliseconds
 # per message; headers here are encoded (RFC 2047) and folded by `_encode` below.
 class _PreFolded(policy.Compat32):
@@ -42,7 +44,6 @@ class _PreFolded(policy.Compat32):
 
 
 _POLICY = _PreFolded(linesep="\r\n")
-_ZONE = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Envelope:
     method: str | None = None
     ics: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The time zone the Date header is written in: the loop's framework's.
+    timezone: str = DEFAULT_TIMEZONE
 
 
 def new_message_id(domain: str) -> str:
@@ -122,7 +125,7 @@ def build(env: Envelope, text: str, html: str) -> bytes:
     msg["From"] = _address(env.sender_name, env.sender)
     msg["To"] = _address(env.recipient_name, env.recipient)
     msg["Subject"] = _header(env.subject)
-    msg["Date"] = format_datetime(env.date.astimezone(_ZONE))
+    msg["Date"] = format_datetime(env.date.astimezone(ZoneInfo(env.timezone)))
     msg["Message-ID"] = env.message_id
     if env.reply_to:
         msg["Reply-To"] = env.reply_to

@@ -13,19 +13,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
 from calendars.texts import danish_date, danish_time
+from cycle import kinds, vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-LINK_LABELS = {
-    "board_statement": "Skriv bestyrelsens udtalelse",
-    "followup_form": "Udfyld opfølgningsskemaet",
-    "supervision_report": "Aflevér tilsynsafrapporteringen",
-    "data_package": "Åbn datapakken",
-}
-SECTORS = {"dagtilbud": "dagtilbud", "skole": "skole", "fu": "FU"}
+# The words of a context decided before the emails carried their loop's words (an older outbox row).
+STANDARD_WORDS = vocabulary.words()
 
 
 @dataclass(frozen=True)
@@ -42,23 +39,32 @@ def _moment(value) -> dt.datetime | dt.date:
     return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
 
 
+def words_of(context: dict) -> dict:
+    """The loop's words an action's context carries (cycle.vocabulary.words), or the standard ones."""
+    return (context or {}).get("words") or STANDARD_WORDS
+
+
+def _zone(jinja_ctx) -> ZoneInfo:
+    return ZoneInfo(jinja_ctx.get("w", STANDARD_WORDS)["timezone"])
+
+
 def dato(value) -> str:
     """'onsdag den 25. august 2027'."""
     m = _moment(value)
     return danish_date(m.date() if isinstance(m, dt.datetime) else m)
 
 
-def tid(value) -> str:
-    """'onsdag den 25. august 2027 kl. 09.00' (Danish local time)."""
+@pass_context
+def tid(jinja_ctx, value) -> str:
+    """'onsdag den 25. august 2027 kl. 09.00' (local time in the loop's time zone)."""
     m = _moment(value)
-    return danish_time(m) if isinstance(m, dt.datetime) else danish_date(m)
+    return danish_time(m, _zone(jinja_ctx)) if isinstance(m, dt.datetime) else danish_date(m)
 
 
-def klokken(value) -> str:
-    from calendars.timezone import ZONE
-
+@pass_context
+def klokken(jinja_ctx, value) -> str:
     m = _moment(value)
-    local = m.astimezone(ZONE)
+    local = m.astimezone(_zone(jinja_ctx))
     return f"{local.hour:02d}.{local.minute:02d}"
 
 
@@ -67,7 +73,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False,
                       keep_trailing_newline=True, auto_reload=False)
-    env.filters.update(dato=dato, tid=tid, klokken=klokken, sektor=lambda s: SECTORS.get(s or "", s or ""))
+    env.filters.update(dato=dato, tid=tid, klokken=klokken, sektor=vocabulary.sector_label)
     return env
 
 
@@ -100,19 +106,38 @@ def render(template: str, context: dict, recipient: str, name: str, organisation
     env = environment()
     txt = env.get_template(f"{template}.txt")
     html = env.get_template(f"{template}.html")
-    link_purpose = (context.get("link") or {}).get("purpose") if link else None
-    if link and not link_purpose and context.get("url"):
-        link_purpose = "data_package"
-    variables = {"c": context, "to": {"email": recipient, "name": name}, "greeting": greeting(name),
-                 "org": organisation, "link": link, "link_label": LINK_LABELS.get(link_purpose or "", "Åbn"),
+    w = words_of(context)
+    variables = {"c": context, "w": w, "to": {"email": recipient, "name": name}, "greeting": greeting(name),
+                 "org": organisation, "link": link, "link_label": link_label(context, w) if link else None,
                  "reply_instead": reply_instead}
     subject = one_line("".join(txt.blocks["subject"](txt.new_context(variables))))
     variables["subject"] = subject
     return Rendered(subject, tidy(txt.render(variables)), html.render(variables))
 
 
+def link_label(context: dict, w: dict) -> str:
+    """The button of an email's link: the deadline kind's label; a URL given with a submission
+    (a data package's) is the data package's."""
+    purpose = (context.get("link") or {}).get("purpose")
+    if not purpose and context.get("url"):
+        purpose = kinds.DATA_PACKAGE.link
+    deadline = kinds.deadline_for_link(purpose or "")
+    if deadline is None or not deadline.words.link_label:
+        return "Åbn"
+    return deadline.words.link_label.format(**w)
+
+
+def reply_instead_text(context: dict) -> str | None:
+    """What to ask for instead of the form link while the forms are not served."""
+    deadline = kinds.deadline_for_link(((context or {}).get("link") or {}).get("purpose") or "")
+    if deadline is None or not deadline.words.reply_instead:
+        return None
+    return deadline.words.reply_instead.format(**words_of(context))
+
+
 def render_subject(template: str, context: dict, name: str = "") -> str:
     env = environment()
     txt = env.get_template(f"{template}.txt")
-    variables = {"c": context, "to": {"email": "", "name": name}, "greeting": greeting(name)}
+    variables = {"c": context, "w": words_of(context), "to": {"email": "", "name": name},
+                 "greeting": greeting(name)}
     return one_line("".join(txt.blocks["subject"](txt.new_context(variables))))

@@ -15,11 +15,12 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from cycle.kinds import SUBMISSION_KINDS as _REGISTERED_SUBMISSION_KINDS
 from storage.models import UTCDateTime
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "given_up")
-SUBMISSION_KINDS = ("board_statement", "youth_input", "followup_form", "supervision_report", "report_back",
-                    "data_package_ready")
+# What can be submitted: one kind per deadline kind of the registry (cycle.kinds).
+SUBMISSION_KINDS = _REGISTERED_SUBMISSION_KINDS
 
 
 def _utc(nullable: bool = False) -> Column:
