@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import yagmail  # noqa: E402
 
+from cycle.kinds import BOARD_STATEMENT  # noqa: E402
 from notifications import mailsink  # noqa: E402
 from notifications.mime import Envelope, build, new_message_id  # noqa: E402
 from notifications.render import render  # noqa: E402
@@ -48,7 +49,7 @@ def machine() -> str:
 def reminder_context(i: int) -> dict:
     unit = f"Børnehuset Ærtebjerg {i:05d}"
     return {
-        "event": {"uid": f"{i}@bench", "kind": "board_statement_due", "title": f"Udtalelse fra bestyrelsen: {unit}",
+        "event": {"uid": f"{i}@bench", "kind": BOARD_STATEMENT.event_kind, "title": f"Udtalelse fra bestyrelsen: {unit}",
                   "number": 2, "start": "2027-08-25T00:00:00+02:00", "end": "2027-08-26T00:00:00+02:00",
                   "date": "2027-08-25"},
         "unit": {"id": f"dt-{i:05d}", "name": unit, "sector": "dagtilbud"},

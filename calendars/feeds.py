@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from calendars import ical, texts
 from calendars.context import CalendarContext
+from calendars.timezone import TZID
 from calendars.vevent import vcalendar, vevent
 from cycle.events import Event
 
@@ -26,7 +27,7 @@ def _feed_headers(name: str) -> list[bytes]:
     return [
         ical.text_line("X-WR-CALNAME", name),
         ical.text_line("NAME", name),
-        ical.content_line("X-WR-TIMEZONE", "Europe/Copenhagen"),
+        ical.content_line("X-WR-TIMEZONE", TZID),
         ical.content_line("REFRESH-INTERVAL", REFRESH, (("VALUE", "DURATION"),)),
         ical.content_line("X-PUBLISHED-TTL", REFRESH),
     ]

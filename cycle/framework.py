@@ -53,7 +53,8 @@ AARHUS_DATA_BASIS: tuple[str, ...] = (
 )
 
 
-# The time zone of a framework that names none, and of texts rendered without a framework.
+# The time zone of a framework that names none, of texts rendered without a framework, and of a
+# time given on the command line without an offset.
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
@@ -284,10 +285,6 @@ class HolidayRules(_Strict):
         for key in v:
             _mmdd(key)
         return v
-
-
-# The time zone of a framework that names none, and of a time given without an offset.
-DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
 class Framework(_Strict):

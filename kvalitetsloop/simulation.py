@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cycle import kinds
 from cycle.events import Event
 from kvalitetsloop.errors import UserError
 from kvalitetsloop.usecases.dispatch import DispatchCache, _LoopData, _load, dispatch
 from kvalitetsloop.usecases.events import cancel_event, move_event
 from kvalitetsloop.usecases.loops import view_loop
-from kvalitetsloop.usecases.submissions import EVENT_KIND_FOR
-from storage.models_notifications import SUBMISSION_KINDS, SubmissionRow
+from storage.models_notifications import SubmissionRow
 
 # -- simulation ----------------------------------------------------------------------------
 
-SCRIPT_KINDS = tuple(k for k in SUBMISSION_KINDS)
+SCRIPT_KINDS = kinds.SUBMISSION_KINDS
 
 
 @dataclass
@@ -79,23 +79,8 @@ def load_script(path: Path) -> Script:
     return Script(defaults, data.get("units") or {}, list(data.get("moves") or []), list(data.get("cancels") or []))
 
 
-CATEGORY = {
-    "invitation": "invitationer",
-    "board_statement_reminder": "påmindelser bestyrelse",
-    "board_statement_escalation": "eskaleringer",
-    "youth_input_reminder": "andre påmindelser",
-    "followup_form_reminder": "opfølgningsskema",
-    "supervision_report_reminder": "andre påmindelser",
-    "supervision_report_missing": "eskaleringer",
-    "supervision_report_received": "beskeder",
-    "report_back_reminder": "andre påmindelser",
-    "data_package_trigger": "datapakke-bestillinger",
-    "data_package_ready": "beskeder",
-    "weekly_digest": "ugeoversigter",
-}
-CATEGORIES = ("invitationer", "ændringer", "påmindelser bestyrelse", "eskaleringer", "opfølgningsskema",
-              "andre påmindelser", "datapakke-bestillinger", "beskeder", "ugeoversigter")
-# Column heads of the weekly table (narrow enough for 160 columns).
+CATEGORIES = kinds.CATEGORIES
+# Column heads of the weekly table (narrow enough for 160 columns), in the order of CATEGORIES.
 CATEGORY_HEADS = ("invitationer", "ændringer", "påmind. bestyrelse", "eskaleringer", "opfølgn.skema",
                   "andre påmind.", "datapakker", "beskeder", "ugeovers.")
 
@@ -173,9 +158,9 @@ def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, trans
             monday = week - dt.timedelta(days=week.weekday())
             iso = monday.isocalendar()
             label = f"{iso.year}-W{iso.week:02d} {monday.strftime('%d.%m')}"
-            cat = CATEGORY.get(row.kind, row.kind)
-            if row.kind == "invitation" and (row.context or {}).get("reason") not in ("created", "added"):
-                cat = "ændringer"
+            cat = kinds.NOTIFICATION_KINDS[row.kind].category if row.kind in kinds.NOTIFICATION_KINDS else row.kind
+            if row.kind == kinds.INVITATION and (row.context or {}).get("reason") not in ("created", "added"):
+                cat = kinds.CHANGED_INVITATION_CATEGORY
             weeks.setdefault(label, Counter())[cat] += 1
 
         report = dispatch(uow, now, settings, transport_factory(), wall=wall, cache=cache, on_sent=count)
@@ -198,7 +183,8 @@ def _submission_schedule(ld: _LoopData, script: Script, tz: ZoneInfo, done: set[
     for e in ld.state.events:
         if e.status == "cancelled" or not e.unit_id:
             continue
-        kind = next((k for k, ev in EVENT_KIND_FOR.items() if ev == e.kind), None)
+        deadline = kinds.deadline_for_event_kind(e.kind)
+        kind = deadline.submission if deadline else None
         if kind is None or (e.uid, kind) in done:
             continue
         when = _scripted_time(e, script.offset(kind, e.unit_id, e.number), tz, script.submit_time)
@@ -215,7 +201,9 @@ def _scripted_submissions(uow, ld: _LoopData, schedule: list, now: dt.datetime,
         when, uid, kind, e = schedule.pop()
         if (uid, kind) in done:
             continue
-        url_ = f"https://data.example.dk/pakker/{e.unit_id}/{e.number}" if kind == "data_package_ready" else None
+        # A submission that carries a link (a data package is ready at a URL) gets a made-up one.
+        url_ = (f"https://data.example.dk/pakker/{e.unit_id}/{e.number}"
+                if kinds.deadline_for_submission(kind).notice_url else None)
         new.append(SubmissionRow(event_uid=uid, loop_id=ld.row.id, kind=kind, unit_id=e.unit_id, number=e.number,
                                  submitted_at=when, by="simulation", content="(simuleret)", url=url_))
         done.add((uid, kind))

@@ -17,6 +17,8 @@ loop_app = typer.Typer(no_args_is_help=True, help="Start, show and export loops.
 
 
 def _summary_table(events, org, title: str) -> Table:
+    from cycle.kinds import BOARD_STATEMENT
+
     units = org.by_id()
     per_chief: dict[str, Counter] = defaultdict(Counter)
     per_chief_units: dict[str, set] = defaultdict(set)
@@ -39,7 +41,7 @@ def _summary_table(events, org, title: str) -> Table:
     for key in sorted(per_chief):
         c = per_chief[key]
         t.add_row(key, str(len(per_chief_units[key])), str(c["learning_talk"]), str(c["one_to_one"]),
-                  str(c["data_package"]), str(c["board_statement_due"]), f"{c['hours']:.0f}",
+                  str(c["data_package"]), str(c[BOARD_STATEMENT.event_kind]), f"{c['hours']:.0f}",
                   min(talks[key]).isoformat() if talks[key] else "", max(talks[key]).isoformat() if talks[key] else "")
     return t
 

@@ -131,10 +131,11 @@ def statement_submit(ctx: typer.Context, unit: str = typer.Option(..., help="Uni
                      by: str = typer.Option("", help="Who submits it (email)."),
                      now: NowOption = None):
     """Record a board's written statement (until the web form exists)."""
+    from cycle.kinds import BOARD_STATEMENT
     from kvalitetsloop.usecases.submissions import submit
 
     text = read_small_file(file, "statement")
-    s = submit(unit_of_work(ctx), "board_statement", unit, talk, parse_now(now), by=by, content=text)
+    s = submit(unit_of_work(ctx), BOARD_STATEMENT.submission, unit, talk, parse_now(now), by=by, content=text)
     _report_submission(s, "the board statement")
 
 
@@ -144,16 +145,17 @@ def package_ready(ctx: typer.Context, unit: str = typer.Option(..., help="Unit i
                   url: Optional[str] = typer.Option(None, help="Where the package is (https://...)."),
                   now: NowOption = None):
     """Mark a data package available; the next dispatch tells the leader and the board."""
+    from cycle.kinds import DATA_PACKAGE
     from kvalitetsloop.usecases.submissions import submit
 
-    s = submit(unit_of_work(ctx), "data_package_ready", unit, number, parse_now(now), link=url)
+    s = submit(unit_of_work(ctx), DATA_PACKAGE.submission, unit, number, parse_now(now), link=url)
     out.print(f"Data package {s.number} of {unit} is ready ({s.title}); the leader and the board are told "
                   "at the next dispatch.")
 
 
 @submission_app.command("add")
-def submission_add(ctx: typer.Context, kind: str = typer.Option(..., help="board_statement, youth_input, followup_form, "
-                                                      "supervision_report, report_back or data_package_ready."),
+def submission_add(ctx: typer.Context, kind: str = typer.Option(..., help="What arrived, e.g. board_statement or followup_form "
+                                                      "(a kind it does not know lists them all)."),
                    unit: str = typer.Option(..., help="Unit id."),
                    number: Optional[int] = typer.Option(None, help="Talk, package or report number."),
                    file: Optional[Path] = typer.Option(None, help="Content as a UTF-8 text file."),

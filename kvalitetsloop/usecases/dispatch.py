@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from calendars.changes import messages_for_change
+from cycle import kinds
 from calendars.context import CalendarContext, loop_info, units_from_organisation
 from cycle.due import Change, DueAction, DueConfig, LoopState, Submission, UnitFacts, due_actions
 from cycle.events import Event
@@ -105,7 +106,7 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
     subs = _submissions(uow, data)
     actions = due_actions([l.state for l in data.loops], data.units, subs, now, DueConfig(settings.data_team))
     by_loop = {l.row.id: l for l in data.loops}
-    ready_urls = {(x.event_uid): x.url for x in subs if x.kind == "data_package_ready" and x.url}
+    ready_urls = {(x.event_uid): x.url for x in subs if x.kind == kinds.DATA_PACKAGE.submission and x.url}
     rows, caps, per_kind = [], [], Counter()
     ics_cache: dict[tuple, dict[str, bytes]] = {}
     for a in actions:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cycle.kinds import deadline_for_event_kind
 from cycle.planner import LoopSpec, LoopTimeline, talk_dependents
 from cycle.rules import check_placement
 from kvalitetsloop.errors import MoveRefused, NotFound, UserError
@@ -73,7 +74,8 @@ def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.dat
                 moved = event.with_changes(start=start.astimezone(tz), end=end.astimezone(tz))
                 dependents = talk_dependents(fw, tl, spec, unit, moved)
                 for dep in dependents:
-                    if dep.kind != "followup_form_due" and dep.start < now:
+                    # A form due after the talk may fall due later; the talk's earlier deadlines may not lie in the past.
+                    if deadline_for_event_kind(dep.kind).talk != "after" and dep.start < now:
                         problems.append(f"its {dep.title.split(':')[0].lower()} would fall on "
                                         f"{dep.start.date().isoformat()}, which has passed")
         if problems and not force:

@@ -5,27 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from cycle.kinds import SUBMISSION_KINDS, deadline_for_submission
 from kvalitetsloop.errors import NotFound, UserError
-from storage.models_notifications import SUBMISSION_KINDS, SubmissionRow
-
-# The event each kind of submission answers, and how an error names it.
-EVENT_KIND_FOR = {
-    "board_statement": "board_statement_due",
-    "youth_input": "youth_input_due",
-    "followup_form": "followup_form_due",
-    "supervision_report": "supervision_report_due",
-    "report_back": "report_back_due",
-    "data_package_ready": "data_package",
-}
-WHAT = {
-    "board_statement": "a board statement before talk {n}",
-    "youth_input": "a youth-input deadline before talk {n}",
-    "followup_form": "a follow-up form after talk {n}",
-    "supervision_report": "supervision report {n}",
-    "report_back": "a report-back",
-    "data_package_ready": "data package {n}",
-}
-
+from storage.models_notifications import SubmissionRow
 
 @dataclass
 class Submitted:
@@ -49,9 +31,10 @@ def submit(uow, kind: str, unit_id: str, number: int | None, now: dt.datetime, *
     with uow:
         if uow.organisation.load().by_id().get(unit_id) is None:
             raise NotFound(f"there is no unit '{unit_id}' in the organisation")
-        found = uow.events.find(unit_id, EVENT_KIND_FOR[kind], number)
+        deadline = deadline_for_submission(kind)
+        found = uow.events.find(unit_id, deadline.event_kind, number)
         if not found:
-            what = WHAT[kind].format(n=number if number is not None else "?")
+            what = deadline.english.format(n=number if number is not None else "?")
             raise NotFound(f"unit {unit_id} has no {what} in an active loop".replace("no a ", "no "))
         event, loop = found[0]
         earlier = uow.submissions.count_for(event.uid, kind)

@@ -9,10 +9,11 @@ from email import policy
 
 import email
 
-from kvalitetsloop import dispatch, services
+from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
+from kvalitetsloop.usecases import loops as loop_cases, organisation as org_cases
 from notifications.render import render
 from tests.conftest import FRAMEWORKS
-from tests.notifications.conftest import CPH, START, settings_for, small_org_csv
+from tests.notifications.conftest import CPH, START, run_dispatch, settings_for, small_org_csv
 
 LOOP = "0-6-2027-04-28"
 
@@ -29,14 +30,14 @@ def _texts(messages) -> list[tuple[str, str, str]]:
 
 def test_an_albertslund_loop_mails_in_albertslund_words(tmp_path, smtp):
     url = f"sqlite:///{tmp_path / 'albertslund.sqlite'}"
-    services.import_organisation(url, small_org_csv(), START)
-    services.start_loop(url, FRAMEWORKS, "albertslund", "0-6", dt.date(2027, 4, 28), START)
-    events = services.view_loop(url, LOOP).events
+    org_cases.import_organisation(uow_for(url), small_org_csv(), START)
+    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "albertslund", "0-6", dt.date(2027, 4, 28), START)
+    events = loop_cases.view_loop(uow_for(url), LOOP).events
     talk = min((e for e in events if e.kind == "learning_talk" and e.number == 1), key=lambda e: e.start)
     settings = settings_for(smtp.port)
     # The invitations to talk 1, then the follow-up form's first reminder the day after the talk.
     for when in (talk.start - dt.timedelta(days=27), talk.start.astimezone(CPH) + dt.timedelta(days=1, hours=1)):
-        dispatch.dispatch(url, when, settings=settings)
+        run_dispatch(url, when, settings)
     mails = _texts(smtp.messages)
     kinds = {k for k, _, _ in mails}
     assert {"invitation", "followup_form_reminder"} <= kinds
