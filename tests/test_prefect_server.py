@@ -175,15 +175,17 @@ class PrefectServer:
                 or ("ERROR" in line and any(s in line for s in SCHEDULER_SERVICES))]
 
 
-def _wait_for(what: str, check, timeout: float, server: PrefectServer, interval: float = 1.0):
+def _wait_for(what: str, check, timeout: float, server: PrefectServer, interval: float = 1.0,
+              other_log: Path | None = None):
     deadline = time.monotonic() + timeout
     while True:
         found = check()
         if found:
             return found
         if time.monotonic() > deadline:
+            more = f"\n--- {other_log.name} (tail) ---\n{_tail(other_log)}" if other_log else ""
             pytest.fail(f"{what}: not within {timeout:.0f} s. Scheduler errors in the server log: "
-                        f"{server.scheduler_errors()[:5]}\n--- server log (tail) ---\n{_tail(server.log)}")
+                        f"{server.scheduler_errors()[:5]}\n--- server log (tail) ---\n{_tail(server.log)}{more}")
         time.sleep(interval)
 
 
@@ -302,7 +304,7 @@ def test_a_worker_runs_a_scheduled_dispatch_and_the_due_emails_go_out(processes,
             return runs[0] if runs else None
 
         run = _wait_for("a worker finishes a run the scheduler made from the interval schedule",
-                        finished_scheduled_run, 90, server)
+                        finished_scheduled_run, 90, server, other_log=worker_log)
         assert run["state_type"] == "COMPLETED", f"{run['state']}\n--- worker log ---\n{_tail(worker_log)}"
         assert run["auto_scheduled"] and run["created_by"]["type"] == "SCHEDULE"
         assert run["work_queue_name"] and run["work_pool_name"] == "kvalitetsloop"
@@ -311,7 +313,8 @@ def test_a_worker_runs_a_scheduled_dispatch_and_the_due_emails_go_out(processes,
             logs = server.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200})
             return next((l["message"] for l in logs if l["message"].startswith("Dispatch at ")), None)
 
-        line = _wait_for("the flow run's 'Dispatch at ...' log line", dispatch_log_line, 20, server)
+        line = _wait_for("the flow run's 'Dispatch at ...' log line", dispatch_log_line, 20, server,
+                         other_log=worker_log)
         sent = int(line.split(": ", 1)[1].split(" sent", 1)[0])
     finally:
         processes.stop_all()  # no run may still be sending while the sink is read
