@@ -294,8 +294,8 @@ class _Planner:
             if since > first_day or until < self.tl.next_council:
                 raise PlanningError(
                     f"the holiday calendar '{name}' covers {since.isoformat()} to {until.isoformat()}, but the loop runs from "
-                    f"{first_day.isoformat()} until {self.tl.next_council.isoformat()}: import the missing school "
-                    f"holidays and closing days with 'kvalitetsloop holidays import' first")
+                    f"{first_day.isoformat()} until {self.tl.next_council.isoformat()}: the missing school "
+                    f"holidays and closing days must be imported first")
 
     def _council(self) -> None:
         b = self.fw.bodies  # the municipality's own words for council and report

@@ -118,9 +118,9 @@ def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, trans
              progress: Callable[[dt.datetime], None] | None = None) -> SimulationReport:
     """Run dispatch at `at` on every step from `start` to `end`, with the script's people acting."""
     if end < start:
-        raise UserError("--to must not be before --from")
+        raise UserError(f"the simulation cannot end ({end.isoformat()}) before it starts ({start.isoformat()})")
     if step < dt.timedelta(hours=1):
-        raise UserError("--step must be at least one hour")
+        raise UserError("the simulation's step must be at least one hour")
     view = view_loop(uow, loop_id)  # raises a UserError naming the known loops
     tz = ZoneInfo(view.fw.timezone)
     script = script or Script()
