@@ -317,6 +317,10 @@ class Framework(_Strict):
     talk_label: str = "Læringssamtale"
     # What the quantitative data before each talk is called [000: "datapakke"].
     data_package_label: str = "Datapakke"
+    # The loop's phases in the municipality's own words (cycle.phases; keys: themes, council,
+    # talk-1, follow-up-talks, one-to-ones, report-back, supervision, digest); a phase left out
+    # keeps the standard name built from the words above.
+    phase_labels: dict[str, str] = Field(default_factory=dict)
     # The names the municipality uses for its people's roles and its areas, for texts.
     municipality: str = "Aarhus Kommune"
     # Danish names of the roles; a role left out keeps Aarhus's name (AARHUS_ROLE_LABELS).
@@ -333,6 +337,18 @@ class Framework(_Strict):
     supervision_report: SupervisionReport | None = None
     invitations: Invitations = Invitations()
     holidays: HolidayRules = HolidayRules()
+
+    @field_validator("phase_labels")
+    @classmethod
+    def _known_phases(cls, v: dict[str, str]) -> dict[str, str]:
+        known = ("themes", "council", "talk-1", "follow-up-talks", "one-to-ones", "report-back", "supervision",
+                 "digest")
+        unknown = sorted(set(v) - set(known))
+        if unknown:
+            raise ValueError(f"unknown phase {', '.join(unknown)} (known: {', '.join(known)})")
+        if any(not label.strip() for label in v.values()):
+            raise ValueError("a phase label must not be empty")
+        return v
 
     @field_validator("role_labels")
     @classmethod

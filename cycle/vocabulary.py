@@ -33,6 +33,12 @@ def definite(noun: str) -> str:
     return noun + ("n" if noun.endswith("e") else "en")
 
 
+def plural(noun: str) -> str:
+    """The indefinite plural of the nouns frameworks use for talks: samtale -> samtaler,
+    dialog -> dialoger (the common Danish rule; irregular nouns would need their own label)."""
+    return noun + ("r" if noun.endswith("e") else "er")
+
+
 def genitive(noun: str) -> str:
     return noun + ("'" if noun[-1:] in ("s", "x", "z") else "s")
 

@@ -1,59 +1,259 @@
-"""Prefect flow: send everything due now, on a cron schedule (prefect.yaml).
+"""Prefect flow: run the loops. Send everything due now, on a cron schedule (prefect.yaml).
 
-For each data-package request the data team is sent, it also emits the Prefect event
-`kvalitetsloop.data-package.requested` with the unit as resource (SPEC 4.4), so automations in
-Prefect can start the data team's own flows.
+The database is the source of truth and the domain decides what is due; this flow shows and
+drives it, so an operator sees in the Prefect UI:
+
+- a run named `dispatch 2027-05-04 09:00`, tagged `kvalitetsloop`;
+- inside it one subflow run per running loop, named `loop 0-6-2027-04-28 · <phase it is in>` and
+  tagged `loop:<id>`, `area:<area>`, `framework:<name>`, with one task per phase × sector that
+  sends that group's emails (invitations, reminders, escalations, data-package requests, notices);
+- artifacts: per loop a keyed table of its phases (done, due, overdue) and a progress bar,
+  updated by every run; per run a table of what was sent, retried and failed by kind and sector;
+- Prefect events others can automate on: `kvalitetsloop.data-package.requested` per unit,
+  `kvalitetsloop.data-package.ready`, `kvalitetsloop.statement.received`, `kvalitetsloop.outbox.failed`.
+
+A run that could not deliver everything ends Failed with one sentence saying what waits and why;
+nothing is lost: the rows wait in the outbox and the next run sends them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter, defaultdict
+from zoneinfo import ZoneInfo
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, tags, task
+from prefect.artifacts import create_progress_artifact, create_table_artifact
 from prefect.events import emit_event
 
+from cycle.framework import DEFAULT_TIMEZONE
+from cycle.kinds import BOARD_STATEMENT, DATA_PACKAGE, DATA_PACKAGE_TRIGGER
+from flows.runs import artifact_key, tag_this_run
 from kvalitetsloop.bootstrap import unit_of_work_for
 from kvalitetsloop.settings import get_settings
-from kvalitetsloop.usecases import dispatch as dispatch_service
+from kvalitetsloop.usecases import dispatch as dispatch_cases
+from kvalitetsloop.usecases import progress as progress_cases
+from kvalitetsloop.usecases import submissions as submission_cases
 from notifications.transport import YagTransport
 
+# The Prefect events of submissions that others may automate on (SPEC 5).
+ARRIVAL_EVENTS = {DATA_PACKAGE.submission: "kvalitetsloop.data-package.ready",
+                  BOARD_STATEMENT.submission: "kvalitetsloop.statement.received"}
 
-def package_events(sent_rows) -> list[dict]:
+
+class DispatchIncomplete(RuntimeError):
+    """Some emails could not be sent in this run; they wait in the outbox."""
+
+
+def _clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE))
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    now = flow_run.parameters.get("now")
+    moment = dt.datetime.fromisoformat(str(now)) if now else _clock()
+    return f"dispatch {_local(moment):%Y-%m-%d %H:%M}"
+
+
+def _uow():
+    return unit_of_work_for(get_settings().database_url)
+
+
+def package_events(sent_rows, now: dt.datetime) -> list[dict]:
     """One event per unit and package in the data-package requests that went out."""
     out = []
     for row in sent_rows:
-        if row.kind != "data_package_trigger":
+        if row.kind != DATA_PACKAGE_TRIGGER:
             continue
         for p in (row.context or {}).get("packages", []):
             out.append({
                 "event": "kvalitetsloop.data-package.requested",
                 "resource": {"prefect.resource.id": f"kvalitetsloop.unit.{p['unit_id']}",
                              "prefect.resource.name": p.get("unit_name") or p["unit_id"]},
+                "related": [{"prefect.resource.id": f"kvalitetsloop.loop.{row.loop_id}",
+                             "prefect.resource.role": "loop"}],
                 "payload": {"loop_id": row.loop_id, "number": p.get("number"), "sector": p.get("sector"),
-                            "available": p.get("available"), "event_uid": p.get("uid")},
+                            "available": p.get("available"), "event_uid": p.get("uid"), "now": now.isoformat()},
             })
     return out
 
 
-def _wall_clock() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+@task(name="decide what is due")
+def decide(now: dt.datetime) -> dict[str, int]:
+    """Ask the domain what is due and store it in the outbox (one transaction)."""
+    return dict(dispatch_cases.decide(_uow(), now, get_settings()))
 
 
-@task(name="dispatch", retries=2, retry_delay_seconds=60)
-def send_due(now: dt.datetime) -> dict:
-    sent = []
+@task(name="what waits to be sent")
+def waiting(now: dt.datetime) -> list[dispatch_cases.SendGroup]:
+    return dispatch_cases.waiting_groups(_uow(), now)
+
+
+@task(name="send", task_run_name="{label}")
+def send_group(label: str, row_ids: list[int] | None, now: dt.datetime, started: dt.datetime) -> dict:
+    """Send one group's emails over one SMTP connection. Raises when some could not be sent, so
+    Prefect retries the task; a retry's `now` has moved on by the time that passed since the run
+    started (in simulated time too), so the rows whose backoff has run out go again. What still
+    fails waits in the outbox for the next run."""
     settings = get_settings()
-    report = dispatch_service.dispatch(unit_of_work_for(settings.database_url), now, settings,
-                                       YagTransport.from_settings(settings), wall=_wall_clock, on_sent=sent.append)
-    for e in package_events(sent):
+    at = now + max(dt.timedelta(0), _clock() - started)
+    sent_rows: list = []
+    report = dispatch_cases.send(_uow(), at, settings, YagTransport.from_settings(settings), wall=_clock,
+                                 only=row_ids, on_sent=sent_rows.append)
+    for e in package_events(sent_rows, now):
         emit_event(**e)
-    return {"decided": dict(report.decided), "sent": report.sent, "data_packages_requested": len(package_events(sent))}
+    for row_id, kind, recipient, status, error in report.unsent:
+        if status == "failed":
+            emit_event(event="kvalitetsloop.outbox.failed",
+                       resource={"prefect.resource.id": f"kvalitetsloop.outbox.{row_id}",
+                                 "prefect.resource.name": f"{kind} til {recipient}"},
+                       payload={"kind": kind, "recipient": recipient, "error": error, "now": now.isoformat()})
+    result = {"sent": dict(report.sent), "requested": len(package_events(sent_rows, now))}
+    waiting_rows = [u for u in report.unsent if u[3] == "pending"]
+    if waiting_rows:
+        raise DispatchIncomplete(f"{len(waiting_rows)} of the emails of {label} wait for a retry: "
+                                 f"{report.stopped or waiting_rows[0][4]}")
+    return result
 
 
-@flow(name="dispatch", log_prints=True)
+@task(name="announce what arrived")
+def announce_arrivals(now: dt.datetime) -> int:
+    """Prefect events for what arrived since the last run (statements, ready data packages)."""
+    arrivals = submission_cases.unannounced(_uow())
+    for a in arrivals:
+        name = ARRIVAL_EVENTS.get(a.kind)
+        if name is None:
+            continue
+        emit_event(event=name, resource={"prefect.resource.id": f"kvalitetsloop.unit.{a.unit_id}"},
+                   related=[{"prefect.resource.id": f"kvalitetsloop.loop.{a.loop_id}", "prefect.resource.role": "loop"}],
+                   payload={"loop_id": a.loop_id, "number": a.number, "event_uid": a.event_uid,
+                            "submitted_at": a.submitted_at.isoformat(), "url": a.url, "now": now.isoformat()})
+    submission_cases.mark_announced(_uow(), [a.id for a in arrivals], now)
+    return len(arrivals)
+
+
+def _progress_view(p: progress_cases.LoopProgress, now: dt.datetime) -> dict:
+    """What the loop's artifacts show, as plain data (it travels as a subflow parameter)."""
+    phase = p.phase.title if p.phase else "—"
+    rows = [{"fase": s.phase.title, "fra": s.first.isoformat() if s.first else "",
+             "til": s.last.isoformat() if s.last else "", "gennemført": s.done, "kommende": s.due,
+             "forsinket": s.overdue} for s in sorted(p.states, key=lambda s: s.phase.order)]
+    return {"phase": phase, "rows": rows, "percent": round(100 * p.done_fraction, 1),
+            "description": f"Loop {p.loop_id} ({p.framework}, byråd {p.council_date.isoformat()}) pr. "
+                           f"{_local(now):%Y-%m-%d %H:%M}: fase «{phase}», {p.overdue} forsinkede."}
+
+
+@task(name="loop state")
+def publish_progress(loop_id: str, view: dict) -> None:
+    """The loop's keyed artifacts: a table of its phases and a progress bar (the latest on top)."""
+    create_table_artifact(view["rows"], key=artifact_key(loop_id, "state"), description=view["description"])
+    create_progress_artifact(view["percent"], key=artifact_key(loop_id, "progress"),
+                             description=f"Loop {loop_id}: så meget af loopet er gennemført (fase «{view['phase']}»).")
+
+
+def _send_groups(groups: list[dict], now: dt.datetime, started: dt.datetime) -> list[dict]:
+    """Send each group in its own task; once the SMTP server is away, the rest wait for the next run."""
+    settings = get_settings()
+    sender = send_group.with_options(retries=settings.flow_send_retries,
+                                     retry_delay_seconds=settings.flow_send_retry_delay_seconds)
+    results, away = [], None
+    for g in groups:
+        if away:
+            results.append({**g, "sent": {}, "requested": 0, "error": f"not tried: {away}"})
+            continue
+        state = sender(g["label"], g["ids"], now, started, return_state=True)
+        outcome = state.result(raise_on_failure=False)
+        if isinstance(outcome, dict):
+            results.append({**g, "sent": outcome["sent"], "requested": outcome["requested"], "error": None})
+        else:
+            error = str(outcome)
+            results.append({**g, "sent": {}, "requested": 0, "error": error})
+            if "cannot connect" in error or "connection" in error.lower():
+                away = "the SMTP server could not be reached"
+    return results
+
+
+@flow(name="loop", flow_run_name="loop {loop_id} · {phase}")
+def run_loop(loop_id: str, phase: str, groups: list[dict], progress: dict, now: dt.datetime,
+             started: dt.datetime, server_away: str | None = None) -> list[dict]:
+    """One running loop in this dispatch: its emails per phase and sector, then its state."""
+    if server_away:
+        results = [{**g, "sent": {}, "requested": 0, "error": f"not tried: {server_away}"} for g in groups]
+    else:
+        results = _send_groups(groups, now, started)
+    publish_progress(loop_id, progress)
+    return results
+
+
+def _plain(groups) -> list[dict]:
+    return [{"loop_id": g.loop_id, "label": g.name, "phase": g.phase.title, "sector": g.sector,
+             "ids": list(g.row_ids)} for g in groups]
+
+
+@flow(name="dispatch", flow_run_name=_run_name, log_prints=True)
 def dispatch(now: dt.datetime | None = None) -> dict:
     """Send what is due at `now` (default: the clock, as a scheduled run)."""
-    now = now or dt.datetime.now(dt.timezone.utc)  # a flow run is an entry point: it may read the clock
-    result = send_due(now)
-    get_run_logger().info("Dispatch at %s: %s sent, %s decided", now.isoformat(), result["sent"], result["decided"])
-    return result
+    started = _clock()  # a flow run is an entry point: it may read the clock
+    now = now or started
+    tag_this_run("kvalitetsloop")
+    logger = get_run_logger()
+    decided = decide(now)
+    groups = _plain(waiting(now))
+    results: list[dict] = []
+    away = None
+    loops = progress_cases.loops_progress(_uow(), now)
+    for lp in loops:
+        view = _progress_view(lp, now)
+        mine = [g for g in groups if g["loop_id"] == lp.loop_id]
+        with tags("kvalitetsloop", f"loop:{lp.loop_id}", f"area:{lp.area}", f"framework:{lp.framework}"):
+            done = run_loop(lp.loop_id, view["phase"], mine, view, now, started, away)
+        results += done
+        away = away or next((r["error"] for r in done if r["error"] and "SMTP server" in r["error"]), None)
+    # The chiefs' weekly digest (across loops), and rows of loops that ended since they were decided.
+    known = {lp.loop_id for lp in loops}
+    results += _send_groups([g for g in groups if g["loop_id"] not in known], now, started)
+    announced = announce_arrivals(now)
+    return _conclude(results, decided, announced, now, logger)
+
+
+def _conclude(results: list[dict], decided: dict, announced: int, now: dt.datetime, logger) -> dict:
+    """The run's table artifact, its log line, and its verdict: Completed only if all went out."""
+    sector_of = {}
+    for r in results:
+        for i in r["ids"]:
+            sector_of[i] = r["sector"]
+    states = dispatch_cases.row_states(_uow(), list(sector_of))
+    table: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    waiting = failed = 0
+    last_error = None
+    for row in states:
+        column = {"sent": "sendt", "pending": "venter", "failed": "fejlet"}.get(row.status)
+        if column:
+            table[(row.kind, sector_of[row.id])][column] += 1
+        waiting += row.status == "pending"
+        failed += row.status == "failed"
+        if row.status != "sent" and row.last_error:
+            last_error = row.last_error
+    rows = [{"slags": kind, "sektor": sector, "sendt": c["sendt"], "venter": c["venter"], "fejlet": c["fejlet"]}
+            for (kind, sector), c in sorted(table.items())]
+    create_table_artifact(rows or [{"slags": "—", "sektor": "—", "sendt": 0, "venter": 0, "fejlet": 0}],
+                          key="dispatch-report",
+                          description=f"Dispatch {_local(now):%Y-%m-%d %H:%M}: sendt, venter på et nyt forsøg og "
+                                      "fejlet, pr. slags og sektor.")
+    sent = sum(c["sendt"] for c in table.values())
+    requested = sum(r["requested"] for r in results)
+    logger.info("Dispatch at %s: %s decided, %s sent, %s waiting, %s failed, %s data packages requested, "
+                "%s arrivals announced", now.isoformat(), sum(decided.values()), sent, waiting, failed, requested,
+                announced)
+    if waiting or failed:
+        reason = next((r["error"] for r in results if r["error"]), None) or last_error or "unknown"
+        raise DispatchIncomplete(
+            f"{sent} emails were sent, but {waiting} wait in the outbox for the next run and {failed} failed "
+            f"for good ('kvalitetsloop outbox list'); the reason: {reason}")
+    return {"decided": decided, "sent": sent, "data_packages_requested": requested, "arrivals_announced": announced}

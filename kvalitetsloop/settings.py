@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # How long (wall clock) a sender holds a claimed row before another sender may take it over.
     outbox_lease_seconds: int = 300
     outbox_batch: int = 200
+    # The dispatch flow: how often Prefect retries a group's sending task that left emails
+    # waiting, and after how long (the outbox's first backoff; the retry sends what has come due).
+    flow_send_retries: int = 2
+    flow_send_retry_delay_seconds: int = 60
     # Secret for the capability links in emails (statement, follow-up and supervision forms).
     # Set it in production; the default is for development and demos only.
     link_secret: str = "kvalitetsloop-development-secret"

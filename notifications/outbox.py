@@ -37,10 +37,14 @@ def existing_keys(session: Session, loop_ids: Iterable[str]) -> set[str]:
     return set(session.execute(q).scalars())
 
 
-def claim(conn: sa.Connection, now: dt.datetime, wall: dt.datetime, lease_seconds: int, limit: int) -> list[sa.Row]:
-    """Take up to `limit` rows that are due (or whose sender's lease ran out) for sending."""
+def claim(conn: sa.Connection, now: dt.datetime, wall: dt.datetime, lease_seconds: int, limit: int,
+          only: list[int] | None = None) -> list[sa.Row]:
+    """Take up to `limit` rows that are due (or whose sender's lease ran out) for sending; of
+    the rows `only` names, if given."""
     takeable = sa.or_(sa.and_(T.c.status == "pending", T.c.next_attempt_at <= now),
                       sa.and_(T.c.status == "sending", T.c.lease_until < wall))
+    if only is not None:
+        takeable = sa.and_(T.c.id.in_(only), takeable)
     ids = sa.select(T.c.id).where(takeable).order_by(T.c.due_at, T.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         ids = ids.with_for_update(skip_locked=True)

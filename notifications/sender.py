@@ -29,6 +29,8 @@ class DrainReport:
     retrying: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # (row id, kind, recipient, status after the try, the error) of every row that was not sent
+    unsent: list[tuple[int, str, str, str, str]] = field(default_factory=list)
     connections: int = 0
     stopped: str | None = None
 
@@ -38,8 +40,9 @@ class DrainReport:
 
 
 def drain(engine: sa.Engine, transport, settings, now: dt.datetime, wall: Callable[[], dt.datetime],
-          limit: int | None = None, on_sent: Callable | None = None) -> DrainReport:
-    """Send every due row; `wall` is the real clock (for leases), `now` the domain time."""
+          limit: int | None = None, on_sent: Callable | None = None, only: list[int] | None = None) -> DrainReport:
+    """Send every due row (of `only`, if given); `wall` is the real clock (for leases), `now` the
+    domain time."""
     report = DrainReport()
     before = getattr(transport, "connections", 0)
     done = 0
@@ -51,7 +54,7 @@ def drain(engine: sa.Engine, transport, settings, now: dt.datetime, wall: Callab
             while limit is None or done < limit:
                 chunk = settings.outbox_batch if limit is None else min(settings.outbox_batch, limit - done)
                 with db.begin():
-                    rows = outbox.claim(db, now, wall(), settings.outbox_lease_seconds, chunk)
+                    rows = outbox.claim(db, now, wall(), settings.outbox_lease_seconds, chunk, only)
                 if not rows:
                     break
                 if not _send_chunk(db, transport, settings, now, rows, report, on_sent):
@@ -115,6 +118,7 @@ def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: Drain
                                            base=settings.outbox_backoff_seconds, cap=settings.outbox_backoff_max_seconds)
             report.failed += 1
             report.errors.append(f"{row.id} {row.recipient}: {data.reason}")
+            report.unsent.append((row.id, row.kind, row.recipient, "failed", data.reason))
             continue
         try:
             answer = transport.deliver([row.recipient], data)
@@ -127,6 +131,7 @@ def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: Drain
             report.failed += status == "failed"
             report.retrying += status == "pending"
             report.errors.append(f"{row.id} {row.recipient}: {exc}")
+            report.unsent.append((row.id, row.kind, row.recipient, status, str(exc)))
             if exc.connection_lost:
                 connection_failures += 1
                 if connection_failures >= CONNECTION_FAILURES_TO_STOP:
@@ -139,6 +144,7 @@ def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: Drain
                                 cap=settings.outbox_backoff_max_seconds)
                             report.failed += status == "failed"
                             report.retrying += status == "pending"
+                            report.unsent.append((rest.id, rest.kind, rest.recipient, status, str(exc)))
                     report.stopped = str(exc)
                     return False
             continue

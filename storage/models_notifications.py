@@ -69,6 +69,8 @@ class SubmissionRow(SQLModel, table=True):
     by: str = Field(default="", max_length=254)
     content: str = ""
     url: str | None = None
+    # When the Prefect event of this submission (statement received, package ready) went out.
+    announced_at: dt.datetime | None = Field(default=None, sa_column=_utc(True))
 
 
 class CapabilityRow(SQLModel, table=True):

@@ -179,6 +179,15 @@ class SubmissionRepository:
     def since(self, loop_ids: list[str], last_id: int) -> list:
         return submissions_since(self.session, loop_ids, last_id)
 
+    def unannounced(self, limit: int = 500) -> list[SubmissionRow]:
+        return list(self.session.exec(select(SubmissionRow).where(SubmissionRow.announced_at.is_(None))
+                                      .order_by(SubmissionRow.id).limit(limit)))
+
+    def mark_announced(self, ids: list[int], now: dt.datetime) -> None:
+        if ids:
+            self.session.execute(sa.update(SubmissionRow.__table__).where(SubmissionRow.__table__.c.id.in_(ids))
+                                 .values(announced_at=now))
+
     def of_loop(self, loop_id: str) -> list[SubmissionRow]:
         return list(self.session.exec(select(SubmissionRow).where(SubmissionRow.loop_id == loop_id)))
 
@@ -205,6 +214,23 @@ class OutboxRepository:
         return list(self.session.exec(select(OutboxRow).where(OutboxRow.status == "pending",
                                                               OutboxRow.next_attempt_at <= now)
                                       .order_by(OutboxRow.due_at, OutboxRow.id)))
+
+    def due_with_events(self, now: dt.datetime) -> list:
+        """Rows due to be sent at `now`, each with its event's kind, number and sector (if any)."""
+        O, E = OutboxRow.__table__.c, EventRow.__table__.c
+        q = (sa.select(O.id, O.kind, O.loop_id, O.context, E.kind.label("event_kind"),
+                       E.number.label("event_number"), E.sector.label("event_sector"))
+             .select_from(OutboxRow.__table__.outerjoin(EventRow.__table__, E.uid == O.event_uid))
+             .where(O.status == "pending", O.next_attempt_at <= now).order_by(O.due_at, O.id))
+        return list(self.session.execute(q))
+
+    def states(self, row_ids: list[int]) -> list:
+        O = OutboxRow.__table__.c
+        out = []
+        for i in range(0, len(row_ids), 5000):
+            part = row_ids[i:i + 5000]
+            out += self.session.execute(sa.select(O.id, O.kind, O.status, O.last_error).where(O.id.in_(part)))
+        return out
 
     def listing(self, status: str | None, limit: int) -> tuple[list[OutboxRow], dict[str, int]]:
         from notifications import outbox

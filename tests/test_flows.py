@@ -46,3 +46,23 @@ def test_a_bad_request_fails_the_flow_run_with_the_sentence(prefect_api, sqlite_
     assert state.is_failed()
     assert "even years" in state.message
     assert loop_cases.list_loops(uow_for(sqlite_url)) == []
+
+
+def test_a_start_loop_run_is_named_tagged_and_publishes_the_plan(prefect_api, sqlite_url, monkeypatch):
+    import json
+
+    from prefect.client.orchestration import get_client
+
+    state = _run_start_loop(sqlite_url, monkeypatch, dt.date(2028, 4, 26))
+    assert state.is_completed()
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        plan = next(a for a in client.read_artifacts() if a.key == "loop-6-18-2028-04-26-plan")
+    assert run.name == "start loop 6-18-2028-04-26"
+    assert {"kvalitetsloop", "loop:6-18-2028-04-26", "area:6-18", "framework:aarhus"} <= set(run.tags)
+    text = plan.data if isinstance(plan.data, str) else json.dumps(plan.data)
+    assert "# Loop 6-18-2028-04-26" in text and "## Fælles milepæle" in text and "## Pr. chef" in text
+    # The table per chief speaks the framework's word, and every chief has 4 talks and 12 one-to-ones per unit.
+    assert "| chef | enheder | læringssamtaler | 1:1 | mødetimer |" in text
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "@" in line]
+    assert rows and all(int(r[2]) == 4 * int(r[1]) and int(r[3]) == 12 * int(r[1]) for r in rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -17,42 +17,27 @@ loop_app = typer.Typer(no_args_is_help=True, help="Start, show and export loops.
 
 
 def _summary_table(events, org, title: str) -> Table:
-    from cycle.kinds import BOARD_STATEMENT
+    from cycle.summary import per_chief
 
-    units = org.by_id()
-    per_chief: dict[str, Counter] = defaultdict(Counter)
-    per_chief_units: dict[str, set] = defaultdict(set)
-    talks: dict[str, list] = defaultdict(list)
-    for e in events:
-        if e.status == "cancelled" or not e.unit_id or e.unit_id not in units:
-            continue
-        chief = units[e.unit_id].chief
-        key = f"{chief.name} <{chief.email}>" if chief.name else chief.email
-        per_chief[key][e.kind] += 1
-        per_chief_units[key].add(e.unit_id)
-        if e.kind in ("learning_talk", "one_to_one"):
-            per_chief[key]["hours"] += (e.end - e.start).total_seconds() / 3600
-        if e.kind == "learning_talk":
-            talks[key].append(e.start.date())
     t = Table(title=title)
     for col in ("chef", "enheder", "læringssamtaler", "1:1", "datapakker", "udtalelser", "mødetimer",
                 "første samtale", "sidste samtale"):
         t.add_column(col, justify="left" if col == "chef" else "right")
-    for key in sorted(per_chief):
-        c = per_chief[key]
-        t.add_row(key, str(len(per_chief_units[key])), str(c["learning_talk"]), str(c["one_to_one"]),
-                  str(c["data_package"]), str(c[BOARD_STATEMENT.event_kind]), f"{c['hours']:.0f}",
-                  min(talks[key]).isoformat() if talks[key] else "", max(talks[key]).isoformat() if talks[key] else "")
+    for c in per_chief(events, org):
+        t.add_row(c.chief, str(len(c.units)), str(c.talks), str(c.one_to_ones), str(c.data_packages),
+                  str(c.statements), f"{c.hours:.0f}", min(c.talk_days).isoformat() if c.talk_days else "",
+                  max(c.talk_days).isoformat() if c.talk_days else "")
     return t
 
 
 def _milestones_table(events) -> Table:
+    from cycle.summary import milestones
+
     t = Table(title="Fælles milepæle")
     for col in ("dato", "hvad"):
         t.add_column(col)
-    for e in events:
-        if e.unit_id is None and e.status != "cancelled":
-            t.add_row(e.start.strftime("%Y-%m-%d %H:%M") if not e.all_day else e.start.date().isoformat(), e.title)
+    for e in milestones(events):
+        t.add_row(e.start.strftime("%Y-%m-%d %H:%M") if not e.all_day else e.start.date().isoformat(), e.title)
     return t
 
 

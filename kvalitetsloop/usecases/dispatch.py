@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +24,8 @@ from calendars.context import CalendarContext, loop_info, units_from_organisatio
 from cycle.due import Change, DueAction, DueConfig, LoopState, Submission, UnitFacts, due_actions
 from cycle.events import Event
 from cycle.framework import Framework
+from cycle.phases import DIGEST, PHASE_KEYS, Phase, phase_key, phases
+from cycle.vocabulary import sector_label
 from notifications import links
 from notifications.compose import compose
 from notifications.mime import new_message_id
@@ -200,18 +202,78 @@ class DispatchReport:
         return self.drain.total_sent if self.drain else 0
 
 
-def dispatch(uow, now: dt.datetime, settings, transport, *, wall: Callable[[], dt.datetime],
-             cache: DispatchCache | None = None, on_sent: Callable | None = None) -> DispatchReport:
-    """Decide what is due at `now`, store it in the outbox, and send what the outbox holds."""
+def decide(uow, now: dt.datetime, settings, cache: DispatchCache | None = None) -> Counter:
+    """Decide what is due at `now` and store it in the outbox (one transaction); new emails per kind.
+
+    Safe to repeat and to run concurrently: a row's key is unique, a second decision of the same
+    email is ignored."""
     with uow:
         data = _load(uow, settings, cache)
         decision = _decide(uow, data, now, settings)
         uow.outbox.add_decided(decision.rows, decision.capabilities)
         uow.commit()
     data.keys.update(r["key"] for r in decision.rows)
-    report = DispatchReport(now, decision.per_kind)
-    report.drain = drain(uow.engine, transport, settings, now, wall, on_sent=on_sent)
+    return decision.per_kind
+
+
+def send(uow, now: dt.datetime, settings, transport, *, wall: Callable[[], dt.datetime],
+         only: Iterable[int] | None = None, on_sent: Callable | None = None) -> DrainReport:
+    """Send what the outbox holds that is due at `now` (only the rows `only` names, if given)."""
+    return drain(uow.engine, transport, settings, now, wall, on_sent=on_sent,
+                 only=None if only is None else list(only))
+
+
+def dispatch(uow, now: dt.datetime, settings, transport, *, wall: Callable[[], dt.datetime],
+             cache: DispatchCache | None = None, on_sent: Callable | None = None) -> DispatchReport:
+    """Decide what is due at `now`, store it in the outbox, and send what the outbox holds."""
+    report = DispatchReport(now, decide(uow, now, settings, cache))
+    report.drain = send(uow, now, settings, transport, wall=wall, on_sent=on_sent)
     return report
+
+
+# -- what waits to be sent, by loop, phase and sector (how the Prefect flow shows it) ------
+
+@dataclass(frozen=True)
+class SendGroup:
+    loop_id: str | None
+    phase: Phase
+    sector: str
+    row_ids: tuple[int, ...]
+    kinds: Counter
+
+    @property
+    def name(self) -> str:
+        return f"{self.phase.title} · {self.sector}"
+
+
+def waiting_groups(uow, now: dt.datetime) -> list[SendGroup]:
+    """The outbox rows due at `now`, grouped by loop, phase of the loop and sector.
+
+    A row belongs to the phase of the event it is about; a day's data-package request to the
+    phase of its packages; the chiefs' weekly digest to no loop."""
+    groups: dict[tuple, list] = {}
+    with uow:
+        frameworks = {l.id: uow.loops.framework(l) for l in uow.loops.all()}
+        for row in uow.outbox.due_with_events(now):
+            fw = frameworks.get(row.loop_id or "")
+            if fw is None:
+                key = (None, DIGEST, "alle")
+            else:
+                kind, number, sector = row.event_kind, row.event_number, row.event_sector
+                if kind is None:  # a day's data-package request lists its packages
+                    packages = (row.context or {}).get("packages") or [{}]
+                    kind, number = kinds.DATA_PACKAGE.event_kind, packages[0].get("number")
+                    sectors = {p.get("sector") for p in packages}
+                    sector = sectors.pop() if len(sectors) == 1 else None
+                key = (row.loop_id, phase_key(kind, number), sector_label(sector) if sector else "alle")
+            groups.setdefault(key, []).append(row)
+    out = []
+    for (loop_id, pkey, sector), rows in groups.items():
+        fw = frameworks.get(loop_id or "")
+        phase = phases(fw)[pkey] if fw else Phase(DIGEST, "Ugeoversigt til cheferne", len(PHASE_KEYS))
+        out.append(SendGroup(loop_id, phase, sector, tuple(r.id for r in rows), Counter(r.kind for r in rows)))
+    out.sort(key=lambda g: (g.loop_id or "~", g.phase.order, g.sector))
+    return out
 
 
 def dry_run(uow, now: dt.datetime, settings, directory: Path) -> DispatchReport:
@@ -230,3 +292,9 @@ def dry_run(uow, now: dt.datetime, settings, directory: Path) -> DispatchReport:
             path.write_bytes(compose(row, settings, now))
             files.append(path)
     return DispatchReport(now, decision.per_kind, None, files)
+
+
+def row_states(uow, row_ids: list[int]) -> list:
+    """Each row's kind, status and last error now (after a run tried to send them)."""
+    with uow:
+        return uow.outbox.states(row_ids)

@@ -42,3 +42,30 @@ def submit(uow, kind: str, unit_id: str, number: int | None, now: dt.datetime, *
                                           number=event.number, submitted_at=now, by=by, content=content, url=link))
         uow.commit()
     return Submitted(kind, unit_id, event.number, event.uid, event.title, loop.id, now, earlier)
+
+
+@dataclass
+class Arrival:
+    """A submission not yet announced to others (as a Prefect event)."""
+
+    id: int
+    kind: str
+    loop_id: str
+    unit_id: str | None
+    number: int | None
+    event_uid: str
+    submitted_at: dt.datetime
+    url: str | None
+
+
+def unannounced(uow, limit: int = 500) -> list[Arrival]:
+    """What has arrived and not been announced yet, oldest first."""
+    with uow:
+        return [Arrival(s.id, s.kind, s.loop_id, s.unit_id, s.number, s.event_uid, s.submitted_at, s.url)
+                for s in uow.submissions.unannounced(limit)]
+
+
+def mark_announced(uow, ids: list[int], now: dt.datetime) -> None:
+    with uow:
+        uow.submissions.mark_announced(ids, now)
+        uow.commit()

@@ -1,0 +1,41 @@
+"""Use case: where each running loop stands, phase by phase (done, due, overdue)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from cycle.phases import Phase, PhaseState, current_phase, phase_states
+
+
+@dataclass
+class LoopProgress:
+    loop_id: str
+    area: str
+    framework: str
+    council_date: dt.date
+    phase: Phase | None
+    states: list[PhaseState]
+
+    @property
+    def done_fraction(self) -> float:
+        total = sum(s.total for s in self.states)
+        return sum(s.done for s in self.states) / total if total else 0.0
+
+    @property
+    def overdue(self) -> int:
+        return sum(s.overdue for s in self.states)
+
+
+def loops_progress(uow, now: dt.datetime) -> list[LoopProgress]:
+    """Every running loop's phases at `now`, and the phase it is in."""
+    out = []
+    with uow:
+        for loop in uow.loops.active():
+            fw = uow.loops.framework(loop)
+            events = uow.events.of_loop(loop.id, ZoneInfo(fw.timezone))
+            submitted = {(s.event_uid, s.kind) for s in uow.submissions.of_loop(loop.id) if s.submitted_at <= now}
+            states = phase_states(fw, events, submitted, now)
+            out.append(LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states))
+    return out
