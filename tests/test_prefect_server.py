@@ -14,6 +14,7 @@ was ever created, while the in-process flow tests (prefect_test_harness) passed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import email
 import os
 import signal
@@ -240,15 +241,16 @@ def _council_date_with_invitations_due(url: str, now: dt.datetime) -> dt.date:
     invitations are due at once (they go out `invitations.lead_days` = 28 days before it).
 
     The first network meeting is about 20 weeks before the council meeting, so start there."""
-    from kvalitetsloop import services
-    from kvalitetsloop.services import UserError
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.errors import UserError
+    from kvalitetsloop.usecases.loops import start_loop
 
     today = now.date()
     for weeks in (0, -1, 1, -2, 2, -3, 3):
         council = today + dt.timedelta(days=22 * 7 + 7 * weeks)
         try:
-            plan = services.start_loop(url, FRAMEWORKS, "aarhus", "0-6", council, now, dry_run=True,
-                                       allow_any_year=True)
+            plan = start_loop(unit_of_work_for(url), FRAMEWORKS, "aarhus", "0-6", council, now, dry_run=True,
+                              allow_any_year=True)
         except UserError:
             continue
         if any(e.is_meeting and e.attendees and now + dt.timedelta(days=2) < e.start < now + dt.timedelta(days=21)
@@ -315,7 +317,7 @@ def test_a_worker_runs_a_scheduled_dispatch_and_the_due_emails_go_out(processes,
 
         line = _wait_for("the flow run's 'Dispatch at ...' log line", dispatch_log_line, 20, server,
                          other_log=worker_log)
-        sent = int(line.split(": ", 1)[1].split(" sent", 1)[0])
+        sent = int(re.search(r"(\d+) sent", line).group(1))
     finally:
         processes.stop_all()  # no run may still be sending while the sink is read
         stop_process(sink)
