@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event as sa_event
 from sqlmodel import create_engine
 
@@ -76,6 +74,10 @@ def is_current(url: str) -> bool:
 
 def migrate(url: str) -> None:
     """Bring the database to the newest schema (Alembic upgrade head), creating it if new."""
+    # Alembic is imported only here: most runs find the schema current and never need it.
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
