@@ -45,6 +45,10 @@ class DispatchIncomplete(RuntimeError):
     """Some emails could not be sent in this run; they wait in the outbox."""
 
 
+class SmtpServerAway(DispatchIncomplete):
+    """The SMTP server could not be reached; the other groups of this run are not tried."""
+
+
 def _clock() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -116,6 +120,9 @@ def send_group(label: str, row_ids: list[int] | None, now: dt.datetime, started:
                        payload={"kind": kind, "recipient": recipient, "error": error, "now": now.isoformat()})
     result = {"sent": dict(report.sent), "requested": len(package_events(sent_rows, now))}
     waiting_rows = [u for u in report.unsent if u[3] == "pending"]
+    if report.stopped:
+        raise SmtpServerAway(f"{len(waiting_rows)} of the emails of {label} wait: the SMTP server could not be "
+                             f"used ({report.stopped})")
     if waiting_rows:
         raise DispatchIncomplete(f"{len(waiting_rows)} of the emails of {label} wait for a retry: "
                                  f"{report.stopped or waiting_rows[0][4]}")
@@ -165,16 +172,16 @@ def _send_groups(groups: list[dict], now: dt.datetime, started: dt.datetime) -> 
     results, away = [], None
     for g in groups:
         if away:
-            results.append({**g, "sent": {}, "requested": 0, "error": f"not tried: {away}"})
+            results.append({**g, "sent": {}, "requested": 0, "error": f"not tried: {away}", "away": True})
             continue
         state = sender(g["label"], g["ids"], now, started, return_state=True)
         outcome = state.result(raise_on_failure=False)
         if isinstance(outcome, dict):
             results.append({**g, "sent": outcome["sent"], "requested": outcome["requested"], "error": None})
         else:
-            error = str(outcome)
-            results.append({**g, "sent": {}, "requested": 0, "error": error})
-            if "cannot connect" in error or "connection" in error.lower():
+            gone = isinstance(outcome, SmtpServerAway)
+            results.append({**g, "sent": {}, "requested": 0, "error": str(outcome), "away": gone})
+            if gone:
                 away = "the SMTP server could not be reached"
     return results
 
@@ -184,7 +191,8 @@ def run_loop(loop_id: str, phase: str, groups: list[dict], progress: dict, now: 
              started: dt.datetime, server_away: str | None = None) -> list[dict]:
     """One running loop in this dispatch: its emails per phase and sector, then its state."""
     if server_away:
-        results = [{**g, "sent": {}, "requested": 0, "error": f"not tried: {server_away}"} for g in groups]
+        results = [{**g, "sent": {}, "requested": 0, "error": f"not tried: {server_away}", "away": True}
+                   for g in groups]
     else:
         results = _send_groups(groups, now, started)
     publish_progress(loop_id, progress)
@@ -214,7 +222,7 @@ def dispatch(now: dt.datetime | None = None) -> dict:
         with tags("kvalitetsloop", f"loop:{lp.loop_id}", f"area:{lp.area}", f"framework:{lp.framework}"):
             done = run_loop(lp.loop_id, view["phase"], mine, view, now, started, away)
         results += done
-        away = away or next((r["error"] for r in done if r["error"] and "SMTP server" in r["error"]), None)
+        away = away or next((r["error"] for r in done if r.get("away")), None)
     # The chiefs' weekly digest (across loops), and rows of loops that ended since they were decided.
     known = {lp.loop_id for lp in loops}
     results += _send_groups([g for g in groups if g["loop_id"] not in known], now, started)
