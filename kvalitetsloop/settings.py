@@ -50,6 +50,28 @@ class Settings(BaseSettings):
     forms_enabled: bool = False
     dry_run_dir: Path = Path("var/dry-run")
 
+    # Operations alerts (flows/notify_ops.py, docs/ops-alerts.md): who gets an email when a
+    # kvalitetsloop flow run fails or crashes, or an outbox row fails for good. The ops email has
+    # its own SMTP server so it arrives while the main one is the thing that is down; each
+    # `ops_smtp_*` left unset falls back to the `smtp_*` setting of the same name.
+    ops_email: str = ""
+    ops_smtp_host: str | None = None
+    ops_smtp_port: int | None = None
+    ops_smtp_user: str | None = None
+    ops_smtp_password: str | None = None
+    ops_smtp_tls: Literal["none", "starttls", "ssl"] | None = None
+    # The alert lists the outbox rows that have been failing (waiting after a failed try) for
+    # longer than this.
+    ops_failing_minutes: int = 60
+
+    def ops_smtp(self) -> dict:
+        """The ops SMTP server: each unset `ops_smtp_*` is the main `smtp_*` value."""
+        return {"host": self.ops_smtp_host or self.smtp_host,
+                "port": self.ops_smtp_port or self.smtp_port,
+                "user": self.ops_smtp_user if self.ops_smtp_user is not None else self.smtp_user,
+                "password": self.ops_smtp_password if self.ops_smtp_password is not None else self.smtp_password,
+                "tls": self.ops_smtp_tls or self.smtp_tls}
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
