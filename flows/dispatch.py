@@ -28,7 +28,7 @@ from prefect.events import emit_event
 
 from cycle.framework import DEFAULT_TIMEZONE
 from cycle.kinds import BOARD_STATEMENT, DATA_PACKAGE, DATA_PACKAGE_TRIGGER
-from flows.runs import artifact_key, tag_this_run
+from flows.runs import announce_failure, artifact_key, tag_this_run
 from kvalitetsloop.bootstrap import unit_of_work_for
 from kvalitetsloop.settings import get_settings
 from kvalitetsloop.usecases import dispatch as dispatch_cases
@@ -204,7 +204,8 @@ def _plain(groups) -> list[dict]:
              "ids": list(g.row_ids)} for g in groups]
 
 
-@flow(name="dispatch", flow_run_name=_run_name, log_prints=True)
+@flow(name="dispatch", flow_run_name=_run_name, log_prints=True,
+      on_failure=[announce_failure])
 def dispatch(now: dt.datetime | None = None) -> dict:
     """Send what is due at `now` (default: the clock, as a scheduled run)."""
     started = _clock()  # a flow run is an entry point: it may read the clock

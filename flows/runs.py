@@ -19,3 +19,29 @@ def tag_this_run(*names: str) -> None:
 def artifact_key(loop_id: str, what: str) -> str:
     """An artifact key for a loop (keys take lower-case letters, digits and dashes)."""
     return "loop-" + "".join(ch if ch.isalnum() else "-" for ch in loop_id.lower()) + f"-{what}"
+
+
+FAILED_EVENT = "kvalitetsloop.flow-run.failed"
+
+
+def announce_failure(flow, flow_run, state) -> None:
+    """State hook (on_failure): say at once that this run failed, for the ops alert.
+
+    The alert does not wait for Prefect's own `prefect.flow-run.Failed`: for a run the scheduler
+    created, that event follows a `Scheduled` event that was never emitted, and the server's
+    triggers hold it back for up to 15 minutes (causal ordering). This event follows nothing and
+    reaches the automation at once. A crash, where no hook may run, is caught by Prefect's
+    `prefect.flow-run.Crashed` instead (prefect.yaml)."""
+    from prefect.events import emit_event
+
+    emit_event(
+        event=FAILED_EVENT,
+        resource={"prefect.resource.id": f"prefect.flow-run.{flow_run.id}",
+                  "prefect.resource.name": flow_run.name,
+                  "prefect.state-name": state.name or "Failed",
+                  "prefect.state-message": (state.message or "")[:2000]},
+        # The run's tags as Prefect relates them; `kvalitetsloop` always (a flow run called
+        # directly, not from a deployment, has no tags of its own).
+        related=[{"prefect.resource.id": f"prefect.tag.{tag}", "prefect.resource.role": "tag"}
+                 for tag in sorted({"kvalitetsloop", *(flow_run.tags or ())})],
+    )

@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from cycle.summary import milestones, per_chief
 from cycle.vocabulary import plural
-from flows.runs import artifact_key, tag_this_run
+from flows.runs import announce_failure, artifact_key, tag_this_run
 from kvalitetsloop.bootstrap import unit_of_work_for
 from kvalitetsloop.settings import get_settings
 from kvalitetsloop.usecases import loops, organisation
@@ -66,7 +66,8 @@ def plan_markdown(started: StartedLoop) -> str:
     return "\n".join(lines) + "\n"
 
 
-@flow(name="start-loop", flow_run_name=_run_name, log_prints=True)
+@flow(name="start-loop", flow_run_name=_run_name, log_prints=True,
+      on_failure=[announce_failure])
 def start_loop(area: str, council_date: dt.date, framework: str = "aarhus", org_file: str | None = None,
                themes: list[str] | None = None, dry_run: bool = False, allow_any_year: bool = False,
                now: dt.datetime | None = None) -> dict:

@@ -141,6 +141,12 @@ def test_smtp_down_fails_the_run_with_a_sentence_and_the_next_run_delivers_every
     assert "wait in the outbox for the next run" in state.message and "0 emails were sent" in state.message
     waiting = _statuses(small_loop)
     assert set(waiting) == {"pending"} and waiting["pending"] > 0
+    # The failure hook tells the ops automation at once, with the run's sentence and tags.
+    failed = [e for e in _wait_for_events("kvalitetsloop.flow-run.failed", 1)
+              if e["resource"]["prefect.resource.id"] == f"prefect.flow-run.{state.state_details.flow_run_id}"]
+    assert len(failed) == 1
+    assert "wait in the outbox" in failed[0]["resource"]["prefect.state-message"]
+    assert "prefect.tag.kvalitetsloop" in {r["prefect.resource.id"] for r in failed[0]["related"]}
     smtp_env(smtp.port)  # the server is back
     get_settings.cache_clear()
     later = dispatch(now=now + dt.timedelta(minutes=15), return_state=True)
