@@ -118,6 +118,9 @@ def cancel_event(uow, uid: str, now: dt.datetime) -> EventChangeReport:
             raise UserError(f"the event '{row.title}' is already cancelled")
         tz = ZoneInfo(uow.loops.framework(uow.loops.get(row.loop_id)).timezone)
         event = uow.events.get(uid, tz)
+        if event.is_meeting and event.start <= now:
+            raise UserError(f"the meeting '{row.title}' has already taken place "
+                            f"({event.start.date().isoformat()}) and cannot be cancelled")
         new, change = event.cancelled()
         uow.events.record(new, change, now)
         report = EventChangeReport(uid, row.title, "cancelled", new.sequence, event.start)
