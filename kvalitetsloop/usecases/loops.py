@@ -83,9 +83,6 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
     problem = parity_problem(fw, area, council_date)
     if problem and not allow_any_year:
         raise CouncilYearRefused(problem)
-    today = now.astimezone(ZoneInfo(fw.timezone)).date()
-    if council_date < today and not allow_past:
-        raise CouncilDatePassed(f"the council date {council_date.isoformat()} has passed (today is {today.isoformat()})")
     loop_id = loop_id_for(area, council_date)
     with uow:
         if uow.loops.get(loop_id):
@@ -99,6 +96,11 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
             plan = plan_loop(org, fw, cal, LoopSpec(loop_id, area, council_date, tuple(themes)), busy=busy)
         except PlanningError as exc:
             raise UserError(f"the loop cannot be planned: {exc}") from None
+        # After planning, so that a mistake in the framework is named first.
+        today = now.astimezone(ZoneInfo(fw.timezone)).date()
+        if council_date < today and not allow_past:
+            raise CouncilDatePassed(f"the council date {council_date.isoformat()} has passed "
+                                    f"(today is {today.isoformat()})")
         if not dry_run:
             try:
                 fwrow = uow.loops.store_framework(fw.name, fw.version, loaded.content_hash, loaded.content, now)
