@@ -176,6 +176,12 @@ def _unit_context(units: Mapping[str, UnitFacts], unit_id: str | None) -> dict |
             "special_needs": u.special_needs, "chief_name": u.chief_name, "chief_email": u.chief_email}
 
 
+def _unit_gone(e: Event, units: Mapping[str, UnitFacts]) -> bool:
+    """The event belongs to a unit that is no longer in the organisation (a re-import removed it):
+    nobody is reminded or told anything about it any more; only its meetings' cancellations go out."""
+    return e.unit_id is not None and e.unit_id not in units
+
+
 def _with_role(e: Event, roles: Iterable[str]) -> list[tuple[str, str]]:
     roles = set(roles)
     seen: dict[str, str] = {}
@@ -304,6 +310,7 @@ def _invitations(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
                              {**base, "method": method, "reason": reason, "sequence": seq}, due, L.s.loop_id,
                              method=method, names={w: names.get(w, "") for w in who}, auto_submitted=False)
 
+        gone = _unit_gone(e, units)
         if e.status == "cancelled":
             cancel = next((c for c in reversed(chs) if c.change == "cancelled"), None)
             if cancel is None or cancel.at <= opened:
@@ -312,6 +319,8 @@ def _invitations(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
             if who:
                 out.append(act("CANCEL", cancel.sequence, 0, "cancelled", who, cancel.at))
             continue
+        if gone:
+            continue  # no invitation to a meeting about a unit that is gone
         last_move = next((c for c in reversed(chs) if c.change == "moved"), None)
         groups: dict[tuple[int, str, dt.datetime], list[str]] = defaultdict(list)
         for a in e.attendees:
@@ -379,7 +388,7 @@ def _notices(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
     out = []
     for (uid, what), got in L.subs.items():
         e = L.by_uid.get(uid)
-        if e is None or e.status == "cancelled" or not got.submitted_at <= L.now < got.submitted_at + NOTICE_VALID:
+        if e is None or e.status == "cancelled" or _unit_gone(e, units) or not got.submitted_at <= L.now < got.submitted_at + NOTICE_VALID:
             continue
         dk = kinds.deadline_for_submission(what)
         if dk is None or dk.notice is None or e.kind != dk.event_kind:
@@ -436,7 +445,7 @@ def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
     last = max(horizon, today + dt.timedelta(days=2 * fw.followup_form.due_working_days_after_talk + 42))
     for e in deadlines[lo:]:
         dk = kinds.deadline_for_event_kind(e.kind)
-        if e.status == "cancelled" or dk is None or dk.schedule == "none":
+        if e.status == "cancelled" or dk is None or dk.schedule == "none" or _unit_gone(e, units):
             continue
         due = dates[e.uid]
         if due > last:
@@ -479,7 +488,7 @@ def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: 
     template = kinds.notification(kind).template
     common = {"words": L.words, "working_days": L.fw.data_packages.available_working_days_before_talk}
     for e in L.s.events:
-        if e.kind != package.event_kind or e.status == "cancelled" or e.start <= now:
+        if e.kind != package.event_kind or e.status == "cancelled" or e.start <= now or _unit_gone(e, units):
             continue
         trigger = e.details.get("trigger_date")
         if trigger and trigger > today.isoformat() and L.last_change_at(e.uid) <= now:
@@ -542,7 +551,7 @@ def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetim
         this_week = meetings[bisect.bisect_left(mstarts, week_from):bisect.bisect_left(mstarts, week_to)]
         before_end = deadlines[:bisect.bisect_left(dkeys, week_end)]
         for e in this_week + [d for d in before_end if d.kind in DIGEST_DEADLINES]:
-            if e.status == "cancelled":
+            if e.status == "cancelled" or _unit_gone(e, units):
                 continue
             day = dates[e.uid]
             if e.kind in MEETING_KINDS:

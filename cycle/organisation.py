@@ -169,6 +169,9 @@ def parse_organisation(text: str) -> Organisation:
         if not any(row.values()):
             continue
         before = len(problems)
+        for col, value in row.items():
+            if any(not ch.isprintable() for ch in value):
+                problems.append(Problem(line, col, "a line break or other control character is not allowed here"))
         for col in REQUIRED_COLUMNS:
             if not row.get(col):
                 what = "the unit's chief is missing" if col == "chief_email" else "missing value"

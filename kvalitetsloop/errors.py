@@ -32,6 +32,14 @@ class CouncilYearRefused(UserError):
     """The council date is not in a year the area's council discusses quality."""
 
 
+class CouncilDatePassed(UserError):
+    """The council date lies before today; a loop for it is planned only when asked explicitly."""
+
+
+class NumberNeeded(UserError):
+    """A unit has several deadlines of the kind, and the number that says which one is missing."""
+
+
 class MoveRefused(UserError):
     """Moving the event would break the framework's rules."""
 

@@ -57,12 +57,25 @@ CSV_COLUMNS = ("uid", "kind", "unit_id", "unit_name", "sector", "number", "title
                "sequence", "status", "attendees")
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (=HYPERLINK(...), @SUM(...)).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> object:
+    """A text cell that a spreadsheet program would run as a formula gets a leading apostrophe,
+    as OWASP advises for CSV files; the program then shows it as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def to_csv(events: list[Event], unit_names: dict[str, str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for e in events:
-        w.writerow([e.uid, e.kind, e.unit_id or "", unit_names.get(e.unit_id or "", ""), e.sector or "",
-                    e.number or "", e.title, e.start.isoformat(), e.end.isoformat(), str(e.all_day).lower(),
-                    e.sequence, e.status, ";".join(f"{a.role}:{a.email}" for a in e.attendees)])
+        row = [e.uid, e.kind, e.unit_id or "", unit_names.get(e.unit_id or "", ""), e.sector or "", e.number or "",
+               e.title, e.start.isoformat(), e.end.isoformat(), str(e.all_day).lower(), e.sequence, e.status,
+               ";".join(f"{a.role}:{a.email}" for a in e.attendees)]
+        w.writerow([spreadsheet_safe(v) for v in row])
     return buf.getvalue()

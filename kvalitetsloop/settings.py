@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import AfterValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# What each kind of setting accepts; the description is the end of the sentence a mistake gets.
+def _email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError("not an email address")
+    return value
+
+
+def _web_address(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s]+", value):
+        raise ValueError("not an http(s) address")
+    return value
+
+
+Port = Annotated[int, Field(ge=1, le=65535, description="a port number from 1 to 65535")]
+Seconds = Annotated[float, Field(gt=0, description="a number of seconds greater than 0")]
+AtLeastOne = Annotated[int, Field(ge=1, description="a whole number of at least 1")]
+NotNegative = Annotated[int, Field(ge=0, description="a whole number of 0 or more")]
+Email = Annotated[str, AfterValidator(_email), Field(description="an email address like name@example.dk")]
+WebAddress = Annotated[str, AfterValidator(_web_address),
+                       Field(description="an http:// or https:// address without spaces")]
+Domain = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$", description="a domain name like kvalitetsloop.example.dk")]
+Secret = Annotated[str, Field(min_length=1, description="a secret that is not empty")]
+Switch = Annotated[bool, Field(description="true or false")]
 
 
 class Settings(BaseSettings):
@@ -18,36 +45,36 @@ class Settings(BaseSettings):
     frameworks_dir: Path = PROJECT_ROOT / "frameworks"
 
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
+    smtp_port: Port = 8025
     smtp_user: str = "kvalitetsloop"
     smtp_password: str = ""
     # none: plain SMTP (a local sink); starttls; ssl (implicit TLS, port 465)
-    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
-    sender: str = "kvalitetsloop@aarhus.example.dk"
-    organiser: str = "kvalitet@aarhus.example.dk"
+    smtp_tls: Annotated[Literal["none", "starttls", "ssl"], Field(description="one of none, starttls or ssl")] = "none"
+    sender: Email = "kvalitetsloop@aarhus.example.dk"
+    organiser: Email = "kvalitet@aarhus.example.dk"
     organiser_name: str = "Børn og Unge, Aarhus Kommune"
-    data_team: str = "data@aarhus.example.dk"
-    base_url: str = "http://127.0.0.1:8000"
-    message_id_domain: str = "kvalitetsloop.aarhus.example.dk"
+    data_team: Email = "data@aarhus.example.dk"
+    base_url: WebAddress = "http://127.0.0.1:8000"
+    message_id_domain: Domain = "kvalitetsloop.aarhus.example.dk"
 
     # Email part (notifications/): SMTP timeout, the outbox's retries and the sender's lease.
-    smtp_timeout: float = 30.0
-    outbox_max_attempts: int = 8
-    outbox_backoff_seconds: int = 60  # first retry after this; doubles each time
-    outbox_backoff_max_seconds: int = 6 * 3600
+    smtp_timeout: Seconds = 30.0
+    outbox_max_attempts: AtLeastOne = 8
+    outbox_backoff_seconds: AtLeastOne = 60  # first retry after this; doubles each time
+    outbox_backoff_max_seconds: AtLeastOne = 6 * 3600
     # How long (wall clock) a sender holds a claimed row before another sender may take it over.
-    outbox_lease_seconds: int = 300
-    outbox_batch: int = 200
+    outbox_lease_seconds: NotNegative = 300
+    outbox_batch: AtLeastOne = 200
     # The dispatch flow: how often Prefect retries a group's sending task that left emails
     # waiting, and after how long (the outbox's first backoff; the retry sends what has come due).
-    flow_send_retries: int = 2
-    flow_send_retry_delay_seconds: int = 60
+    flow_send_retries: NotNegative = 2
+    flow_send_retry_delay_seconds: NotNegative = 60
     # Secret for the capability links in emails (statement, follow-up and supervision forms).
     # Set it in production; the default is for development and demos only.
-    link_secret: str = "kvalitetsloop-development-secret"
+    link_secret: Secret = "kvalitetsloop-development-secret"
     # The web forms behind those links come with the portal. Until it is switched on, emails ask
     # for a reply instead (Reply-To is the organiser's mailbox) and nobody gets a dead link.
-    forms_enabled: bool = False
+    forms_enabled: Switch = False
     dry_run_dir: Path = Path("var/dry-run")
 
     # Operations alerts (flows/notify_ops.py, docs/ops-alerts.md): who gets an email when a
@@ -73,6 +100,44 @@ class Settings(BaseSettings):
                 "tls": self.ops_smtp_tls or self.smtp_tls}
 
 
+class SettingsError(ValueError):
+    """A KVALITETSLOOP_ variable holds a value the program cannot use; its text is one sentence."""
+
+
+# Values that are not repeated in an error message.
+_SECRETS = {"smtp_password", "link_secret"}
+
+
+def _accepts(field: str, error: dict) -> str:
+    info = Settings.model_fields.get(field)
+    if info is not None and info.description:
+        return info.description
+    kind = error.get("type", "")
+    if kind.startswith("int_"):
+        return "a whole number"
+    if kind.startswith("float_"):
+        return "a number"
+    if kind.startswith("bool_"):
+        return "true or false"
+    return error.get("msg", "").removeprefix("Value error, ").removeprefix("Input should be ")
+
+
+def settings_sentence(exc: ValidationError) -> str:
+    """One sentence for the settings' validation errors: the variable, its value, what it accepts."""
+    parts = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error.get("loc") else ""
+        name = f"KVALITETSLOOP_{field.upper()}"
+        value = error.get("input")
+        shown = "" if field in _SECRETS or not isinstance(value, str) else f" is '{value}' but"
+        parts.append(f"{name}{shown} must be {_accepts(field, error)}")
+    return "; ".join(parts)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a bad value raises SettingsError with one sentence."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(settings_sentence(exc)) from None

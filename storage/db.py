@@ -13,6 +13,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 _engines: dict[str, sa.Engine] = {}
 
+# The settings' default database lives in this folder (relative to where the command runs): the
+# one folder made when missing. Any other missing folder is most likely a mistyped path.
+DEFAULT_SQLITE_FOLDER = Path("var")
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL cannot be used as it stands; its text is one sentence."""
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
@@ -32,13 +40,26 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _sqlite_folder(url: str) -> None:
+    """Make sure the SQLite file's folder exists: create the default var/, refuse any other."""
+    path = url[len("sqlite:///"):].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return
+    folder = Path(path).parent
+    if folder.is_dir():
+        return
+    if folder.resolve() == DEFAULT_SQLITE_FOLDER.resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise DatabaseUrlError(f"the folder {folder} of the SQLite database {url} does not exist; "
+                           "create it first or give another database URL")
+
+
 def engine_for(url: str) -> sa.Engine:
     url = normalise_url(url)
     if url not in _engines:
         if url.startswith("sqlite:///"):
-            path = url[len("sqlite:///"):]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _sqlite_folder(url)
             engine = create_engine(url, connect_args={"timeout": 30})
             sa_event.listen(engine, "connect", _sqlite_pragmas)
         else:

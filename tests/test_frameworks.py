@@ -379,7 +379,7 @@ def test_albertslund_through_the_command_line_in_any_year(cli, tmp_path):
     for council in ("2026-03-04", "2027-03-03"):
         out = tmp_path / f"{council}.json"
         cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--council-date", council,
-            "--export", str(out), "--now", NOW)
+            "--export", str(out), "--now", NOW, "--allow-past")
         export = json.loads(out.read_text(encoding="utf-8"))
         assert export["loop"]["framework"] == "albertslund"
         assert collections.Counter(e["kind"] for e in export["events"])["network_meeting"] == 9

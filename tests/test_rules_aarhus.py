@@ -191,7 +191,8 @@ def test_parity_is_refused_unless_overridden(sqlite_url):
     assert "0-6 area in odd years" in str(exc.value) and "2026" in str(exc.value)
     assert "--" not in str(exc.value)
     assert loop_cases.list_loops(uow_for(sqlite_url)) == []
-    started = loop_cases.start_loop(uow_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", D("2026-04-29"), now, allow_any_year=True)
+    started = loop_cases.start_loop(uow_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", D("2026-04-29"), now, allow_any_year=True,
+                                     allow_past=True)
     assert len(of(started.events, "learning_talk")) == 4 * 80
     assert [l.allow_any_year for l in loop_cases.list_loops(uow_for(sqlite_url))] == [True]
 

@@ -48,11 +48,12 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
                theme: list[str] = typer.Option([], help="A theme of the quality report (repeat for several)."),
                dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show, but store nothing."),
                allow_any_year: bool = typer.Option(False, "--allow-any-year", help="Plan even if the year does not fit the area's council years."),
+               allow_past: bool = typer.Option(False, "--allow-past", help="Plan even if the council date has passed."),
                export: Optional[Path] = typer.Option(None, help="Also write the JSON export to this file."),
                now: NowOption = None):
     """Plan a new two-year loop for an area."""
     from kvalitetsloop import exports
-    from kvalitetsloop.errors import CouncilYearRefused, LoopExists, NoOrganisation
+    from kvalitetsloop.errors import CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation
     from kvalitetsloop.usecases.loops import start_loop, view_loop
 
     try:
@@ -64,7 +65,10 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
     uow = unit_of_work(ctx)
     try:
         started = start_loop(uow, settings().frameworks_dir, framework, area, council, parse_now(now),
-                             dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(theme))
+                             dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(theme),
+                             allow_past=allow_past)
+    except CouncilDatePassed as exc:
+        raise Fail(f"{exc}; pass --allow-past to plan it anyway") from None
     except CouncilYearRefused as exc:
         raise Fail(f"{exc}; pass --allow-any-year to plan it anyway") from None
     except LoopExists as exc:

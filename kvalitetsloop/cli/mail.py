@@ -162,10 +162,14 @@ def submission_add(ctx: typer.Context, kind: str = typer.Option(..., help="What 
                    url: Optional[str] = typer.Option(None, help="A link (data package)."),
                    now: NowOption = None):
     """Record that what a deadline asks for has arrived (forms until the web part exists)."""
+    from kvalitetsloop.errors import NumberNeeded
     from kvalitetsloop.usecases.submissions import submit
 
     text = read_small_file(file, kind.replace("_", " ")) if file else ""
-    s = submit(unit_of_work(ctx), kind, unit, number, parse_now(now), content=text, link=url)
+    try:
+        s = submit(unit_of_work(ctx), kind, unit, number, parse_now(now), content=text, link=url)
+    except NumberNeeded as exc:
+        raise Fail(f"{exc} with --number") from None
     _report_submission(s, kind.replace("_", " "))
 
 

@@ -53,8 +53,10 @@ def _user_error(exc: BaseException, url: str) -> bool:
     from cycle.framework import FrameworkError
     from cycle.organisation import OrganisationError
     from kvalitetsloop.errors import UserError
+    from kvalitetsloop.settings import SettingsError
+    from storage.db import DatabaseUrlError
 
-    if isinstance(exc, (UserError, FrameworkError)):
+    if isinstance(exc, (UserError, FrameworkError, SettingsError, DatabaseUrlError)):
         _say(f"Error: {exc}.")
     elif isinstance(exc, OrganisationError):
         _say(f"Error: {exc}:")
@@ -102,9 +104,12 @@ def _url_for_errors(argv: list[str]) -> str:
     """The database URL the command used, for an error message."""
     if "--database-url" in argv[:-1]:
         return argv[argv.index("--database-url") + 1]
-    from kvalitetsloop.settings import get_settings
+    from kvalitetsloop.settings import SettingsError, get_settings
 
-    return get_settings().database_url
+    try:
+        return get_settings().database_url
+    except SettingsError:
+        return "(the database named by the settings)"
 
 
 def run() -> None:

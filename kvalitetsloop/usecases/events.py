@@ -36,6 +36,12 @@ def parse_when(text: str, tz: ZoneInfo) -> dt.datetime:
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
+def dst_gap(value: dt.datetime, tz: ZoneInfo) -> bool:
+    """Whether a local time falls in the hour the clocks skip in spring (it exists on no clock)."""
+    back = value.astimezone(dt.timezone.utc).astimezone(tz)
+    return back.replace(tzinfo=None) != value.replace(tzinfo=None)
+
+
 def _event_row(uow, uid: str):
     row = uow.events.row(uid)
     if row is None:
@@ -55,16 +61,25 @@ def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.dat
         tz = ZoneInfo(fw.timezone)
         cal = working_calendar(uow, fw, frameworks_dir)
         start = parse_when(start_text, tz)
+        gap = []
         if row.all_day:
             start = dt.datetime.combine(start.astimezone(tz).date(), dt.time(), tz)
-        end = start + (row.end - row.start)
+        elif start.tzinfo is tz and dst_gap(start, tz):
+            gap.append(f"{start:%Y-%m-%d %H:%M} does not exist in {tz.key} (the clocks go forward that night)")
+            start = start.astimezone(dt.timezone.utc).astimezone(tz)  # the same instant: summer time
         events = uow.events.of_loop(row.loop_id, tz)
         event = next(e for e in events if e.uid == uid)
+        # The meeting keeps its length in real time, also across a change of the clocks.
+        if row.all_day:
+            end = start + (event.end - event.start)
+        else:
+            utc = dt.timezone.utc
+            end = (start.astimezone(utc) + (event.end.astimezone(utc) - event.start.astimezone(utc))).astimezone(tz)
         if start == event.start:
             raise UserError(f"the event '{row.title}' already starts at {start.isoformat()}")
         tl = LoopTimeline(fw, cal, loop.council_date)
         span = (tl.clock.add_weeks(loop.council_date, -fw.network_meetings.weeks_before_council[0] - 4), tl.next_council)
-        problems = check_placement(event, start, end, events, fw, cal, tz,
+        problems = gap + check_placement(event, start, end, events, fw, cal, tz,
                                    others=meetings_of_other_loops(uow, loop.id, tz), now=now, loop_span=span)
         dependents = []
         if row.kind == "learning_talk" and row.unit_id:
@@ -103,6 +118,9 @@ def cancel_event(uow, uid: str, now: dt.datetime) -> EventChangeReport:
             raise UserError(f"the event '{row.title}' is already cancelled")
         tz = ZoneInfo(uow.loops.framework(uow.loops.get(row.loop_id)).timezone)
         event = uow.events.get(uid, tz)
+        if event.is_meeting and event.start <= now:
+            raise UserError(f"the meeting '{row.title}' has already taken place "
+                            f"({event.start.date().isoformat()}) and cannot be cancelled")
         new, change = event.cancelled()
         uow.events.record(new, change, now)
         report = EventChangeReport(uid, row.title, "cancelled", new.sequence, event.start)

@@ -14,7 +14,8 @@ from cycle.framework import Framework
 from cycle.organisation import Organisation
 from cycle.planner import LoopSpec, PlanningError, parity_problem, plan_loop
 from cycle.workcalendar import WorkCalendar
-from kvalitetsloop.errors import CouncilYearRefused, LoopExists, NoOrganisation, NotFound, UserError
+from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation, NotFound,
+                                  UserError)
 from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
 from storage.models import FrameworkRow, LoopRow
 
@@ -63,10 +64,18 @@ def meetings_of_other_loops(uow, loop_id: str | None, tz: ZoneInfo) -> list[Even
 
 def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, council_date: dt.date,
                now: dt.datetime, dry_run: bool = False, allow_any_year: bool = False,
-               themes: tuple[str, ...] = ()) -> StartedLoop:
+               themes: tuple[str, ...] = (), allow_past: bool = False) -> StartedLoop:
     """Plan a new two-year loop for an area and store it (or, dry run, only plan it)."""
     if not 2000 <= council_date.year <= 2100:
         raise UserError(f"the council date {council_date.isoformat()} is not a plausible date for a loop")
+    for theme in themes:
+        if not theme.strip():
+            raise UserError("a theme of the quality report must not be empty")
+        if any(not ch.isprintable() for ch in theme):
+            raise UserError("a theme of the quality report must be one line without control characters")
+        if len(theme) > 200:
+            raise UserError("a theme of the quality report must be at most 200 characters")
+    themes = tuple(t.strip() for t in themes)
     loaded = load_framework(framework_name, frameworks_dir)
     fw = loaded.framework
     if area not in fw.areas:
@@ -87,6 +96,11 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
             plan = plan_loop(org, fw, cal, LoopSpec(loop_id, area, council_date, tuple(themes)), busy=busy)
         except PlanningError as exc:
             raise UserError(f"the loop cannot be planned: {exc}") from None
+        # After planning, so that a mistake in the framework is named first.
+        today = now.astimezone(ZoneInfo(fw.timezone)).date()
+        if council_date < today and not allow_past:
+            raise CouncilDatePassed(f"the council date {council_date.isoformat()} has passed "
+                                    f"(today is {today.isoformat()})")
         if not dry_run:
             try:
                 fwrow = uow.loops.store_framework(fw.name, fw.version, loaded.content_hash, loaded.content, now)

@@ -12,6 +12,8 @@ def list_outbox(uow, status: str | None = None, limit: int = 50) -> tuple[list[O
     """The newest rows (of one status, if given) and the count of rows per status."""
     if status is not None and status not in OUTBOX_STATUSES:
         raise UserError(f"the outbox status must be one of {', '.join(OUTBOX_STATUSES)}, not '{status}'")
+    if limit < 1:
+        raise UserError(f"the number of rows to list must be at least 1, not {limit}")
     with uow:
         return uow.outbox.listing(status, limit)
 
@@ -43,6 +45,8 @@ def give_up_row(uow, row_id: int, now: dt.datetime) -> OutboxRow:
         row = _row(uow, row_id)
         if row.status in ("sent", "sending"):
             raise UserError(f"outbox row {row_id} is {row.status} and cannot be given up")
+        if row.status == "given_up":
+            raise UserError(f"outbox row {row_id} has already been given up")
         row.status, row.updated_at = "given_up", now
         uow.outbox.save(row)
         uow.commit()

@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cycle.kinds import SUBMISSION_KINDS, deadline_for_submission
-from kvalitetsloop.errors import NotFound, UserError
+import re
+
+from kvalitetsloop.errors import NotFound, NumberNeeded, UserError
 from storage.models_notifications import SubmissionRow
 
 @dataclass
@@ -26,8 +28,13 @@ def submit(uow, kind: str, unit_id: str, number: int | None, now: dt.datetime, *
     """Record that something a deadline asks for has arrived; reminders for it stop."""
     if kind not in SUBMISSION_KINDS:
         raise UserError(f"'{kind}' is not a kind of submission (one of {', '.join(SUBMISSION_KINDS)})")
+    if link is not None and any(ch.isspace() or not ch.isprintable() for ch in link):
+        raise UserError("the link must not contain spaces, line breaks or other control characters")
     if link is not None and not (link.startswith("https://") or link.startswith("http://")):
         raise UserError(f"the link '{link}' must start with https:// or http://")
+    if by and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", by):
+        raise UserError(f"who submits it must be given as an email address; '{by}' is not an email address"
+                        if by.isprintable() else "who submits it must be given as an email address")
     with uow:
         if uow.organisation.load().by_id().get(unit_id) is None:
             raise NotFound(f"there is no unit '{unit_id}' in the organisation")
@@ -36,6 +43,9 @@ def submit(uow, kind: str, unit_id: str, number: int | None, now: dt.datetime, *
         if not found:
             what = deadline.english.format(n=number if number is not None else "?")
             raise NotFound(f"unit {unit_id} has no {what} in an active loop".replace("no a ", "no "))
+        if number is None and len({e.number for e, _ in found}) > 1:
+            raise NumberNeeded(f"unit {unit_id} has {len(found)} deadlines for a {kind.replace('_', ' ')}; "
+                               "say which number is meant")
         event, loop = found[0]
         earlier = uow.submissions.count_for(event.uid, kind)
         uow.submissions.add(SubmissionRow(event_uid=event.uid, loop_id=loop.id, kind=kind, unit_id=unit_id,
