@@ -173,3 +173,33 @@ def test_a_task_retry_sends_what_a_busy_server_refused(prefect_api, small_loop, 
     statuses = _statuses(small_loop)
     assert set(statuses) == {"sent"}
     assert len({m.message["Message-ID"] for m in smtp.messages}) == statuses["sent"]
+
+
+def test_what_arrived_is_announced_once_as_prefect_events(prefect_api, small_loop, smtp, smtp_env, monkeypatch,
+                                                          tmp_path):
+    """A board statement and a ready data package, recorded on the command line, reach Prefect as
+    `kvalitetsloop.statement.received` and `kvalitetsloop.data-package.ready` at the next dispatch
+    run, once each."""
+    from flows.dispatch import dispatch
+    from tests.conftest import Cli
+
+    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", small_loop)
+    smtp_env(smtp.port)
+    view = loop_cases.view_loop(uow_for(small_loop), LOOP)
+    unit = sorted({e.unit_id for e in view.events if e.kind == "board_statement_due"})[0]
+    statement = tmp_path / "udtalelse.txt"
+    statement.write_text("Bestyrelsen ønsker mere fokus på sprog.", encoding="utf-8")
+    cli = Cli(small_loop, tmp_path)
+    at = "2027-09-01T10:00:00+02:00"
+    cli("statement", "submit", "--unit", unit, "--talk", "2", "--file", str(statement), "--by",
+        "formand@example.dk", "--now", at)
+    cli("package", "ready", "--unit", unit, "--number", "2", "--url", "https://data.example.dk/p/2", "--now", at)
+    now = dt.datetime.fromisoformat("2027-09-01T11:00:00+02:00")
+    first = dispatch(now=now, return_state=True).result()
+    assert first["arrivals_announced"] == 2
+    assert dispatch(now=now + dt.timedelta(minutes=15), return_state=True).result()["arrivals_announced"] == 0
+    statements = _wait_for_events("kvalitetsloop.statement.received", 1)
+    ready = _wait_for_events("kvalitetsloop.data-package.ready", 1)
+    assert [e["resource"]["prefect.resource.id"] for e in statements] == [f"kvalitetsloop.unit.{unit}"]
+    assert [e["payload"]["url"] for e in ready] == ["https://data.example.dk/p/2"]
+    assert {e["payload"]["loop_id"] for e in statements + ready} == {LOOP}
