@@ -4,9 +4,10 @@ The database is the source of truth and the domain decides what is due; this flo
 drives it, so an operator sees in the Prefect UI:
 
 - a run named `dispatch 2027-05-04 09:00`, tagged `kvalitetsloop`;
-- inside it one subflow run per running loop, named `loop 0-6-2027-04-28 · <phase it is in>` and
-  tagged `loop:<id>`, `area:<area>`, `framework:<name>`, with one task per phase × sector that
-  sends that group's emails (invitations, reminders, escalations, data-package requests, notices);
+- inside it one subflow run per running loop that has emails to send, named
+  `loop 0-6-2027-04-28 · <phase it is in>` and tagged `loop:<id>`, `area:<area>`,
+  `framework:<name>`, with one task per phase × sector that sends that group's emails
+  (invitations, reminders, escalations, data-package requests, notices);
 - artifacts: per loop a keyed table of its phases (done, due, overdue) and a progress bar,
   updated by every run; per run a table of what was sent, retried and failed by kind and sector;
 - Prefect events others can automate on: `kvalitetsloop.data-package.requested` per unit,
@@ -89,14 +90,11 @@ def package_events(sent_rows, now: dt.datetime) -> list[dict]:
 
 
 @task(name="decide what is due")
-def decide(now: dt.datetime) -> dict[str, int]:
-    """Ask the domain what is due and store it in the outbox (one transaction)."""
-    return dict(dispatch_cases.decide(_uow(), now, get_settings()))
-
-
-@task(name="what waits to be sent")
-def waiting(now: dt.datetime) -> list[dispatch_cases.SendGroup]:
-    return dispatch_cases.waiting_groups(_uow(), now)
+def decide(now: dt.datetime) -> tuple[dict[str, int], list[dict]]:
+    """Ask the domain what is due, store it in the outbox (one transaction), and group what waits
+    to be sent by loop, phase and sector."""
+    decided = dict(dispatch_cases.decide(_uow(), now, get_settings()))
+    return decided, _plain(dispatch_cases.waiting_groups(_uow(), now))
 
 
 @task(name="send", task_run_name="{label}")
@@ -212,14 +210,16 @@ def dispatch(now: dt.datetime | None = None) -> dict:
     now = now or started
     tag_this_run("kvalitetsloop")
     logger = get_run_logger()
-    decided = decide(now)
-    groups = _plain(waiting(now))
+    decided, groups = decide(now)
     results: list[dict] = []
     away = None
     loops = progress_cases.loops_progress(_uow(), now)
     for lp in loops:
         view = _progress_view(lp, now)
         mine = [g for g in groups if g["loop_id"] == lp.loop_id]
+        if not mine:  # nothing to send for this loop: only its state, without a subflow run
+            publish_progress(lp.loop_id, view)
+            continue
         with tags("kvalitetsloop", f"loop:{lp.loop_id}", f"area:{lp.area}", f"framework:{lp.framework}"):
             done = run_loop(lp.loop_id, view["phase"], mine, view, now, started, away)
         results += done

@@ -9,8 +9,8 @@ def tag_this_run(*names: str) -> None:
     from prefect.client.orchestration import get_client
     from prefect.runtime import flow_run
 
-    if not flow_run.id:
-        return
+    if not flow_run.id or set(names) <= set(flow_run.tags or ()):
+        return  # a deployment's run has its tags already: no round trip to the server
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(flow_run.id)
         client.update_flow_run(flow_run.id, tags=sorted(set(run.tags) | set(names)))
