@@ -22,7 +22,7 @@ from kvalitetsloop.settings import Settings
 from kvalitetsloop.usecases import ops as ops_cases
 from storage.db import dispose_all, engine_for
 from notifications.mailsink import free_port, start_process, stop_process
-from tests.test_prefect_server import (PREFECT, PrefectServer, _kill_group,
+from tests.test_prefect_server import (PREFECT, PrefectServer, _council_date_with_invitations_due, _kill_group,
                                        _kvalitetsloop, _tail, _wait_for, processes)  # noqa: F401 (a fixture)
 from tests.conftest import EXAMPLE_ORG, FRAMEWORKS, ROOT
 
@@ -81,28 +81,6 @@ def test_an_outbox_alert_names_the_row_and_no_ops_address_is_an_error():
 
 # -- end to end on a real Prefect server ------------------------------------------------------
 
-def _council_date_with_invitations_due(url: str, now: dt.datetime) -> dt.date:
-    """A 0-6 council date whose plan has a meeting 2-21 days from `now` (its invitations are due
-    at once). tests/test_prefect_server.py has one too, but it calls `kvalitetsloop.services`,
-    which the use cases replaced."""
-    from kvalitetsloop.bootstrap import unit_of_work_for
-    from kvalitetsloop.usecases.loops import start_loop
-    from kvalitetsloop.errors import UserError
-
-    for weeks in (0, -1, 1, -2, 2, -3, 3):
-        council = now.date() + dt.timedelta(days=22 * 7 + 7 * weeks)
-        try:
-            plan = start_loop(unit_of_work_for(url), FRAMEWORKS, "aarhus", "0-6", council, now, dry_run=True,
-                              allow_any_year=True)
-        except UserError:
-            continue
-        if any(e.is_meeting and e.attendees and now + dt.timedelta(days=2) < e.start < now + dt.timedelta(days=21)
-               for e in plan.events):
-            return council
-    pytest.fail(f"no council date near {now.date() + dt.timedelta(days=154)} has a meeting 2-21 days from {now}")
-
-
-@pytest.mark.processes
 def test_a_failed_dispatch_run_mails_ops_once_and_the_next_run_delivers_everything(processes, tmp_path):
     url = f"sqlite:///{tmp_path / 'kvalitetsloop.sqlite'}"
     now = dt.datetime.now(dt.timezone.utc)
