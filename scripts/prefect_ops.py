@@ -12,7 +12,7 @@ no profile of yours is touched). The environment is passed on:
     PREFECT_SERVER_DATABASE_CONNECTION_URL   Prefect's own database (default: SQLite in var/prefect/;
                                              production: postgresql+asyncpg://...)
     KVALITETSLOOP_*                          our settings, for the deployments and the worker
-    PREFECT_WORKER_QUERY_SECONDS             how often the worker asks for runs (default here: 2)
+    PREFECT_WORKER_QUERY_SECONDS             how often the worker asks for runs (default here: 1)
     KVALITETSLOOP_PREFECT_PORT               the server's port on 127.0.0.1 (default 4200)
 """
 
@@ -54,7 +54,7 @@ def environment() -> dict[str, str]:
     })
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("DO_NOT_TRACK", "1")
-    env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
+    env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "1")
     env.setdefault("KVALITETSLOOP_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'kvalitetsloop.sqlite'}")
     return env
 
