@@ -58,6 +58,10 @@ AARHUS_DATA_BASIS: tuple[str, ...] = (
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
+# The loop's phases in order (cycle.phases describes them; a framework may name them).
+LOOP_PHASES = ("themes", "council", "talk-1", "follow-up-talks", "one-to-ones", "report-back", "supervision")
+
+
 class FrameworkError(ValueError):
     """A framework file that does not validate; the message names the keys."""
 
@@ -341,8 +345,7 @@ class Framework(_Strict):
     @field_validator("phase_labels")
     @classmethod
     def _known_phases(cls, v: dict[str, str]) -> dict[str, str]:
-        known = ("themes", "council", "talk-1", "follow-up-talks", "one-to-ones", "report-back", "supervision",
-                 "digest")
+        known = (*LOOP_PHASES, "digest")
         unknown = sorted(set(v) - set(known))
         if unknown:
             raise ValueError(f"unknown phase {', '.join(unknown)} (known: {', '.join(known)})")

@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cycle.events import Event
-from cycle.framework import Framework
+from cycle.framework import LOOP_PHASES, Framework
 from cycle.kinds import REPORT_BACK, SUPERVISION_REPORT, deadline_for_event_kind
 from cycle.vocabulary import words
 
-PHASE_KEYS = ("themes", "council", "talk-1", "follow-up-talks", "one-to-ones", "report-back", "supervision")
+PHASE_KEYS = LOOP_PHASES
 # Emails that belong to no phase of one loop (the chiefs' weekly digest across loops).
 DIGEST = "digest"
+DIGEST_TITLE = "Ugeoversigt til cheferne"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Phase:
     key: str
     title: str
     order: int
+
+
+# The digest's phase where no loop (and so no framework) names it.
+DIGEST_PHASE = Phase(DIGEST, DIGEST_TITLE, len(PHASE_KEYS))
 
 
 def _default_titles(fw: Framework) -> dict[str, str]:
@@ -42,7 +47,7 @@ def _default_titles(fw: Framework) -> dict[str, str]:
         "one-to-ones": "1:1 ledelsesopfølgning",
         "report-back": "Afrapportering",
         "supervision": "Skriftligt tilsyn i selvejende dagtilbud",
-        DIGEST: "Ugeoversigt til cheferne",
+        DIGEST: DIGEST_TITLE,
     }
 
 

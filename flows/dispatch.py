@@ -162,6 +162,11 @@ def publish_progress(loop_id: str, view: dict) -> None:
                              description=f"Loop {loop_id}: så meget af loopet er gennemført (fase «{view['phase']}»).")
 
 
+def _not_tried(group: dict, why: str) -> dict:
+    """A group left for the next run because the SMTP server could not be reached."""
+    return {**group, "sent": {}, "requested": 0, "error": f"not tried: {why}", "away": True}
+
+
 def _send_groups(groups: list[dict], now: dt.datetime, started: dt.datetime) -> list[dict]:
     """Send each group in its own task; once the SMTP server is away, the rest wait for the next run."""
     settings = get_settings()
@@ -170,7 +175,7 @@ def _send_groups(groups: list[dict], now: dt.datetime, started: dt.datetime) -> 
     results, away = [], None
     for g in groups:
         if away:
-            results.append({**g, "sent": {}, "requested": 0, "error": f"not tried: {away}", "away": True})
+            results.append(_not_tried(g, away))
             continue
         state = sender(g["label"], g["ids"], now, started, return_state=True)
         outcome = state.result(raise_on_failure=False)
@@ -189,8 +194,7 @@ def run_loop(loop_id: str, phase: str, groups: list[dict], progress: dict, now: 
              started: dt.datetime, server_away: str | None = None) -> list[dict]:
     """One running loop in this dispatch: its emails per phase and sector, then its state."""
     if server_away:
-        results = [{**g, "sent": {}, "requested": 0, "error": f"not tried: {server_away}", "away": True}
-                   for g in groups]
+        results = [_not_tried(g, server_away) for g in groups]
     else:
         results = _send_groups(groups, now, started)
     publish_progress(loop_id, progress)

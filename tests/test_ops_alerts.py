@@ -22,9 +22,9 @@ from kvalitetsloop.settings import Settings
 from kvalitetsloop.usecases import ops as ops_cases
 from storage.db import dispose_all, engine_for
 from notifications.mailsink import free_port, start_process, stop_process
-from tests.test_prefect_server import (PREFECT, PrefectServer, _council_date_with_invitations_due, _kill_group,
-                                       _kvalitetsloop, _tail, _wait_for, processes)  # noqa: F401 (a fixture)
-from tests.conftest import EXAMPLE_ORG, FRAMEWORKS, ROOT
+from tests.test_prefect_server import (PREFECT, PrefectServer, _kill_group, database_with_invitations_due,
+                                       _tail, _wait_for, processes)  # noqa: F401 (a fixture)
+from tests.conftest import ROOT
 
 OPS = "ops@aarhus.example.dk"
 
@@ -82,13 +82,8 @@ def test_an_outbox_alert_names_the_row_and_no_ops_address_is_an_error():
 # -- end to end on a real Prefect server ------------------------------------------------------
 
 def test_a_failed_dispatch_run_mails_ops_once_and_the_next_run_delivers_everything(processes, tmp_path):
-    url = f"sqlite:///{tmp_path / 'kvalitetsloop.sqlite'}"
     now = dt.datetime.now(dt.timezone.utc)
-    _kvalitetsloop(url, "org", "import", str(EXAMPLE_ORG), "--now", now.isoformat())
-    council = _council_date_with_invitations_due(url, now)
-    _kvalitetsloop(url, "loop", "start", "--area", "0-6", "--council-date", council.isoformat(),
-                   "--allow-any-year", "--now", now.isoformat())
-    dispose_all()  # the test process holds no connection to the file the flow runs write
+    url = database_with_invitations_due(tmp_path, now)
 
     server = PrefectServer(processes, tmp_path / "prefect")
     dispatch = server.deploy()  # the README's one command: prefect deploy --all

@@ -10,21 +10,14 @@ test ends, passed or not.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from notifications.mailsink import free_port
-from tests.conftest import ROOT
-from tests.test_prefect_server import Processes, _tail, processes  # noqa: F401 (the fixture)
+from tests.test_prefect_server import PREFECT, PrefectServer, Processes, _tail, processes  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.processes
-
-PREFECT = Path(sys.executable).parent / "prefect"
 
 
 def _states(api: str, run_id: str) -> list[dict]:
@@ -38,39 +31,11 @@ def _first(states: list[dict], type_: str) -> dt.datetime:
 
 
 def test_a_second_dispatch_waits_for_the_first(processes: Processes, tmp_path):
-    import subprocess
-
-    home = tmp_path / "prefect"
-    home.mkdir()
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KVALITETSLOOP_"))}
-    env.update({
-        "PREFECT_HOME": str(home), "PREFECT_PROFILES_PATH": str(home / "profiles.toml"), "PREFECT_API_URL": api,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_UI_ENABLED": "false",
-        "PREFECT_CLI_PROMPT": "false", "DO_NOT_TRACK": "1",
-        # How long a run that found no slot waits before it asks again (default 30 s): short here.
-        "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "2",
-    })
-    server_log = home / "server.log"
-    server = processes.start([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port], env, server_log)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, f"no server:\n{_tail(server_log)}"
-        time.sleep(0.5)
-
-    def prefect(*args: str, **extra: str) -> None:
-        proc = subprocess.run([str(PREFECT), *args], cwd=ROOT, env={**env, **extra}, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, f"prefect {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
-
-    prefect("work-pool", "create", "kvalitetsloop", "--type", "process")
-    prefect("--no-prompt", "deploy", "--all", KVALITETSLOOP_HOME=str(ROOT))
+    # How long a run that found no slot waits before it asks again (default 30 s): short here.
+    server = PrefectServer(processes, tmp_path / "prefect",
+                           extra_env={"PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "2"})
+    api, env = server.api, server.env
+    server.deploy()
     deployment = httpx.get(f"{api}/deployments/name/dispatch/dispatch", timeout=10).json()
     assert deployment["global_concurrency_limit"]["limit"] == 1
     assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"

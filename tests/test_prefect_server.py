@@ -100,7 +100,8 @@ def _tail(path: Path, lines: int = 60) -> str:
 class PrefectServer:
     """A `prefect server start` on a free port of 127.0.0.1 and the environment that reaches it."""
 
-    def __init__(self, processes: Processes, home: Path, database_url: str | None = None) -> None:
+    def __init__(self, processes: Processes, home: Path, database_url: str | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
         home.mkdir(parents=True, exist_ok=True)
         self.home, self.port = home, free_port()
         self.api = f"http://127.0.0.1:{self.port}/api"
@@ -120,6 +121,7 @@ class PrefectServer:
         })
         if database_url:
             env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
+        env.update(extra_env or {})
         self.env = env
         self.proc = processes.start([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", self.port],
                                     env, self.log)
@@ -259,6 +261,20 @@ def _council_date_with_invitations_due(url: str, now: dt.datetime) -> dt.date:
     pytest.fail(f"no council date near {today + dt.timedelta(days=154)} has a meeting 2-21 days from {now}")
 
 
+def database_with_invitations_due(tmp_path: Path, now: dt.datetime) -> str:
+    """A SQLite database with the example organisation and a 0-6 loop whose invitations are due at
+    `now` (the wall clock of a scheduled run), made with the real command line."""
+    from storage.db import dispose_all
+
+    url = f"sqlite:///{tmp_path / 'kvalitetsloop.sqlite'}"
+    _kvalitetsloop(url, "org", "import", str(EXAMPLE_ORG), "--now", now.isoformat())
+    council = _council_date_with_invitations_due(url, now)
+    _kvalitetsloop(url, "loop", "start", "--area", "0-6", "--council-date", council.isoformat(),
+                   "--allow-any-year", "--now", now.isoformat())
+    dispose_all()  # the test process holds no connection to the file the flow runs write
+    return url
+
+
 def _eml(path: Path) -> email.message.EmailMessage:
     return email.message_from_bytes(path.read_bytes(), policy=policy.default)
 
@@ -266,15 +282,8 @@ def _eml(path: Path) -> email.message.EmailMessage:
 def test_a_worker_runs_a_scheduled_dispatch_and_the_due_emails_go_out(processes, tmp_path):
     """The scheduler (not `prefect deployment run`) makes the run; the worker runs it at the wall
     clock time; the invitations due now reach the SMTP sink."""
-    url = f"sqlite:///{tmp_path / 'kvalitetsloop.sqlite'}"
     now = dt.datetime.now(dt.timezone.utc)
-    _kvalitetsloop(url, "org", "import", str(EXAMPLE_ORG), "--now", now.isoformat())
-    council = _council_date_with_invitations_due(url, now)
-    _kvalitetsloop(url, "loop", "start", "--area", "0-6", "--council-date", council.isoformat(),
-                   "--allow-any-year", "--now", now.isoformat())
-    from storage.db import dispose_all
-
-    dispose_all()  # the test process holds no connection to the file the flow run writes
+    url = database_with_invitations_due(tmp_path, now)
 
     server = PrefectServer(processes, tmp_path / "prefect")
     deployment = _assert_scheduler_creates_dispatch_runs(server)

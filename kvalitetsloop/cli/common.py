@@ -27,10 +27,15 @@ class Fail(Exception):
     """Raised by commands to end with one sentence and a non-zero exit."""
 
 
+def wall_clock() -> dt.datetime:
+    """The real clock: the entry point is the only place that reads it."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def parse_now(value: Optional[str]) -> dt.datetime:
-    """The entry point is the only place that reads the wall clock."""
+    """--now, or the wall clock when it is not given."""
     if value is None:
-        return dt.datetime.now(dt.timezone.utc)
+        return wall_clock()
     try:
         now = dt.datetime.fromisoformat(value)
     except ValueError:

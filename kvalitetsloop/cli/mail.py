@@ -10,16 +10,12 @@ import typer
 from rich.table import Table
 
 from kvalitetsloop.cli.common import (Fail, NowOption, err, out, parse_now, read_small_file, settings,
-                                      unit_of_work)
+                                      unit_of_work, wall_clock)
 
 outbox_app = typer.Typer(no_args_is_help=True, help="The emails decided and their sending: list, retry, give up.")
 statement_app = typer.Typer(no_args_is_help=True, help="Board statements before talks 2-4.")
 package_app = typer.Typer(no_args_is_help=True, help="Data packages.")
 submission_app = typer.Typer(no_args_is_help=True, help="Record anything a deadline asks for.")
-
-
-def wall_clock() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def dispatch_cmd(ctx: typer.Context, now: NowOption = None,

@@ -24,7 +24,7 @@ from calendars.context import CalendarContext, loop_info, units_from_organisatio
 from cycle.due import Change, DueAction, DueConfig, LoopState, Submission, UnitFacts, due_actions
 from cycle.events import Event
 from cycle.framework import Framework
-from cycle.phases import DIGEST, PHASE_KEYS, Phase, phase_key, phases
+from cycle.phases import DIGEST, DIGEST_PHASE, Phase, phase_key, phases
 from cycle.vocabulary import sector_label
 from notifications import links
 from notifications.compose import compose
@@ -239,7 +239,6 @@ class SendGroup:
     phase: Phase
     sector: str
     row_ids: tuple[int, ...]
-    kinds: Counter
 
     @property
     def name(self) -> str:
@@ -270,8 +269,8 @@ def waiting_groups(uow, now: dt.datetime) -> list[SendGroup]:
     out = []
     for (loop_id, pkey, sector), rows in groups.items():
         fw = frameworks.get(loop_id or "")
-        phase = phases(fw)[pkey] if fw else Phase(DIGEST, "Ugeoversigt til cheferne", len(PHASE_KEYS))
-        out.append(SendGroup(loop_id, phase, sector, tuple(r.id for r in rows), Counter(r.kind for r in rows)))
+        phase = phases(fw)[pkey] if fw else DIGEST_PHASE
+        out.append(SendGroup(loop_id, phase, sector, tuple(r.id for r in rows)))
     out.sort(key=lambda g: (g.loop_id or "~", g.phase.order, g.sector))
     return out
 
