@@ -250,9 +250,11 @@ def change_fingerprint(session: Session) -> tuple:
     return (ch, lp)
 
 
-def change_rows(session: Session, loop_id: str) -> list[EventChangeRow]:
-    """A loop's whole change history."""
-    return list(session.exec(select(EventChangeRow).where(EventChangeRow.loop_id == loop_id)))
+def change_rows(session: Session, loop_id: str) -> list:
+    """A loop's whole change history, as plain rows (every dispatch run reads it)."""
+    C = EventChangeRow.__table__.c
+    return list(session.execute(sa.select(C.id, C.event_uid, C.sequence, C.change, C.detail, C.at)
+                                .where(C.loop_id == loop_id)))
 
 
 def submissions_since(session: Session, loop_ids: list[str], last_id: int) -> list:

@@ -27,12 +27,16 @@ from storage.models import (
 # -- organisation ---------------------------------------------------------------------------
 
 def load_organisation(session: Session) -> Organisation:
-    names = {p.email: p.name for p in session.exec(select(PersonRow))}
+    """The organisation as domain objects; read as plain rows (no ORM identity map): every
+    dispatch run reads it."""
+    P, R, U = PersonRow.__table__.c, UnitRoleRow.__table__.c, UnitRow.__table__.c
+    names = dict(session.execute(sa.select(P.email, P.name)).all())
     roles: dict[str, dict[str, list[Person]]] = defaultdict(lambda: defaultdict(list))
-    for r in session.exec(select(UnitRoleRow).order_by(UnitRoleRow.unit_id, UnitRoleRow.role, UnitRoleRow.position)):
+    for r in session.execute(sa.select(R.unit_id, R.role, R.email).order_by(R.unit_id, R.role, R.position)):
         roles[r.unit_id][r.role].append(Person(r.email, names.get(r.email, "")))
     units = []
-    for u in session.exec(select(UnitRow).order_by(UnitRow.id)):
+    for u in session.execute(sa.select(U.id, U.name, U.sector, U.self_owned, U.special_needs, U.address)
+                             .order_by(U.id)):
         people = tuple((role, tuple(ps)) for role, ps in roles[u.id].items())
         units.append(Unit(u.id, u.name, u.sector, u.self_owned, u.special_needs, u.address, people))
     return Organisation(tuple(units))

@@ -60,10 +60,12 @@ class DispatchCache:
 
 def _load(uow, settings, cache: DispatchCache | None) -> DispatchCache:
     fp = uow.events.fingerprint()
-    if cache is not None and cache.fingerprint == fp:
+    # The organisation is read every time (it is small) and compared: a re-import changes no
+    # event, but who the chief is or what a unit is called must not come from an older read.
+    org = uow.organisation.load()
+    if cache is not None and cache.fingerprint == fp and cache.organisation == org:
         return cache
     out = cache or DispatchCache()
-    org = uow.organisation.load()
     out.organisation = org
     out.units = {u.id: UnitFacts(u.id, u.name, u.sector, u.chief.email if u.role("chief") else "",
                                  u.chief.name if u.role("chief") else "", u.self_owned, u.special_needs)
