@@ -93,7 +93,7 @@ def package_events(sent_rows, now: dt.datetime) -> list[dict]:
 def decide(now: dt.datetime) -> tuple[dict[str, int], list[dict]]:
     """Ask the domain what is due, store it in the outbox (one transaction), and group what waits
     to be sent by loop, phase and sector."""
-    decided = dict(dispatch_cases.decide(_uow(), now, get_settings()))
+    decided = dict(dispatch_cases.decide(_uow(), now, get_settings()).per_kind)
     return decided, _plain(dispatch_cases.waiting_groups(_uow(), now))
 
 
