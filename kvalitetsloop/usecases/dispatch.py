@@ -138,7 +138,7 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
                 "key": a.row_key(r), "kind": a.kind, "loop_id": a.loop_id, "event_uid": a.event_uid,
                 "recipient": r, "subject": render_subject(a.template, ctx, a.names.get(r, "")),
                 "message_id": new_message_id(settings.message_id_domain), "context": ctx,
-                "ics": ics_for.get(r), "method": a.method, "status": "pending", "attempts": 0,
+                "ics": ics_for.get(r), "method": a.method, "status": "pending", "attempts": 0, "last_error": None,
                 "due_at": a.due_at, "created_at": now, "next_attempt_at": now, "updated_at": now,
             })
             per_kind[a.kind] += 1
