@@ -578,7 +578,7 @@ def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: 
                 continue
             (held if talk_start <= now else batches)[trigger_day].append(e)
         elif set_at <= now:
-            ctx = {"trigger_date": trigger_day.isoformat(), "late": True,
+            ctx = {"trigger_date": trigger_day.isoformat(), "late": True, "late_reason": "planned_late",
                    "packages": [_package_line(L, e, units)], **common}
             a = DueAction(f"{kind}|{e.uid}|{e.sequence}", kind, e.uid, (data_team,), template, ctx, set_at,
                           L.s.loop_id, names={data_team: ""})

@@ -28,8 +28,9 @@ class OrganisationRepository:
     def load(self) -> Organisation:
         return rows.load_organisation(self.session)
 
-    def save(self, org: Organisation, removed: list[str]) -> None:
-        rows.save_organisation(self.session, org, removed)
+    def save(self, org: Organisation, removed: list[str], unchanged_roles: frozenset[str] = frozenset()) -> None:
+        """Store `org`; the roles of the units in `unchanged_roles` are known to be stored already."""
+        rows.save_organisation(self.session, org, removed, unchanged_roles)
 
 
 class HolidayRepository:
@@ -277,6 +278,13 @@ class OutboxRepository:
             .where(O.loop_id == loop_id, O.status.in_(("pending", "failed")),
                    sa.or_(O.method.is_(None), O.method != "CANCEL"))
             .values(status="withdrawn", last_error=reason, updated_at=now)).rowcount
+
+    def invited(self, event_uid: str) -> set[str]:
+        """Who has a meeting request for this event that was sent or is on its way."""
+        O = OutboxRow.__table__.c
+        return set(self.session.execute(sa.select(O.recipient).where(
+            O.event_uid == event_uid, O.kind == "invitation", O.method == "REQUEST",
+            O.status.in_(("sent", "pending", "sending", "failed")))).scalars())
 
     def last_decided_at(self) -> dt.datetime | None:
         """The `now` of the newest decided email: no dispatch has decided anything since."""

@@ -27,18 +27,26 @@ from storage.models import (
 # -- organisation ---------------------------------------------------------------------------
 
 def load_organisation(session: Session) -> Organisation:
-    names = {p.email: p.name for p in session.exec(select(PersonRow))}
+    """Read as plain rows (no ORM objects): a national organisation has tens of thousands of roles."""
+    U, P, R = UnitRow.__table__.c, PersonRow.__table__.c, UnitRoleRow.__table__.c
+    names = dict(session.execute(sa.select(P.email, P.name)).all())
     roles: dict[str, dict[str, list[Person]]] = defaultdict(lambda: defaultdict(list))
-    for r in session.exec(select(UnitRoleRow).order_by(UnitRoleRow.unit_id, UnitRoleRow.role, UnitRoleRow.position)):
-        roles[r.unit_id][r.role].append(Person(r.email, names.get(r.email, "")))
+    persons: dict[str, Person] = {}  # one object per person, however many units they serve
+    for unit_id, role, email in session.execute(sa.select(R.unit_id, R.role, R.email)
+                                                .order_by(R.unit_id, R.role, R.position)):
+        p = persons.get(email)
+        if p is None:
+            p = persons[email] = Person(email, names.get(email, ""))
+        roles[unit_id][role].append(p)
     units = []
-    for u in session.exec(select(UnitRow).order_by(UnitRow.id)):
+    for u in session.execute(sa.select(U.id, U.name, U.sector, U.self_owned, U.special_needs, U.address).order_by(U.id)):
         people = tuple((role, tuple(ps)) for role, ps in roles[u.id].items())
         units.append(Unit(u.id, u.name, u.sector, u.self_owned, u.special_needs, u.address, people))
     return Organisation(tuple(units))
 
 
-def save_organisation(session: Session, org: Organisation, removed: list[str]) -> None:
+def save_organisation(session: Session, org: Organisation, removed: list[str],
+                      unchanged_roles: frozenset[str] = frozenset()) -> None:
     """Replace the stored organisation with `org` (units updated in place by id).
 
     Set-based: a handful of statements whatever the size, so a national file (thousands of units)
@@ -75,10 +83,15 @@ def save_organisation(session: Session, org: Organisation, removed: list[str]) -
         cols = ("name", "sector", "area", "self_owned", "special_needs", "address")
         session.execute(sa.update(U).where(U.c.id == sa.bindparam("uid")),
                         [{k: u[k] for k in ("uid", *cols)} for u in changed_units])
-    # The roles are the file's, whole: replaced in two statements.
-    session.execute(sa.delete(R))
+    # The roles of the units whose people changed (all of them at the first import) are replaced.
+    rewrite = [unit for unit in org.units if unit.id not in unchanged_roles]
+    if len(rewrite) == len(org.units):
+        session.execute(sa.delete(R))
+    else:
+        for part in _chunks([u.id for u in rewrite]):
+            session.execute(sa.delete(R).where(R.c.unit_id.in_(part)))
     roles = [dict(unit_id=unit.id, role=role, email=p.email, position=i)
-             for unit in org.units for role, persons in unit.people for i, p in enumerate(persons)]
+             for unit in rewrite for role, persons in unit.people for i, p in enumerate(persons)]
     if roles:
         session.execute(sa.insert(R), roles)
 

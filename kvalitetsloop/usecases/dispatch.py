@@ -123,6 +123,13 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
             rows += [_skipped_row(a, r, now, settings) for r in new]
             skipped += [(a.kind, r, a.skipped) for r in new]
             continue
+        if a.method == "CANCEL":
+            # A cancellation goes to those whose invitation was sent or is on its way; not to those
+            # whose invitation was withdrawn or never decided.
+            invited = uow.outbox.invited(a.event_uid)
+            new = [r for r in new if r in invited]
+            if not new:
+                continue
         ld = by_loop.get(a.loop_id or "")
         ics_for: dict[str, bytes] = {}
         if a.kind == "invitation":

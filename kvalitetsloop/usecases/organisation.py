@@ -57,7 +57,8 @@ def import_organisation(uow, text: str, now: dt.datetime, *, apply: bool = False
     with uow:
         old = uow.organisation.load()
         diff = diff_organisations(old, org)
-        uow.organisation.save(org, diff.removed)
+        changed = {u for u, *_ in diff.people_changed}
+        uow.organisation.save(org, diff.removed, frozenset(u.id for u in old.units if u.id not in changed))
         report = ImportReport(len(org.units), diff, first_import=not old.units)
         _follow_organisation(uow, org, diff, now, report)
         _report_clashes(uow, org, diff, now, report)
