@@ -508,7 +508,7 @@ def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
     dates = L.dates
     keys, deadlines = L.s.deadlines_by_date
     # Follow-up forms are reminded up to FOLLOWUP_OVERDUE_DAYS after their due date, the rest less.
-    lo = bisect.bisect_left(keys, min(floor, today - dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1)))
+    lo = bisect.bisect_left(keys, floor - dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1))
     # A follow-up form is due some working days after its talk, which must have ended; holidays
     # can stretch those days, hence the generous margin.
     last = max(horizon, today + dt.timedelta(days=2 * fw.followup_form.due_working_days_after_talk + 42))
@@ -674,24 +674,20 @@ def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetim
         out.append(DueAction(f"{kinds.WEEKLY_DIGEST}|{iso.year}-W{iso.week:02d}", kinds.WEEKLY_DIGEST, None, (email,),
                              kinds.notification(kinds.WEEKLY_DIGEST).template, ctx, send_at, None,
                              names={email: d["name"]}))
-    return out + _missed_digests(out, L0, monday, since)
+    return out + _missed_digests(loops, units, monday, weekday, since)
 
 
-def _missed_digests(current: list[DueAction], L0: _Loop, monday: dt.date, since: dt.datetime | None) -> list[DueAction]:
-    """The digests of whole weeks in which no dispatch ran: listed as skipped; this week's
-    digest carries what is still missing."""
+def _missed_digests(loops: list[_Loop], units: Mapping[str, UnitFacts], monday: dt.date, weekday: int,
+                    since: dt.datetime | None) -> list[DueAction]:
+    """The digests of whole weeks in which no dispatch ran, as they would have been: listed as
+    skipped; this week's digest carries what is still missing."""
     if since is None:
         return []
-    out = []
+    L0, out = loops[0], []
     week = monday - dt.timedelta(days=7)
-    while L0.morning(week) > since and L0.morning(week) > L0.s.created_at:
-        iso = week.isocalendar()
-        for a in current:
-            ctx = {**a.context, "week": iso.week, "year": iso.year, "monday": week.isoformat(),
-                   "sunday": (week + dt.timedelta(days=6)).isoformat(), "meetings": [], "missing": [], "due": []}
-            out.append(replace(a, key=f"{kinds.WEEKLY_DIGEST}|{iso.year}-W{iso.week:02d}", context=ctx,
-                               due_at=L0.morning(week), skipped="no dispatch ran that week; the next digest "
-                                                                "lists what is still missing"))
+    while L0.morning(week) > since and L0.morning(week) > min(L.s.created_at for L in loops):
+        for a in _digests(loops, units, L0.morning(week), weekday):
+            out.append(replace(a, skipped="no dispatch ran that week; the next digest lists what is still missing"))
         week -= dt.timedelta(days=7)
     return out
 
