@@ -97,7 +97,7 @@ def decide(now: dt.datetime) -> tuple[dict[str, int], list[dict], list[dict], in
     One task, and the loops' events read once, because a dispatch run is mostly a run with
     little to send: every task and every read is paid on each of them."""
     loaded = dispatch_cases.DispatchCache()
-    decided = dict(dispatch_cases.decide(_uow(), now, get_settings(), loaded))
+    decided = dict(dispatch_cases.decide(_uow(), now, get_settings(), loaded).per_kind)
     groups = _plain(dispatch_cases.waiting_groups(_uow(), now))
     views = [_progress_view(lp, now) for lp in progress_cases.progress_of_loaded(loaded, now)]
     return decided, groups, views, announce_arrivals(now)
