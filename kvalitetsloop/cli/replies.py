@@ -58,13 +58,12 @@ def replies_fetch(ctx: typer.Context, now: NowOption = None):
               f"{o['stale']} stale, {sum(o[k] for k in LISTS['aside'])} kept aside, {o['counter']} counter-proposals, "
               f"{o['malformed']} rejected; {report.again} recorded before and only filed now; "
               f"{report.ignored} other messages left where they were.")
-    if report.lines:
-        t = Table("outcome", "answer", "seq", "attendee", "reason", "subject")
-        t.add_column("uid", no_wrap=True)
-        for line in report.lines:
-            t.add_row(OUTCOME_WORDS.get(line.outcome, line.outcome), line.partstat, "" if line.sequence is None else str(line.sequence),
-                      line.attendee, line.reason, line.subject, line.uid)
-        out.print(t)
+    # One line per answer, never wrapped: the uid and the reason are what an administrator copies.
+    for line in report.lines:
+        seq = "" if line.sequence is None else f" to sequence {line.sequence}"
+        who = f"{line.attendee}: {line.partstat}{seq}" if line.attendee else ""
+        out.print(f"  {OUTCOME_WORDS.get(line.outcome, line.outcome)}: {who} {line.uid}".rstrip()
+                  + (f" ({line.reason})" if line.reason else "") + (f" [{line.subject}]" if line.subject else ""))
     if drained is not None:
         out.print(f"Sent {drained.total_sent} of {len(report.notice_ids)} notices (declines, counter-proposals).")
         if drained.total_sent < len(report.notice_ids):
@@ -85,27 +84,41 @@ def replies_list(ctx: typer.Context,
     if not rows:
         out.print(f"No replies ({show}).")
         return
-    t = Table("read", "outcome", "from", "answer", "seq", "proposed", "reason / comment", "subject")
-    t.add_column("uid", no_wrap=True)
     for r in rows:
-        proposed = r.proposed_start.strftime("%Y-%m-%d %H:%M UTC") if r.proposed_start else ""
-        t.add_row(r.received_at.strftime("%Y-%m-%d %H:%M"), OUTCOME_WORDS.get(r.outcome, r.outcome),
-                  r.attendee or r.sender, r.partstat or "", "" if r.sequence is None else str(r.sequence), proposed,
-                  r.reason or r.comment, r.subject, r.event_uid or "")
-    out.print(t)
+        seq = "" if r.sequence is None else f" to sequence {r.sequence}"
+        out.print(f"{r.received_at.strftime('%Y-%m-%d %H:%M')} UTC  {OUTCOME_WORDS.get(r.outcome, r.outcome)}: "
+                  f"{r.attendee or r.sender}" + (f" {r.partstat}{seq}" if r.partstat else ""))
+        if r.event_uid:
+            out.print(f"  uid: {r.event_uid}")
+        if r.proposed_start:
+            end = f" - {r.proposed_end.strftime('%H:%M')}" if r.proposed_end else ""
+            out.print(f"  proposed: {r.proposed_start.strftime('%Y-%m-%d %H:%M')}{end} UTC")
+        if r.reason:
+            out.print(f"  reason: {r.reason}")
+        if r.comment:
+            out.print(f"  comment: {r.comment}")
+        out.print(f"  subject: {r.subject}  (from {r.sender})")
 
 
-def answers_table(meetings, title: str | None = None) -> Table:
+def answers_table(meetings, title: str | None = None, with_meeting: bool = True) -> Table:
     """Each attendee's answer to each meeting (used by `event show` and `loop show --unit`)."""
-    t = Table("start", "meeting", "seq", "attendee", "role", "svar", "svaret", "kommentar", title=title)
+    t = Table(title=title)
+    if with_meeting:
+        t.add_column("meeting")
+    # An address is what a person searches for, and the answer what they came for: never cut
+    # them; names, roles and titles wrap instead.
+    t.add_column("attendee", no_wrap=True)
+    t.add_column("role")
+    t.add_column("svar", no_wrap=True)
+    t.add_column("svaret", no_wrap=True)
+    t.add_column("kommentar")
     for m in meetings:
-        first = True
-        for a in m.attendees:
-            when = a.recorded.replied_at.strftime("%Y-%m-%d %H:%M") if a.recorded else ""
-            t.add_row(m.event.start.strftime("%Y-%m-%d %H:%M") if first else "", m.event.title if first else "",
-                      str(m.event.sequence) if first else "", f"{a.name} <{a.email}>" if a.name else a.email,
-                      a.role, a.words, when, a.recorded.comment if a.recorded else "")
-            first = False
+        tz = m.event.start.tzinfo
+        heading = f"{m.event.start.strftime('%Y-%m-%d %H:%M')} (seq {m.event.sequence}) {m.event.title}"
+        for i, a in enumerate(m.attendees):
+            when = a.recorded.replied_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if a.recorded else ""
+            row = [a.email, a.role, a.words, when, a.recorded.comment if a.recorded else ""]
+            t.add_row(*([heading if i == 0 else ""] if with_meeting else []), *row)
     return t
 
 
@@ -125,7 +138,7 @@ def event_show_cmd(ctx: typer.Context, uid: str = typer.Argument(..., help="The 
     counts = ", ".join(f"{m.count(k)} {w}" for k, w in (("ACCEPTED", "deltager"), ("TENTATIVE", "måske"),
                                                          ("DECLINED", "afbud"), ("NEEDS-ACTION", "ikke svaret")))
     out.print(f"  Svar: {counts}")
-    out.print(answers_table([m]))
+    out.print(answers_table([m], with_meeting=False))
 
 
 @report_app.command("replies")

@@ -278,8 +278,7 @@ class AttendeeAnswer:
         """The answer in Danish, with an earlier time's answer when a move asked again."""
         text = ANSWER_WORDS.get(self.answer, self.answer.lower())
         if self.answer == NO_ANSWER and self.recorded is not None:
-            text += f" (svarede {ANSWER_WORDS.get(self.recorded.partstat, self.recorded.partstat.lower())} " \
-                    f"til et tidligere tidspunkt)"
+            text += f" (tidligere tidspunkt: {ANSWER_WORDS.get(self.recorded.partstat, self.recorded.partstat.lower())})"
         return text
 
 

@@ -217,3 +217,7 @@ class Mailbox:
 def mailbox(dovecot) -> Mailbox:
     """An empty mailbox of the organiser's on the test's Dovecot server."""
     return Mailbox(dovecot, dovecot.add_user())
+
+
+# The email tests' real SMTP server and small planned loop, shared with these tests.
+from tests.notifications.conftest import small_loop, small_loop_template, smtp  # noqa: E402,F401
