@@ -39,7 +39,7 @@ def _run_name() -> str:
     return f"replies {moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)):%Y-%m-%d %H:%M}"
 
 
-@task(name="read the organiser's mailbox", retries=2, retry_delay_seconds=60)
+@task(name="read the organiser's mailbox")
 def read_mailbox(now: dt.datetime) -> dict:
     """Record the replies, send the notices they cause; plain data for the artifact."""
     from kvalitetsloop.cli.replies import run_fetch
@@ -61,7 +61,11 @@ def fetch_replies(now: dt.datetime | None = None) -> dict:
     """Read the calendar replies that arrived in the organiser's mailbox (default: at the clock)."""
     now = now or _clock()  # a flow run is an entry point: it may read the clock
     tag_this_run("kvalitetsloop")
-    result = read_mailbox(now)
+    settings = get_settings()
+    # Retried like the dispatch flow's sending (KVALITETSLOOP_FLOW_SEND_RETRIES, _RETRY_DELAY_SECONDS):
+    # an IMAP server away for a minute does not fail the run.
+    result = read_mailbox.with_options(retries=settings.flow_send_retries,
+                                       retry_delay_seconds=settings.flow_send_retry_delay_seconds)(now)
     create_table_artifact(result["lines"] or [{"udfald": "—", "svar": "", "sekvens": "", "deltager": "", "grund": "",
                                                "emne": "", "uid": ""}],
                           key="replies-report",
