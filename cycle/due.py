@@ -35,6 +35,7 @@ from cycle import kinds, vocabulary
 from cycle.events import MEETING_KINDS, Event
 from cycle.framework import Framework
 from cycle.kinds import DIGEST_DEADLINES, DeadlineKind
+from cycle.replies import NO_ANSWER, Answer, current
 
 # How far back every dispatch looks at least, whenever the previous one ran: keys make a second
 # look free, and an event moved into the recent past is still caught.
@@ -610,8 +611,36 @@ def _package_line(L: _Loop, e: Event, units: Mapping[str, UnitFacts]) -> dict:
 
 # -- weekly digest -------------------------------------------------------------------------
 
+# Answers to invitations: event uid -> attendee address (lower case) -> the latest answer.
+Answers = Mapping[str, Mapping[str, Answer]]
+
+
+def _unanswered(L: _Loop, units: Mapping[str, UnitFacts], now: dt.datetime, answers: Answers) -> list[tuple[Event, list, list]]:
+    """The meetings invited so far that lie ahead (within the invitations' lead time) where
+    someone other than the chief declined or has not answered the current time."""
+    out = []
+    starts, meetings = L.s.meetings_by_start
+    lead = dt.timedelta(days=L.fw.invitations.lead_days)
+    for e in meetings[bisect.bisect_right(starts, now):bisect.bisect_right(starts, now + lead)]:
+        if e.status == "cancelled" or _unit_gone(e, units):
+            continue
+        got = answers.get(e.uid, {})
+        declined, waiting = [], []
+        for a in e.attendees:
+            if a.role == "chief":
+                continue
+            state = current(e, got.get(a.email.lower()))
+            if state == "DECLINED":
+                declined.append(a.name or a.email)
+            elif state == NO_ANSWER:
+                waiting.append(a.name or a.email)
+        if declined or waiting:
+            out.append((e, declined, waiting))
+    return out
+
+
 def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetime, weekday: int,
-             since: dt.datetime | None = None) -> list[DueAction]:
+             since: dt.datetime | None = None, answers: Answers | None = None) -> list[DueAction]:
     if not loops:
         return []
     L0 = loops[0]
@@ -625,7 +654,7 @@ def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetim
     chiefs: dict[str, dict] = {}
 
     def chief_entry(email: str, name: str) -> dict:
-        return chiefs.setdefault(email, {"name": name, "meetings": [], "missing": [], "due": []})
+        return chiefs.setdefault(email, {"name": name, "meetings": [], "missing": [], "due": [], "replies": []})
 
     for L in loops:
         if L.s.created_at > send_at:
@@ -660,17 +689,24 @@ def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetim
                     chief_entry(u.chief_email, u.chief_name)["missing"].append(item)
                 elif day < week_end:
                     chief_entry(u.chief_email, u.chief_name)["due"].append(item)
+        # Answers are listed once the organiser's mailbox is read (replies fetch): before that
+        # every meeting would look unanswered.
+        for e, declined, waiting in (_unanswered(L, units, send_at, answers) if answers is not None else []):
+            for email, name in _with_role(e, ["chief"]):
+                chief_entry(email, name)["replies"].append(
+                    {"title": e.title, "start": e.start.astimezone(L.tz).isoformat(), "declined": declined,
+                     "waiting": waiting})
     out = []
     for email, d in sorted(chiefs.items()):
-        if not (d["meetings"] or d["missing"] or d["due"]):
+        if not (d["meetings"] or d["missing"] or d["due"] or d["replies"]):
             continue
-        for k in ("meetings",):
+        for k in ("meetings", "replies"):
             d[k].sort(key=lambda m: m["start"])
         for k in ("missing", "due"):
             d[k].sort(key=lambda m: (m["date"], m["unit"]))
         ctx = {"chief_name": d["name"], "week": iso.week, "year": iso.year, "monday": monday.isoformat(),
                "sunday": (week_end - dt.timedelta(days=1)).isoformat(), "meetings": d["meetings"],
-               "missing": d["missing"], "due": d["due"], "words": L0.words}
+               "missing": d["missing"], "due": d["due"], "replies": d["replies"], "words": L0.words}
         out.append(DueAction(f"{kinds.WEEKLY_DIGEST}|{iso.year}-W{iso.week:02d}", kinds.WEEKLY_DIGEST, None, (email,),
                              kinds.notification(kinds.WEEKLY_DIGEST).template, ctx, send_at, None,
                              names={email: d["name"]}))
@@ -707,13 +743,16 @@ def latest_submissions(submissions: Iterable[Submission], now: dt.datetime) -> d
 
 
 def due_actions(loops: Sequence[LoopState], units: Mapping[str, UnitFacts], submissions: Iterable[Submission],
-                now: dt.datetime, config: DueConfig, since: dt.datetime | None = None) -> list[DueAction]:
-    """Every email due at `now` for the given loops, each with its stable key."""
-    return [a for a in due_and_skipped(loops, units, submissions, now, config, since) if a.skipped is None]
+                now: dt.datetime, config: DueConfig, since: dt.datetime | None = None,
+                answers: Answers | None = None) -> list[DueAction]:
+    """Every email due at `now` for the given loops, each with its stable key. `answers` (the
+    attendees' answers to the invitations, once replies are read) feed the chiefs' digest."""
+    return [a for a in due_and_skipped(loops, units, submissions, now, config, since, answers) if a.skipped is None]
 
 
 def due_and_skipped(loops: Sequence[LoopState], units: Mapping[str, UnitFacts], submissions: Iterable[Submission],
-                    now: dt.datetime, config: DueConfig, since: dt.datetime | None = None) -> list[DueAction]:
+                    now: dt.datetime, config: DueConfig, since: dt.datetime | None = None,
+                    answers: Answers | None = None) -> list[DueAction]:
     """Every email due at `now`, and those that fell due since the window began but can no longer
     be of use (`skipped` says why); `since`: when a dispatch last decided anything."""
     if now.tzinfo is None:
@@ -726,6 +765,6 @@ def due_and_skipped(loops: Sequence[LoopState], units: Mapping[str, UnitFacts], 
         if L.s.status == "active":
             out += _deadlines(L, units)
             out += _data_package_triggers(L, units, config.data_team)
-    out += _digests([L for L in views if L.s.status == "active"], units, now, config.digest_weekday, since)
+    out += _digests([L for L in views if L.s.status == "active"], units, now, config.digest_weekday, since, answers)
     out.sort(key=lambda a: (a.due_at, a.key))
     return out

@@ -184,6 +184,10 @@ LINK_PATHS: dict[str, str] = {d.link: d.path for d in DEADLINES if d.link and d.
 INVITATION = "invitation"
 DATA_PACKAGE_TRIGGER = "data_package_trigger"
 WEEKLY_DIGEST = "weekly_digest"
+# Calendar replies read from the organiser's mailbox (cycle.replies): a required participant's
+# decline, and a proposed new time (METHOD:COUNTER), told to the administration (and the chief).
+REPLY_DECLINED = "reply_declined"
+REPLY_COUNTER = "reply_counter"
 # The weekly table's column for an invitation that is not a first one (moved, cancelled, removed).
 CHANGED_INVITATION_CATEGORY = "ændringer"
 
@@ -207,6 +211,8 @@ NOTIFICATION_KINDS: dict[str, NotificationKind] = {n.name: n for n in (
     NotificationKind(DATA_PACKAGE_TRIGGER, "data_package_trigger", "datapakke-bestillinger", DATA_PACKAGE.event_kind),
     NotificationKind("data_package_ready", "data_package_ready", "beskeder", DATA_PACKAGE.event_kind),
     NotificationKind(WEEKLY_DIGEST, "weekly_digest", "ugeoversigter"),
+    NotificationKind(REPLY_DECLINED, "reply_declined", "beskeder"),
+    NotificationKind(REPLY_COUNTER, "reply_counter", "beskeder"),
 )}
 # The columns of the simulation's weekly table, in order.
 CATEGORIES: tuple[str, ...] = ("invitationer", CHANGED_INVITATION_CATEGORY, "påmindelser bestyrelse", "eskaleringer",

@@ -26,6 +26,12 @@ def _web_address(value: str) -> str:
     return value
 
 
+def _existing_file(value: Path | None) -> Path | None:
+    if value is not None and not Path(value).is_file():
+        raise ValueError("not a file that exists")
+    return value
+
+
 Port = Annotated[int, Field(ge=1, le=65535, description="a port number from 1 to 65535")]
 Seconds = Annotated[float, Field(gt=0, description="a number of seconds greater than 0")]
 AtLeastOne = Annotated[int, Field(ge=1, description="a whole number of at least 1")]
@@ -36,6 +42,10 @@ WebAddress = Annotated[str, AfterValidator(_web_address),
 Domain = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$", description="a domain name like kvalitetsloop.example.dk")]
 Secret = Annotated[str, Field(min_length=1, description="a secret that is not empty")]
 Switch = Annotated[bool, Field(description="true or false")]
+Folder = Annotated[str, Field(pattern=r'^[^\r\n"\\*%]+$',
+                              description="a folder name without line breaks, quotes, backslashes, * or %")]
+CaFile = Annotated[Path | None, AfterValidator(_existing_file),
+                   Field(description="the path of a PEM file with the CA certificate(s) that exists")]
 
 
 class Settings(BaseSettings):
@@ -91,6 +101,24 @@ class Settings(BaseSettings):
     # longer than this.
     ops_failing_minutes: int = 60
 
+    # Calendar replies (replies fetch, flows/replies.py): the organiser's mailbox over IMAP with
+    # TLS, where Outlook, Gmail and Apple Calendar send the attendees' accept/decline answers.
+    # Read messages are moved to the three folders (made if missing): replies recorded, replies
+    # kept aside for a person (unknown meeting, not an attendee), and rejected ones (unreadable).
+    imap_host: str = ""
+    imap_port: Port = 993
+    imap_user: str = ""
+    imap_password: str = ""
+    # ssl: implicit TLS (port 993); starttls: plain connection upgraded to TLS (port 143).
+    imap_tls: Annotated[Literal["ssl", "starttls"], Field(description="one of ssl or starttls")] = "ssl"
+    # CA certificates to trust for the IMAP server (default: the system's).
+    imap_ca_file: CaFile = None
+    imap_timeout: Seconds = 30.0
+    imap_folder: Folder = "INBOX"
+    imap_done_folder: Folder = "Kvalitetsloop/Behandlet"
+    imap_aside_folder: Folder = "Kvalitetsloop/Til gennemsyn"
+    imap_rejected_folder: Folder = "Kvalitetsloop/Afvist"
+
     def ops_smtp(self) -> dict:
         """The ops SMTP server: each unset `ops_smtp_*` is the main `smtp_*` value."""
         return {"host": self.ops_smtp_host or self.smtp_host,
@@ -105,7 +133,7 @@ class SettingsError(ValueError):
 
 
 # Values that are not repeated in an error message.
-_SECRETS = {"smtp_password", "link_secret"}
+_SECRETS = {"smtp_password", "link_secret", "imap_password", "ops_smtp_password"}
 
 
 def _accepts(field: str, error: dict) -> str:

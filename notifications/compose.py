@@ -30,6 +30,21 @@ def link_for(row, settings) -> str | None:
     return ctx.get("url") or None
 
 
+def author(row, settings) -> str:
+    """The From address of an outbox row's email.
+
+    An invitation is From the organiser, the ORGANIZER of its calendar file, so the attendee's
+    program shows the administration as the sender and its accept/decline reply and any bounce
+    reach one mailbox (SPEC 4.2, 4.3); the system address, when it differs, is its Sender. Other
+    emails are From the system address, with Reply-To the organiser."""
+    return settings.organiser if row.method else settings.sender
+
+
+def envelope_sender(row, settings) -> str:
+    """The SMTP envelope sender (MAIL FROM), where bounces go: the From address of the email."""
+    return author(row, settings)
+
+
 def compose(row, settings, now: dt.datetime) -> bytes:
     """The message of an outbox row, dated `now`, with the row's own Message-ID."""
     ctx = row.context or {}
@@ -41,7 +56,8 @@ def compose(row, settings, now: dt.datetime) -> bytes:
     if row.event_uid:
         headers["X-Kvalitetsloop-Event"] = row.event_uid
     env = mime.Envelope(
-        sender=settings.sender, sender_name=settings.organiser_name, recipient=row.recipient, recipient_name=name,
+        sender=author(row, settings), sender_name=settings.organiser_name,
+        on_behalf=settings.sender if row.method else None, recipient=row.recipient, recipient_name=name,
         subject=r.subject, message_id=row.message_id, date=now, auto_submitted=notification(row.kind).auto_submitted,
         reply_to=settings.organiser, method=row.method, ics=row.ics, headers=headers,
         timezone=words_of(ctx)["timezone"])

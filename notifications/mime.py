@@ -58,6 +58,9 @@ class Envelope:
     message_id: str
     date: dt.datetime
     auto_submitted: bool = True
+    # RFC 5322 3.6.2: the mailbox that actually sent the message, when it is not the author in
+    # From (an invitation is From the organiser and sent by the system address).
+    on_behalf: str | None = None
     reply_to: str | None = None
     method: str | None = None
     ics: bytes | None = None
@@ -123,6 +126,8 @@ def build(env: Envelope, text: str, html: str) -> bytes:
     else:
         msg = alternative
     msg["From"] = _address(env.sender_name, env.sender)
+    if env.on_behalf and env.on_behalf.lower() != env.sender.lower():
+        msg["Sender"] = env.on_behalf
     msg["To"] = _address(env.recipient_name, env.recipient)
     msg["Subject"] = _header(env.subject)
     msg["Date"] = format_datetime(env.date.astimezone(ZoneInfo(env.timezone)))

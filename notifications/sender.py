@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from notifications import outbox
-from notifications.compose import compose
+from notifications.compose import compose, envelope_sender
 from notifications.transport import DeliveryError
 
 # After this many connection failures in a row the server is taken to be away for this run.
@@ -121,7 +121,7 @@ def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: Drain
             report.unsent.append((row.id, row.kind, row.recipient, "failed", data.reason))
             continue
         try:
-            answer = transport.deliver([row.recipient], data)
+            answer = transport.deliver([row.recipient], data, envelope_from=envelope_sender(row, settings))
         except DeliveryError as exc:
             with db.begin():
                 status = outbox.mark_failed_attempt(

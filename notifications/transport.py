@@ -102,13 +102,14 @@ class YagTransport(yagmail.SMTP):
         self.is_closed = True
         self.smtp = None  # type: ignore[assignment]
 
-    def deliver(self, recipients: list[str], data: bytes) -> SmtpAnswer:
-        """MAIL, RCPT, DATA on the open connection (opened first if needed); the DATA answer."""
+    def deliver(self, recipients: list[str], data: bytes, envelope_from: str | None = None) -> SmtpAnswer:
+        """MAIL, RCPT, DATA on the open connection (opened first if needed); the DATA answer.
+        `envelope_from` (MAIL FROM, where bounces go) defaults to the transport's."""
         self.connect()
         smtp = self.smtp
         try:
             smtp.ehlo_or_helo_if_needed()
-            code, resp = smtp.mail(self.envelope_from)
+            code, resp = smtp.mail(envelope_from or self.envelope_from)
             if code != 250:
                 self._fail(smtp, code, resp)
             refused = []

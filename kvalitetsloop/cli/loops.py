@@ -129,6 +129,11 @@ def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id,
             t.add_row(e.start.strftime(fmt), "" if e.all_day else e.end.strftime("%H:%M"), e.kind,
                       str(e.number or ""), e.title, e.status, str(e.sequence), e.uid)
         out.print(t)
+        from kvalitetsloop.cli.replies import unit_answers_table
+
+        answers = unit_answers_table(ctx, loop, unit)
+        if answers is not None:
+            out.print(answers)
         return
     out.print(_milestones_table(view.events))
     out.print(_summary_table(view.events, view.organisation, f"Loop {view.loop.id} per chef"))

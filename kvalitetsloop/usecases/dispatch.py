@@ -97,6 +97,18 @@ def _submissions(uow, data: DispatchCache) -> list[Submission]:
     return data.submissions
 
 
+def _answers(uow, data: DispatchCache) -> dict | None:
+    """The attendees' answers to the invitations (for the chiefs' digest), or None while no
+    reply has ever been read from the organiser's mailbox."""
+    from cycle.replies import Answer
+
+    rows = uow.replies.answers_of_loops([l.row.id for l in data.loops])
+    if not rows:
+        return None
+    return {uid: {email: Answer(r.partstat, r.sequence, r.replied_at, r.comment) for email, r in people.items()}
+            for uid, people in rows.items()}
+
+
 # -- deciding ------------------------------------------------------------------------------
 
 @dataclass
@@ -112,7 +124,7 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
     subs = _submissions(uow, data)
     since = uow.outbox.last_decided_at()
     actions = due_and_skipped([l.state for l in data.loops], data.units, subs, now, DueConfig(settings.data_team),
-                          since=since)
+                              since=since, answers=_answers(uow, data))
     by_loop = {l.row.id: l for l in data.loops}
     ready_urls = {(x.event_uid): x.url for x in subs if x.kind == kinds.DATA_PACKAGE.submission and x.url}
     rows, caps, per_kind, skipped = [], [], Counter(), []

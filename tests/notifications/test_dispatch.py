@@ -51,8 +51,16 @@ def test_first_dispatch_sends_invitations_and_triggers_once_over_one_connection(
     for m in smtp.messages:
         msg = m.message
         assert m.rcpt_tos == [email.utils.parseaddr(msg["To"])[1]]
-        assert email.utils.parseaddr(msg["From"])[1] == "kvalitetsloop@aarhus.example.dk"
-        assert m.mail_from == "kvalitetsloop@aarhus.example.dk"
+        if msg["X-Kvalitetsloop-Kind"] == "invitation":
+            # From the organiser (the ORGANIZER), sent by the system address (RFC 5322 Sender):
+            # replies and bounces reach the administration's mailbox.
+            assert email.utils.parseaddr(msg["From"]) == ("Børn og Unge, Aarhus Kommune", "kvalitet@aarhus.example.dk")
+            assert msg["Sender"] == "kvalitetsloop@aarhus.example.dk"
+            assert m.mail_from == "kvalitet@aarhus.example.dk"
+        else:
+            assert email.utils.parseaddr(msg["From"])[1] == "kvalitetsloop@aarhus.example.dk"
+            assert "Sender" not in msg
+            assert m.mail_from == "kvalitetsloop@aarhus.example.dk"
         assert email.utils.parsedate_to_datetime(msg["Date"]) == FIRST
         assert msg["Content-Language"] == "da"
     rows = _rows(small_loop)
@@ -78,6 +86,9 @@ def test_invitation_is_an_imip_message_with_the_same_file_attached(small_loop, s
     assert attachment.get_payload(decode=True) == cal.get_payload(decode=True)
     ics = cal.get_payload(decode=True).decode("utf-8")
     assert "METHOD:REQUEST" in ics and "SEQUENCE:0" in ics and "ORGANIZER" in ics
+    # The ORGANIZER is the From of the email: the accept/decline goes back to that mailbox.
+    organizer = next(l for l in ics.replace("\r\n ", "").splitlines() if l.startswith("ORGANIZER"))
+    assert organizer.endswith(f"mailto:{email.utils.parseaddr(msg['From'])[1]}")
     assert f"mailto:{inv.rcpt_tos[0]}" in ics.replace("\r\n ", "")
     assert "Auto-Submitted" not in msg
     text = alternative.get_payload()[0].get_content()

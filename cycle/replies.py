@@ -1,0 +1,56 @@
+"""What an attendee's answer to a meeting means (SPEC 4.5). Pure: no I/O, no clock.
+
+An answer counts for a meeting as it is now only when it replies to the meeting's current
+SEQUENCE: a moved meeting goes out again as an update and asks everyone again, so the answers to
+the earlier time no longer count (they stay in the history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cycle.events import Event
+
+# The meetings whose required participants' declines are told to the administration and the
+# chief at once: without them the meeting cannot be held.
+NOTIFIED_KINDS = frozenset({"learning_talk", "one_to_one"})
+
+# The Danish word for each answer, as the administration and the chiefs read it.
+ANSWER_WORDS = {"ACCEPTED": "deltager", "DECLINED": "afbud", "TENTATIVE": "måske", "DELEGATED": "delegeret",
+                "NEEDS-ACTION": "ikke svaret"}
+NO_ANSWER = "NEEDS-ACTION"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An attendee's latest answer as recorded: what, to which SEQUENCE, when, with what comment."""
+
+    partstat: str
+    sequence: int
+    replied_at: dt.datetime
+    comment: str = ""
+
+
+def current(event: Event, answer: Answer | None) -> str:
+    """The attendee's answer to the meeting as it is now (NEEDS-ACTION if none, or only to an
+    earlier time)."""
+    if answer is None or answer.sequence < event.sequence:
+        return NO_ANSWER
+    return answer.partstat
+
+
+def required_roles(event: Event) -> frozenset[str]:
+    """The roles without whom a talk or one-to-one cannot be held: the chief, the leader, and the
+    host (the board of a self-owned daycare hosts its talks)."""
+    roles = {"chief", "leader"}
+    if event.host_role:
+        roles.add(event.host_role)
+    return frozenset(roles)
+
+
+def decline_is_notified(event: Event, role: str, partstat: str, sequence: int, now: dt.datetime) -> bool:
+    """Whether a decline must be told to the administration and the chief now: a required
+    participant declines the current time of a talk or one-to-one that still lies ahead."""
+    return (partstat == "DECLINED" and event.kind in NOTIFIED_KINDS and role in required_roles(event)
+            and sequence == event.sequence and event.status != "cancelled" and event.start > now)
