@@ -2,7 +2,7 @@
 
 The simulation runs the demo's 0-6 loop day by day from the start to 2029-03-01 with a script:
 two units removed and one added (planned in with add-unit) in June 2027, a chief replaced in
-September, a board address changed in October, and no dispatch at all in November 2027. The
+September, a board address changed in October, and no dispatch at all from 11 October to 9 November 2027. The
 test then counts, on its own from the final plan and the mail the SMTP sink received, what
 every person should have got: each current attendee of each meeting whose time to be announced
 has come has its invitation at the meeting's last sequence (or it is listed as skipped, for a
@@ -35,7 +35,7 @@ REMOVED = ("dt-001", "dt-002")
 REMOVED_AT = dt.datetime(2027, 6, 1, 10, 0, tzinfo=CPH)
 NEW_CHIEF, CHIEF_UNIT, CHIEF_AT = "ny.chef@example.dk", "dt-020", dt.datetime(2027, 9, 15, 10, 0, tzinfo=CPH)
 NEW_BOARD, BOARD_UNIT, BOARD_AT = "ny-bestyrelse-dt-030@example.dk", "dt-030", dt.datetime(2027, 10, 1, 10, 0, tzinfo=CPH)
-PAUSE = (dt.date(2027, 11, 1), dt.date(2027, 11, 30))
+PAUSE = (dt.date(2027, 10, 11), dt.date(2027, 11, 9))
 
 
 @pytest.fixture(scope="module")
