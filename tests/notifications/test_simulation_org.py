@@ -2,12 +2,13 @@
 
 The simulation runs the demo's 0-6 loop day by day from the start to 2029-03-01 with a script:
 two units removed and one added (planned in with add-unit) in June 2027, a chief replaced in
-September, a board address changed in October, and no dispatch at all from 11 October to 9 November 2027. The
-test then counts, on its own from the final plan and the mail the SMTP sink received, what
-every person should have got: each current attendee of each meeting whose time to be announced
-has come has its invitation at the meeting's last sequence (or it is listed as skipped, for a
-meeting held during the month without dispatch); each cancelled meeting is cancelled to exactly
-those who were invited; each person taken off a meeting gets its cancellation; nothing twice."""
+September, a board address changed on 1 October, and no dispatch at all from 11 October to
+9 November 2027. The test then counts, on its own from the final plan and the mail the SMTP sink
+received, what every person should have got: each current attendee of each meeting whose time
+to be announced has come has its invitation at the meeting's last sequence (or it is listed as
+skipped, for a meeting held while no dispatch ran); each cancelled meeting is cancelled to
+exactly those who were invited; each person taken off a meeting gets its cancellation; nothing
+twice; every data package is ordered, late after the pause ("bestilt for sent"), or listed."""
 
 from __future__ import annotations
 
