@@ -241,6 +241,7 @@ class _Loop:
         self.s = state
         # What fell due after this time is looked at; before it, earlier dispatches decided.
         last = since if since is not None else state.created_at
+        self.last_run = last  # no dispatch has decided anything since
         self.window_from = max(state.created_at, min(last, now - LOOKBACK))
         self.fw = state.framework
         self.tz = ZoneInfo(self.fw.timezone)
@@ -569,11 +570,18 @@ def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: 
         talk_start = talk.start if talk is not None else e.start
         if talk_start <= L.window_from:
             continue  # its talk lies before the window: earlier dispatches decided it
-        if L.submitted(e.uid, package.submission):
-            continue
         trigger_day = dt.date.fromisoformat(trigger or L.dates[e.uid].isoformat())
         trigger_at = L.morning(trigger_day)
         set_at = L.last_change_at(e.uid)
+        got = L.submitted(e.uid, package.submission)
+        if got:
+            if set_at <= trigger_at and L.last_run < trigger_at < got.submitted_at <= now:
+                ctx = {"trigger_date": trigger_day.isoformat(), "late": False, "late_reason": None,
+                       "packages": [_package_line(L, e, units)], **common}
+                out.append(DueAction(f"{kind}|{e.uid}|{e.sequence}", kind, e.uid, (data_team,), template, ctx,
+                                     trigger_at, L.s.loop_id, names={data_team: ""},
+                                     skipped="the package was ready before a dispatch ran to order it"))
+            continue
         if set_at <= trigger_at:
             if not L.window_from < trigger_at <= now:
                 continue

@@ -246,3 +246,29 @@ def diff_organisations(old: Organisation, new: Organisation) -> OrganisationDiff
             if ea != eb:
                 diff.people_changed.append((uid, role, ea, eb))
     return diff
+
+
+def unit_row(unit: Unit) -> dict[str, str]:
+    """One unit as a row of the organisation file (the inverse of parsing it)."""
+    def one(role: str, attr: str) -> str:
+        people = unit.role(role)
+        return getattr(people[0], attr) if people else ""
+
+    row = {"id": unit.id, "name": unit.name, "sector": unit.sector, "chief_email": one("chief", "email"),
+           "chief_name": one("chief", "name"), "leader_name": one("leader", "name"),
+           "leader_email": one("leader", "email"), "board_email": one("board", "email"),
+           "board_name": one("board", "name"), "self_owned": "true" if unit.self_owned else "false",
+           "special_needs": "true" if unit.special_needs else "false", "address": unit.address}
+    for column, role in LIST_COLUMNS.items():
+        row[column] = ";".join(p.email for p in unit.role(role))
+    return row
+
+
+def organisation_csv(rows: list[dict[str, str]]) -> str:
+    """Rows (as `unit_row` gives them) as the CSV text `parse_organisation` reads."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS], lineterminator="\n",
+                            extrasaction="raise")
+    writer.writeheader()
+    writer.writerows({**dict.fromkeys((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS), ""), **r} for r in rows)
+    return out.getvalue()

@@ -36,6 +36,13 @@ def _run_name() -> str:
 def import_organisation(org_file: str, now: dt.datetime) -> int:
     uow = unit_of_work_for(get_settings().database_url)
     report = organisation.import_organisation(uow, Path(org_file).read_text(encoding="utf-8"), now)
+    if not report.applied:
+        # Removing units cancels their meetings: that is for an administrator to confirm.
+        from kvalitetsloop.errors import UserError
+
+        raise UserError(f"the organisation file would remove {len(report.diff.removed)} units "
+                        f"({', '.join(report.diff.removed[:10])}) and was not imported; import it with "
+                        f"'kvalitetsloop org import {org_file} --apply' after checking what it does")
     return report.units
 
 

@@ -35,13 +35,23 @@ class Script:
     the package must be available); a kind left out is never submitted.
     units: unit id -> kind -> offset, None (never) or {number: offset or None}.
     moves / cancels: [{at, unit, kind (default learning_talk), number, start}].
+    organisation: changes of the organisation file, each a re-import applied at `at`:
+      [{at, remove: [unit ids]}, {at, change: {unit id: {column: value}}},
+       {at, add: {column: value, ...}, plan: true (plan it into the loop with add-unit)}].
+    pauses: [{from: date, to: date}]: days on which no dispatch runs (people still act).
     """
 
     defaults: dict = field(default_factory=dict)
     units: dict = field(default_factory=dict)
     moves: list = field(default_factory=list)
     cancels: list = field(default_factory=list)
+    organisation: list = field(default_factory=list)
+    pauses: list = field(default_factory=list)
     submit_time: dt.time = dt.time(12, 0)
+
+    def paused(self, day: dt.date) -> bool:
+        return any(dt.date.fromisoformat(str(p["from"])) <= day <= dt.date.fromisoformat(str(p["to"]))
+                   for p in self.pauses)
 
     def offset(self, kind: str, unit_id: str | None, number: int | None):
         per_unit = self.units.get(unit_id or "", {}) or {}
@@ -68,7 +78,7 @@ def load_script(path: Path) -> Script:
         raise UserError(f"the simulation script {path} is not valid YAML") from None
     if not isinstance(data, dict):
         raise UserError(f"the simulation script {path} must hold a mapping with defaults, units, moves, cancels")
-    unknown = set(data) - {"defaults", "units", "moves", "cancels"}
+    unknown = set(data) - {"defaults", "units", "moves", "cancels", "organisation", "pauses"}
     if unknown:
         raise UserError(f"the simulation script {path} has unknown keys: {', '.join(sorted(unknown))}")
     defaults = data.get("defaults") or {}
@@ -76,7 +86,18 @@ def load_script(path: Path) -> Script:
         if k not in SCRIPT_KINDS:
             raise UserError(f"the simulation script {path}: '{k}' is not a kind of submission "
                             f"({', '.join(SCRIPT_KINDS)})")
-    return Script(defaults, data.get("units") or {}, list(data.get("moves") or []), list(data.get("cancels") or []))
+    changes, pauses = list(data.get("organisation") or []), list(data.get("pauses") or [])
+    for c in changes:
+        if not isinstance(c, dict) or "at" not in c or not {"remove", "change", "add"} & set(c):
+            raise UserError(f"the simulation script {path}: each organisation change needs 'at' and one of "
+                            "remove, change, add")
+    for p in pauses:
+        try:
+            dt.date.fromisoformat(str(p["from"])), dt.date.fromisoformat(str(p["to"]))
+        except (TypeError, KeyError, ValueError):
+            raise UserError(f"the simulation script {path}: each pause needs 'from' and 'to' dates") from None
+    return Script(defaults, data.get("units") or {}, list(data.get("moves") or []), list(data.get("cancels") or []),
+                  changes, pauses)
 
 
 CATEGORIES = kinds.CATEGORIES
@@ -95,6 +116,8 @@ class SimulationReport:
     failed: int
     sink_dir: Path | None
     seconds: float
+    organisation_changes: int = 0
+    skipped: int = 0
 
     @property
     def total(self) -> int:
@@ -133,7 +156,8 @@ def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, trans
             done_subs.add((r.event_uid, r.kind))
     pending_moves = sorted(script.moves + [{**c, "cancel": True} for c in script.cancels],
                            key=lambda m: str(m.get("at")))
-    n_subs = n_moves = failed = steps = 0
+    n_subs = n_moves = failed = steps = n_org = n_skipped = 0
+    org_changes = sorted(script.organisation, key=lambda c: str(c["at"]))
     schedule: list = []
     schedule_for = None
     now = dt.datetime.combine(start, at, tz)
@@ -144,6 +168,10 @@ def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, trans
             m = pending_moves.pop(0)
             _apply_move(uow, m, loop_id, tz, frameworks_dir)
             n_moves += 1
+        while org_changes and _when(org_changes[0]["at"], tz) <= now:
+            _apply_organisation_change(uow, org_changes.pop(0), loop_id, tz, frameworks_dir)
+            n_org += 1
+            cache = DispatchCache()  # the units' names and chiefs changed: load them again
         with uow:
             data = _load(uow, settings, cache)
         ld = next((l for l in data.loops if l.row.id == loop_id), None)
@@ -163,13 +191,18 @@ def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, trans
                 cat = kinds.CHANGED_INVITATION_CATEGORY
             weeks.setdefault(label, Counter())[cat] += 1
 
-        report = dispatch(uow, now, settings, transport_factory(), wall=wall, cache=cache, on_sent=count)
-        failed += (report.drain.failed + report.drain.retrying) if report.drain else 0
+        if script.paused(now.astimezone(tz).date()):
+            report = None  # a day without dispatch
+        else:
+            report = dispatch(uow, now, settings, transport_factory(), wall=wall, cache=cache, on_sent=count)
+            failed += (report.drain.failed + report.drain.retrying) if report.drain else 0
+            n_skipped += len(report.skipped)
         if progress:
             progress(now)
         now = dt.datetime.combine((now + step).astimezone(tz).date(), at, tz) if step >= dt.timedelta(days=1) \
             else now + step
-    return SimulationReport(loop_id, weeks, steps, n_subs, n_moves, failed, sink_dir, time.monotonic() - started)
+    return SimulationReport(loop_id, weeks, steps, n_subs, n_moves, failed, sink_dir, time.monotonic() - started,
+                            n_org, n_skipped)
 
 
 def _when(value, tz: ZoneInfo) -> dt.datetime:
@@ -225,3 +258,30 @@ def _apply_move(uow, m: dict, loop_id: str, tz: ZoneInfo, frameworks_dir: Path) 
         cancel_event(uow, row.uid, when)
     else:
         move_event(uow, frameworks_dir, row.uid, str(m["start"]), when, force=bool(m.get("force", True)))
+
+
+def _apply_organisation_change(uow, change: dict, loop_id: str, tz: ZoneInfo, frameworks_dir: Path) -> None:
+    """Re-import the organisation with one scripted change, as the administration would."""
+    from cycle.organisation import OrganisationError, organisation_csv, unit_row
+    from kvalitetsloop.usecases.loop_changes import add_unit
+    from kvalitetsloop.usecases.organisation import import_organisation, show_organisation
+
+    when = _when(change["at"], tz)
+    rows = {u.id: unit_row(u) for u in show_organisation(uow).units}
+    for unit_id in change.get("remove") or []:
+        if rows.pop(unit_id, None) is None:
+            raise UserError(f"the simulation script removes unit {unit_id}, which is not in the organisation")
+    for unit_id, columns in (change.get("change") or {}).items():
+        if unit_id not in rows:
+            raise UserError(f"the simulation script changes unit {unit_id}, which is not in the organisation")
+        rows[unit_id].update({k: str(v) for k, v in columns.items()})
+    added = change.get("add")
+    if added:
+        rows[str(added["id"])] = {k: str(v) for k, v in added.items()}
+    try:
+        import_organisation(uow, organisation_csv(list(rows.values())), when, apply=True)
+    except OrganisationError as exc:
+        raise UserError(f"the simulation script's organisation change at {change['at']} gives a file with "
+                        f"problems: {'; '.join(str(p) for p in exc.problems)}") from None
+    if added and change.get("plan"):
+        add_unit(uow, frameworks_dir, loop_id, str(added["id"]), when)

@@ -120,10 +120,15 @@ class EventRepository:
                                                             EventRow.status != "cancelled").order_by(EventRow.id))
         return [self.get(u, tz) for u in uids]
 
-    def future(self, loop_id: str, now: dt.datetime) -> list[EventRow]:
-        """Live events not over yet (a deadline due today included)."""
-        return list(self.session.exec(select(EventRow).where(EventRow.loop_id == loop_id, EventRow.end > now,
-                                                             EventRow.status != "cancelled")))
+    def future(self, loop_id: str, now: dt.datetime, unit_ids: list[str] | None = None) -> list[EventRow]:
+        """Live events not over yet (a deadline due today included); of these units only, if given."""
+        q = select(EventRow).where(EventRow.loop_id == loop_id, EventRow.end > now, EventRow.status != "cancelled")
+        if unit_ids is None:
+            return list(self.session.exec(q))
+        out = []
+        for i in range(0, len(unit_ids), 1000):
+            out += self.session.exec(q.where(EventRow.unit_id.in_(unit_ids[i:i + 1000])))
+        return out
 
     def find(self, unit_id: str, kind: str, number: int | None = None) -> list[tuple[EventRow, LoopRow]]:
         """A unit's live events of one kind in the active loops, newest loop first."""

@@ -71,7 +71,8 @@ def save_organisation(session: Session, org: Organisation, removed: list[str],
             for p in persons:
                 if p.email not in wanted_people or p.name:
                     wanted_people[p.email] = p.name or wanted_people.get(p.email, "")
-    new_people = [dict(email=e, name=n) for e, n in wanted_people.items() if e not in people]
+    # In key order: the inserts then fill the index pages one after another.
+    new_people = [dict(email=e, name=n) for e, n in sorted(wanted_people.items()) if e not in people]
     renamed = [dict(pemail=e, name=n) for e, n in wanted_people.items() if e in people and n and people[e] != n]
     if new_people:
         session.execute(sa.insert(P), new_people)

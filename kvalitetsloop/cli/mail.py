@@ -246,6 +246,9 @@ def simulate_cmd(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop 
     out.print(f"{report.total} emails in {len(report.weeks)} weeks, {report.steps} dispatch runs, "
                   f"{report.submissions} scripted submissions, {report.moves} moves/cancellations, "
                   f"{report.seconds:.1f} s. The emails are in {sink}/.")
+    if report.organisation_changes or report.skipped:
+        out.print(f"{report.organisation_changes} organisation changes; {report.skipped} emails that fell due "
+                  "while no dispatch ran were skipped (see 'outbox list --status skipped').")
     if report.failed:
         err.print(f"{report.failed} sends failed or wait for a retry; see 'kvalitetsloop outbox list'.")
 

@@ -90,9 +90,7 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
         fw = uow.loops.framework(loop)
         tz = ZoneInfo(fw.timezone)
         gone: list[str] = []
-        for row in uow.events.future(loop.id, now):
-            if row.unit_id not in removed and row.unit_id not in changed_units:
-                continue
+        for row in uow.events.future(loop.id, now, sorted(removed | changed_units)):
             if row.kind in MEETING_KINDS and row.start <= now:
                 continue  # a meeting under way is left as it is
             if row.unit_id in removed:
