@@ -11,6 +11,12 @@ Two rules keep the output small and correct when dispatch runs late or rarely:
 - an invitation yields only the attendee's current state of the meeting (REQUEST at the current
   sequence, or CANCEL), never a superseded one.
 
+Nothing that fell due is dropped, however long dispatch did not run (`since` is when it last
+decided anything): what is still of use goes out late (a data-package order says "bestilt for
+sent"); what is not (a reminder whose deadline passed, an invitation to a meeting already held, an
+earlier step of a series a later step replaces) comes as an action with `skipped` set to the
+reason, under the key the email would have had, so it is listed once and never sent.
+
 Day-based emails go out at the start of the framework's working day (08:00); a missing board
 statement or supervision report is escalated at the end of the working day of its due date.
 """
@@ -21,7 +27,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -31,8 +37,9 @@ from cycle.framework import Framework
 from cycle.kinds import DIGEST_DEADLINES, DeadlineKind
 from cycle.replies import NO_ANSWER, Answer, current
 
-# How long an action stays worth sending after its time, when dispatch did not run then.
-STALE_AFTER = dt.timedelta(days=7)
+# How far back every dispatch looks at least, whenever the previous one ran: keys make a second
+# look free, and an event moved into the recent past is still caught.
+LOOKBACK = dt.timedelta(days=7)
 # Follow-up form reminders go on this long after the form's due date, then the digest carries it.
 FOLLOWUP_OVERDUE_DAYS = 14
 # A "received"/"ready" notice is still worth sending this long after the submission.
@@ -80,6 +87,8 @@ class LoopState:
     events: Sequence[Event]
     changes: Sequence[Change]
     created_at: dt.datetime
+    # A cancelled loop still sends the cancellations of its meetings, and nothing else.
+    status: str = "active"
 
     @cached_property
     def history(self) -> dict[str, list[Change]]:
@@ -141,6 +150,8 @@ class DueAction:
     names: Mapping[str, str] = field(default_factory=dict)
     # Reminders and notices are auto-generated (RFC 3834); invitations never are.
     auto_submitted: bool = True
+    # Why this email is not sent although it fell due (dispatch did not run in time); None: send it.
+    skipped: str | None = None
 
     def row_key(self, recipient: str) -> str:
         """The outbox key of this action's email to one recipient."""
@@ -203,11 +214,34 @@ def _latest_step(steps: Sequence[tuple[dt.datetime, object]], now: dt.datetime, 
     return None
 
 
+def _missed_steps(steps: Sequence[tuple[dt.datetime, object]], current, L: "_Loop", until: dt.datetime,
+                  arrived: dt.datetime | None = None) -> list[tuple[dt.datetime, object, str]]:
+    """The steps of a series that came since the window began but will never be sent, each with
+    why: a later step replaced it, the deadline passed, or what it asks for arrived first."""
+    out = []
+    for t, label in steps:
+        if not L.window_from < t <= L.now or (current is not None and t == current[0]):
+            continue
+        if arrived is not None:
+            if t < arrived:
+                out.append((t, label, "what it asks for arrived before a dispatch ran to send it"))
+            continue
+        if current is not None and t < current[0]:
+            out.append((t, label, "a later reminder replaced it (no dispatch ran in between)"))
+        elif L.now >= until:
+            out.append((t, label, "the deadline passed before a dispatch ran to send it"))
+    return out
+
+
 class _Loop:
     """Per-loop lookups shared by the rules below."""
 
-    def __init__(self, state: LoopState, subs: Mapping[tuple[str, str], Submission], now: dt.datetime):
+    def __init__(self, state: LoopState, subs: Mapping[tuple[str, str], Submission], now: dt.datetime,
+                 since: dt.datetime | None = None):
         self.s = state
+        # What fell due after this time is looked at; before it, earlier dispatches decided.
+        last = since if since is not None else state.created_at
+        self.window_from = max(state.created_at, min(last, now - LOOKBACK))
         self.fw = state.framework
         self.tz = ZoneInfo(self.fw.timezone)
         self.now = now
@@ -292,59 +326,74 @@ def _invitations(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
         chs = L.changes.get(e.uid, [])
         if len(chs) <= 1 and e.start - lead > now:
             continue  # never changed, and its window has not opened: the common case, decided fast
-        opened = _invitation_open(L, e, chs)
-        if opened is None or opened > now:
-            continue
-        ctx_event = _event_context(e, L.tz)
-        base = {"event": ctx_event, "unit": _unit_context(units, e.unit_id), "words": L.words}
-        # How often each address was added or removed: a new state gives a new key.
-        mentions: dict[str, list[Change]] = defaultdict(list)
-        for c in chs:
-            if c.change == "attendees":
-                for email in set(c.detail.get("added", [])) | set(c.detail.get("removed", [])):
-                    mentions[email].append(c)
-        names = {a.email: a.name for a in e.attendees}
+        out += _meeting_invitations(L, e, chs, units)
+    # Meetings held since the window began: what was never sent for them is listed as skipped.
+    for e in meetings[bisect.bisect_right(starts, L.window_from):lo]:
+        for a in _meeting_invitations(L, e, L.changes.get(e.uid, []), units):
+            out.append(replace(a, skipped="the meeting took place before a dispatch ran to send this"))
+    return out
 
-        def act(method: str, seq: int, gen: int, reason: str, who: list[str], due: dt.datetime) -> DueAction:
-            key = f"{kinds.INVITATION}|{e.uid}|{seq}|{method}" + (f"#{gen}" if gen else "")
-            return DueAction(key, kinds.INVITATION, e.uid, tuple(sorted(who)), kinds.notification(kinds.INVITATION).template,
-                             {**base, "method": method, "reason": reason, "sequence": seq}, due, L.s.loop_id,
-                             method=method, names={w: names.get(w, "") for w in who}, auto_submitted=False)
 
-        gone = _unit_gone(e, units)
-        if e.status == "cancelled":
-            cancel = next((c for c in reversed(chs) if c.change == "cancelled"), None)
-            if cancel is None or cancel.at <= opened:
-                continue
-            who = [a.email for a in e.attendees]
-            if who:
-                out.append(act("CANCEL", cancel.sequence, 0, "cancelled", who, cancel.at))
+def _meeting_invitations(L: _Loop, e: Event, chs: list[Change], units: Mapping[str, UnitFacts]) -> list[DueAction]:
+    """The REQUESTs and CANCELs one meeting asks for at `now`: each attendee's current state."""
+    out: list[DueAction] = []
+    now = L.now
+    opened = _invitation_open(L, e, chs)
+    if opened is None or opened > now:
+        return out
+    ctx_event = _event_context(e, L.tz)
+    base = {"event": ctx_event, "unit": _unit_context(units, e.unit_id), "words": L.words}
+    # How often each address was added or removed: a new state gives a new key.
+    mentions: dict[str, list[Change]] = defaultdict(list)
+    for c in chs:
+        if c.change == "attendees":
+            for email in set(c.detail.get("added", [])) | set(c.detail.get("removed", [])):
+                mentions[email].append(c)
+    names = {a.email: a.name for a in e.attendees}
+
+    def act(method: str, seq: int, gen: int, reason: str, who: list[str], due: dt.datetime) -> DueAction:
+        key = f"{kinds.INVITATION}|{e.uid}|{seq}|{method}" + (f"#{gen}" if gen else "")
+        return DueAction(key, kinds.INVITATION, e.uid, tuple(sorted(who)), kinds.notification(kinds.INVITATION).template,
+                         {**base, "method": method, "reason": reason, "sequence": seq}, due, L.s.loop_id,
+                         method=method, names={w: names.get(w, "") for w in who}, auto_submitted=False)
+
+    gone = _unit_gone(e, units)
+    if e.status == "cancelled":
+        cancel = next((c for c in reversed(chs) if c.change == "cancelled"), None)
+        if cancel is None or cancel.at <= opened:
+            return out
+        who = [a.email for a in e.attendees]
+        if who:
+            out.append(act("CANCEL", cancel.sequence, 0, "cancelled", who, cancel.at))
+        return out
+    if gone:
+        return out  # no invitation to a meeting about a unit that is gone
+    last_move = next((c for c in reversed(chs) if c.change == "moved"), None)
+    # The chief or leader was replaced: everyone gets the meeting again with its new people.
+    update = next((c for c in reversed(chs) if c.change == "attendees" and c.detail.get("update_all")), None)
+    latest = max((c for c in (last_move, update) if c is not None), key=lambda c: c.at, default=None)
+    groups: dict[tuple[int, str, dt.datetime], list[str]] = defaultdict(list)
+    for a in e.attendees:
+        ms = mentions.get(a.email, [])
+        gen = len(ms)
+        joined = ms[-1].at if ms else None
+        due = max(opened, latest.at if latest else opened, joined or opened)
+        if joined is not None and joined > opened:
+            reason = "added"
+        elif latest is not None and latest.at > opened and (joined is None or joined < latest.at):
+            reason = "moved" if latest is last_move else "updated"
+        else:
+            reason = "created"
+        groups[(gen, reason, due)].append(a.email)
+    for (gen, reason, due), who in sorted(groups.items()):
+        out.append(act("REQUEST", e.sequence, gen, reason, who, due))
+    active = {a.email for a in e.attendees}
+    for email, ms in mentions.items():
+        last = ms[-1]
+        if email in active or email not in last.detail.get("removed", []) or last.at <= opened:
             continue
-        if gone:
-            continue  # no invitation to a meeting about a unit that is gone
-        last_move = next((c for c in reversed(chs) if c.change == "moved"), None)
-        groups: dict[tuple[int, str, dt.datetime], list[str]] = defaultdict(list)
-        for a in e.attendees:
-            ms = mentions.get(a.email, [])
-            gen = len(ms)
-            joined = ms[-1].at if ms else None
-            due = max(opened, last_move.at if last_move else opened, joined or opened)
-            if joined is not None and joined > opened:
-                reason = "added"
-            elif last_move is not None and last_move.at > opened and (joined is None or joined < last_move.at):
-                reason = "moved"
-            else:
-                reason = "created"
-            groups[(gen, reason, due)].append(a.email)
-        for (gen, reason, due), who in sorted(groups.items()):
-            out.append(act("REQUEST", e.sequence, gen, reason, who, due))
-        active = {a.email for a in e.attendees}
-        for email, ms in mentions.items():
-            last = ms[-1]
-            if email in active or email not in last.detail.get("removed", []) or last.at <= opened:
-                continue
-            action = act("CANCEL", last.sequence, len(ms), "removed", [email], last.at)
-            out.append(action)
+        action = act("CANCEL", last.sequence, len(ms), "removed", [email], last.at)
+        out.append(action)
     return out
 
 
@@ -372,24 +421,34 @@ def _action(L: _Loop, kind: str, key: str, e: Event | None, who: list[tuple[str,
 
 
 def _reminder_series(L: _Loop, e: Event, kind: str, days_before: Sequence[int], who, units, until: dt.datetime,
-                     link: str | None = None, extra: Mapping | None = None) -> DueAction | None:
+                     link: str | None = None, arrived: dt.datetime | None = None) -> list[DueAction]:
+    """The reminder whose time has come (none once `arrived`), and the steps missed since the window began."""
     due = L.local_date(e.start)
-    steps = [(L.morning(due - dt.timedelta(days=d)), d) for d in days_before]
-    hit = _latest_step(steps, L.now, until)
-    if hit is None:
-        return None
-    t, d = hit
-    ctx = {**_deadline_base(L, e, units), "days_before": d, **(extra or {})}
-    return _action(L, kind, f"{kind}|{e.uid}|{e.sequence}|{d}", e, who, ctx, t, link)
+    steps = sorted((L.morning(due - dt.timedelta(days=d)), d) for d in days_before)
+    hit = None if arrived is not None else _latest_step(steps, L.now, until)
+    out = []
+    for t, d, why in _missed_steps(steps, hit, L, until, arrived):
+        a = _action(L, kind, f"{kind}|{e.uid}|{e.sequence}|{d}", e, who,
+                    {**_deadline_base(L, e, units), "days_before": d}, t)
+        if a is not None:
+            out.append(replace(a, skipped=why))
+    if hit is not None:
+        t, d = hit
+        ctx = {**_deadline_base(L, e, units), "days_before": d}
+        a = _action(L, kind, f"{kind}|{e.uid}|{e.sequence}|{d}", e, who, ctx, t, link)
+        if a is not None:
+            out.append(a)
+    return out
 
 
 def _notices(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
     """Notices of what arrived ("package ready", "supervision report received"): they follow the
     submissions, whenever the deadline lies."""
     out = []
+    since = min(L.window_from, L.now - NOTICE_VALID)
     for (uid, what), got in L.subs.items():
         e = L.by_uid.get(uid)
-        if e is None or e.status == "cancelled" or _unit_gone(e, units) or not got.submitted_at <= L.now < got.submitted_at + NOTICE_VALID:
+        if e is None or e.status == "cancelled" or _unit_gone(e, units) or not since < got.submitted_at <= L.now:
             continue
         dk = kinds.deadline_for_submission(what)
         if dk is None or dk.notice is None or e.kind != dk.event_kind:
@@ -404,15 +463,16 @@ def _notices(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
     return out
 
 
-def _followup_reminder(L: _Loop, e: Event, dk: DeadlineKind, units: Mapping[str, UnitFacts]) -> DueAction | None:
+def _followup_reminder(L: _Loop, e: Event, dk: DeadlineKind, units: Mapping[str, UnitFacts],
+                       arrived: dt.datetime | None = None) -> list[DueAction]:
     """Every few days from the day after the talk (which must have ended) until some days past the
     due date; once the due date has passed the reminder says it is overdue."""
     due, now = L.dates[e.uid], L.now
-    if due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1) < L.local_date(now):
-        return None
+    if due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1) < L.local_date(L.window_from):
+        return []
     talk = L.by_uid.get(e.parent_uid or "")
     if talk is None or talk.status == "cancelled" or talk.end > now:
-        return None
+        return []
     every = L.fw.followup_form.reminder_every_days
     talk_day = L.dates[talk.uid]
     last_day = due + dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS)
@@ -420,13 +480,22 @@ def _followup_reminder(L: _Loop, e: Event, dk: DeadlineKind, units: Mapping[str,
     while day <= last_day:
         steps.append((L.morning(day), (day - talk_day).days))
         day += dt.timedelta(days=every)
-    hit = _latest_step(steps, now, L.evening(last_day))
-    if not hit:
-        return None
-    t, after = hit
-    ctx = {**_deadline_base(L, e, units), "days_after_talk": after, "overdue": L.local_date(t) > due}
-    return _action(L, dk.reminder, f"{dk.reminder}|{e.uid}|{e.sequence}|{after}", e, _with_role(e, dk.remind), ctx, t,
-                   link=dk.link)
+    until = L.evening(last_day)
+    hit = None if arrived is not None else _latest_step(steps, now, until)
+    who = _with_role(e, dk.remind)
+    out = []
+    for t, after, why in _missed_steps(steps, hit, L, until, arrived):
+        ctx = {**_deadline_base(L, e, units), "days_after_talk": after, "overdue": L.local_date(t) > due}
+        a = _action(L, dk.reminder, f"{dk.reminder}|{e.uid}|{e.sequence}|{after}", e, who, ctx, t)
+        if a is not None:
+            out.append(replace(a, skipped=why))
+    if hit:
+        t, after = hit
+        ctx = {**_deadline_base(L, e, units), "days_after_talk": after, "overdue": L.local_date(t) > due}
+        a = _action(L, dk.reminder, f"{dk.reminder}|{e.uid}|{e.sequence}|{after}", e, who, ctx, t, link=dk.link)
+        if a is not None:
+            out.append(a)
+    return out
 
 
 def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
@@ -436,11 +505,11 @@ def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
     # Nothing a deadline asks for starts earlier than its longest reminder offset before it.
     today = L.local_date(now)
     horizon = today + dt.timedelta(days=max(kinds.reminder_offsets(fw), default=0) + 1)
-    floor = today - STALE_AFTER - dt.timedelta(days=1)
+    floor = L.local_date(L.window_from) - dt.timedelta(days=1)
     dates = L.dates
     keys, deadlines = L.s.deadlines_by_date
     # Follow-up forms are reminded up to FOLLOWUP_OVERDUE_DAYS after their due date, the rest less.
-    lo = bisect.bisect_left(keys, min(floor, today - dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1)))
+    lo = bisect.bisect_left(keys, floor - dt.timedelta(days=FOLLOWUP_OVERDUE_DAYS + 1))
     # A follow-up form is due some working days after its talk, which must have ended; holidays
     # can stretch those days, hence the generous margin.
     last = max(horizon, today + dt.timedelta(days=2 * fw.followup_form.due_working_days_after_talk + 42))
@@ -453,25 +522,25 @@ def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
             break  # sorted by date: nothing later can have anything due yet
         if dk.schedule == "before_due" and not floor <= due <= horizon:
             continue
-        if L.submitted(e.uid, dk.submission):
+        got = L.submitted(e.uid, dk.submission)
+        arrived = got.submitted_at if got else None
+        if arrived is not None and arrived <= L.window_from:
             continue
         if dk.schedule == "after_talk":
-            a = _followup_reminder(L, e, dk, units)
-            if a is not None:
-                out.append(a)
+            out += _followup_reminder(L, e, dk, units, arrived)
             continue
         end_of_day = L.evening(due)
         offsets = dk.offsets(fw)
         if offsets and dk.reminder:
-            a = _reminder_series(L, e, dk.reminder, offsets, _with_role(e, dk.remind), units, end_of_day,
-                                 link=dk.link)
-            if a is not None:
-                out.append(a)
-        if dk.escalation and end_of_day <= now < end_of_day + STALE_AFTER:
+            out += _reminder_series(L, e, dk.reminder, offsets, _with_role(e, dk.remind), units, end_of_day,
+                                    link=dk.link, arrived=arrived)
+        # An escalation is sent however late dispatch comes, as long as the submission is missing.
+        if dk.escalation and L.window_from < end_of_day <= now and (arrived is None or arrived > end_of_day):
             a = _action(L, dk.escalation, f"{dk.escalation}|{e.uid}|{e.sequence}", e,
                         _with_role(e, dk.escalate_to(fw)), _deadline_base(L, e, units), end_of_day)
             if a is not None:
-                out.append(a)
+                out.append(a if arrived is None else
+                           replace(a, skipped="it arrived late, but before a dispatch ran to escalate"))
     return out
 
 
@@ -480,39 +549,56 @@ def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: 
 
     A package whose trigger time had already passed when it was planned or moved is requested on
     its own, at once. A day's email lists the packages planned for that day at its time; it is
-    sent once (its key is the loop and the day).
+    sent once (its key is the loop and the day). Sent after its day (no dispatch ran), it says it
+    is ordered late; a package whose talk was held meanwhile is listed as skipped instead.
     """
     now, out = L.now, []
     batches: dict[dt.date, list[Event]] = defaultdict(list)
+    held: dict[dt.date, list[Event]] = defaultdict(list)
     today = L.local_date(now)
     package, kind = kinds.DATA_PACKAGE, kinds.DATA_PACKAGE_TRIGGER
     template = kinds.notification(kind).template
     common = {"words": L.words, "working_days": L.fw.data_packages.available_working_days_before_talk}
     for e in L.s.events:
-        if e.kind != package.event_kind or e.status == "cancelled" or e.start <= now or _unit_gone(e, units):
+        if e.kind != package.event_kind or e.status == "cancelled" or _unit_gone(e, units):
             continue
         trigger = e.details.get("trigger_date")
         if trigger and trigger > today.isoformat() and L.last_change_at(e.uid) <= now:
             continue  # its day has not come (ISO dates compare as text)
+        talk = L.by_uid.get(e.parent_uid or "")
+        talk_start = talk.start if talk is not None else e.start
+        if talk_start <= L.window_from:
+            continue  # its talk lies before the window: earlier dispatches decided it
         if L.submitted(e.uid, package.submission):
             continue
         trigger_day = dt.date.fromisoformat(trigger or L.dates[e.uid].isoformat())
         trigger_at = L.morning(trigger_day)
         set_at = L.last_change_at(e.uid)
         if set_at <= trigger_at:
-            if trigger_at <= now < trigger_at + STALE_AFTER:
-                batches[trigger_day].append(e)
+            if not L.window_from < trigger_at <= now:
+                continue
+            (held if talk_start <= now else batches)[trigger_day].append(e)
         elif set_at <= now:
-            ctx = {"trigger_date": trigger_day.isoformat(), "late": True,
+            ctx = {"trigger_date": trigger_day.isoformat(), "late": True, "late_reason": "planned_late",
                    "packages": [_package_line(L, e, units)], **common}
-            out.append(DueAction(f"{kind}|{e.uid}|{e.sequence}", kind, e.uid, (data_team,), template, ctx, set_at,
-                                 L.s.loop_id, names={data_team: ""}))
-    for day, evs in sorted(batches.items()):
-        evs.sort(key=lambda e: (e.start, e.unit_id or ""))
-        ctx = {"trigger_date": day.isoformat(), "late": False, "loop_id": L.s.loop_id, "area": L.s.area,
-               "packages": [_package_line(L, e, units) for e in evs], **common}
-        out.append(DueAction(f"{kind}|{L.s.loop_id}|{day.isoformat()}", kind, None, (data_team,), template, ctx,
-                             L.morning(day), L.s.loop_id, names={data_team: ""}))
+            a = DueAction(f"{kind}|{e.uid}|{e.sequence}", kind, e.uid, (data_team,), template, ctx, set_at,
+                          L.s.loop_id, names={data_team: ""})
+            out.append(a if talk_start > now else replace(a, skipped="its talk took place before a dispatch ran"))
+    for day in sorted(set(batches) | set(held)):
+        evs = sorted(batches.get(day, []) or held[day], key=lambda e: (e.start, e.unit_id or ""))
+        late = day < today  # no dispatch ran on its day: the data team must hurry
+        ctx = {"trigger_date": day.isoformat(), "late": late, "late_reason": "no_dispatch" if late else None,
+               "loop_id": L.s.loop_id, "area": L.s.area, "packages": [_package_line(L, e, units) for e in evs],
+               **common}
+        a = DueAction(f"{kind}|{L.s.loop_id}|{day.isoformat()}", kind, None, (data_team,), template, ctx,
+                      L.morning(day), L.s.loop_id, names={data_team: ""})
+        out.append(a if day in batches else
+                   replace(a, skipped="the talks took place before a dispatch ran to order their packages"))
+        for e in held.get(day, []) if day in batches else []:
+            out.append(DueAction(f"{kind}|{e.uid}|{e.sequence}", kind, e.uid, (data_team,), template,
+                                 {**ctx, "late": True, "packages": [_package_line(L, e, units)]}, L.morning(day),
+                                 L.s.loop_id, names={data_team: ""},
+                                 skipped="its talk took place before a dispatch ran to order it"))
     return out
 
 
@@ -554,7 +640,7 @@ def _unanswered(L: _Loop, units: Mapping[str, UnitFacts], now: dt.datetime, answ
 
 
 def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetime, weekday: int,
-             answers: Answers | None = None) -> list[DueAction]:
+             since: dt.datetime | None = None, answers: Answers | None = None) -> list[DueAction]:
     if not loops:
         return []
     L0 = loops[0]
@@ -624,6 +710,21 @@ def _digests(loops: list[_Loop], units: Mapping[str, UnitFacts], now: dt.datetim
         out.append(DueAction(f"{kinds.WEEKLY_DIGEST}|{iso.year}-W{iso.week:02d}", kinds.WEEKLY_DIGEST, None, (email,),
                              kinds.notification(kinds.WEEKLY_DIGEST).template, ctx, send_at, None,
                              names={email: d["name"]}))
+    return out + _missed_digests(loops, units, monday, weekday, since)
+
+
+def _missed_digests(loops: list[_Loop], units: Mapping[str, UnitFacts], monday: dt.date, weekday: int,
+                    since: dt.datetime | None) -> list[DueAction]:
+    """The digests of whole weeks in which no dispatch ran, as they would have been: listed as
+    skipped; this week's digest carries what is still missing."""
+    if since is None:
+        return []
+    L0, out = loops[0], []
+    week = monday - dt.timedelta(days=7)
+    while L0.morning(week) > since and L0.morning(week) > min(L.s.created_at for L in loops):
+        for a in _digests(loops, units, L0.morning(week), weekday):
+            out.append(replace(a, skipped="no dispatch ran that week; the next digest lists what is still missing"))
+        week -= dt.timedelta(days=7)
     return out
 
 
@@ -642,18 +743,28 @@ def latest_submissions(submissions: Iterable[Submission], now: dt.datetime) -> d
 
 
 def due_actions(loops: Sequence[LoopState], units: Mapping[str, UnitFacts], submissions: Iterable[Submission],
-                now: dt.datetime, config: DueConfig, answers: Answers | None = None) -> list[DueAction]:
+                now: dt.datetime, config: DueConfig, since: dt.datetime | None = None,
+                answers: Answers | None = None) -> list[DueAction]:
     """Every email due at `now` for the given loops, each with its stable key. `answers` (the
     attendees' answers to the invitations, once replies are read) feed the chiefs' digest."""
+    return [a for a in due_and_skipped(loops, units, submissions, now, config, since, answers) if a.skipped is None]
+
+
+def due_and_skipped(loops: Sequence[LoopState], units: Mapping[str, UnitFacts], submissions: Iterable[Submission],
+                    now: dt.datetime, config: DueConfig, since: dt.datetime | None = None,
+                    answers: Answers | None = None) -> list[DueAction]:
+    """Every email due at `now`, and those that fell due since the window began but can no longer
+    be of use (`skipped` says why); `since`: when a dispatch last decided anything."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     subs = latest_submissions(submissions, now)
-    views = [_Loop(s, subs, now) for s in loops if s.created_at <= now]
+    views = [_Loop(s, subs, now, since) for s in loops if s.created_at <= now]
     out: list[DueAction] = []
     for L in views:
         out += _invitations(L, units)
-        out += _deadlines(L, units)
-        out += _data_package_triggers(L, units, config.data_team)
-    out += _digests(views, units, now, config.digest_weekday, answers)
+        if L.s.status == "active":
+            out += _deadlines(L, units)
+            out += _data_package_triggers(L, units, config.data_team)
+    out += _digests([L for L in views if L.s.status == "active"], units, now, config.digest_weekday, since, answers)
     out.sort(key=lambda a: (a.due_at, a.key))
     return out

@@ -93,17 +93,23 @@ class Event:
         event = replace(self, sequence=self.sequence + 1, status="cancelled")
         return event, EventChange(self.uid, event.sequence, "cancelled", dict(detail))
 
-    def with_attendees(self, attendees: tuple[Attendee, ...]) -> tuple["Event", "EventChange"] | None:
+    def with_attendees(self, attendees: tuple[Attendee, ...], update_all: bool = False
+                       ) -> tuple["Event", "EventChange"] | None:
         """This event with other people, or None when nobody changes.
 
-        The sequence stays: those taken off get a CANCEL, the new a REQUEST at the current
-        sequence, and the others are not bothered."""
+        Those taken off get a CANCEL and the new a REQUEST. Normally the sequence stays and the
+        others are not bothered; with `update_all` (the chief or leader was replaced) the sequence
+        rises, so everyone's calendar gets the update with the new people."""
         before, after = self.emails(), {a.email for a in attendees}
         removed, added = sorted(before - after), sorted(after - before)
         if not (removed or added):
             return None
+        detail = {"removed": removed, "added": added}
+        if update_all and self.is_meeting:
+            event = replace(self, attendees=tuple(attendees), sequence=self.sequence + 1)
+            return event, EventChange(self.uid, event.sequence, "attendees", {**detail, "update_all": True})
         event = replace(self, attendees=tuple(attendees))
-        return event, EventChange(self.uid, self.sequence, "attendees", {"removed": removed, "added": added})
+        return event, EventChange(self.uid, self.sequence, "attendees", detail)
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ def parse_organisation(text: str) -> Organisation:
             continue
         before = len(problems)
         for col, value in row.items():
-            if any(not ch.isprintable() for ch in value):
+            if not value.isprintable():
                 problems.append(Problem(line, col, "a line break or other control character is not allowed here"))
         for col in REQUIRED_COLUMNS:
             if not row.get(col):

@@ -382,7 +382,7 @@ class _Planner:
         oo = self.fw.one_to_ones
         margin = dt.timedelta(days=oo.min_days_from_talk)
         earliest = latest = None
-        if oo.per_gap and n > 1:
+        if oo.per_gap and n > 1 and (u.id, n - 1) in self.talks:  # a unit joining late has no earlier talk
             prev = self.talks[(u.id, n - 1)].start.astimezone(self.clock.tz).date()
             first = self.cal.on_or_after_working_day(prev + margin, u.sector)
             earliest = self.cal.add_working_days(first, oo.per_gap - 1, u.sector) + margin
@@ -435,9 +435,11 @@ class _Planner:
         dur, count = self.fw.durations.one_to_one, self.fw.talks.count
         margin = dt.timedelta(days=oo.min_days_from_talk)
         for u in self.units:
-            talk_days = [self.talks[(u.id, n)].start.astimezone(self.clock.tz).date() for n in range(1, count + 1)]
-            gaps = [(talk_days[k] + margin, talk_days[k + 1] - margin, k + 1) for k in range(count - 1)]
-            if oo.after_last_talk:
+            # Every talk, or those a unit joining a running loop still has (cycle.joining).
+            numbers = [n for n in range(1, count + 1) if (u.id, n) in self.talks]
+            talk_days = [self.talks[(u.id, n)].start.astimezone(self.clock.tz).date() for n in numbers]
+            gaps = [(talk_days[k] + margin, talk_days[k + 1] - margin, numbers[k]) for k in range(len(numbers) - 1)]
+            if oo.after_last_talk and numbers[-1] == count:
                 gaps.append((talk_days[-1] + margin, self.tl.next_council - margin, count))
             att = event_attendees(self.fw, u, "one_to_one")
             emails = [a.email for a in att]
@@ -483,11 +485,13 @@ class _Planner:
                          start=clock.midnight(due), end=clock.midnight(due + dt.timedelta(days=1)), title=title,
                          attendees=attendees, sector=unit.sector if unit else None, details=details)
 
-        last_first_talk = max(t.start for (u, n), t in self.talks.items() if n == 1).astimezone(clock.tz).date()
-        self.events.append(all_day(
-            "committee_overview", None, None,
-            self.cal.add_working_days(last_first_talk, fw.committee_overview.working_days_after_last_first_talk),
-            f"Oversigt over lokale fokusområder til {fw.bodies.committee}"))
+        first_talks = [t.start for (u, n), t in self.talks.items() if n == 1]
+        if first_talks:  # a unit joining a running loop after talk 1 has none
+            last_first_talk = max(first_talks).astimezone(clock.tz).date()
+            self.events.append(all_day(
+                "committee_overview", None, None,
+                self.cal.add_working_days(last_first_talk, fw.committee_overview.working_days_after_last_first_talk),
+                f"Oversigt over lokale fokusområder til {fw.bodies.committee}"))
         report_back = kinds.REPORT_BACK
         for u in self.units:
             # One loop-wide date: the report-back feeds the next loop's network meetings together.

@@ -90,11 +90,17 @@ def package_events(sent_rows, now: dt.datetime) -> list[dict]:
 
 
 @task(name="decide what is due")
-def decide(now: dt.datetime) -> tuple[dict[str, int], list[dict]]:
-    """Ask the domain what is due, store it in the outbox (one transaction), and group what waits
-    to be sent by loop, phase and sector."""
-    decided = dict(dispatch_cases.decide(_uow(), now, get_settings()))
-    return decided, _plain(dispatch_cases.waiting_groups(_uow(), now))
+def decide(now: dt.datetime) -> tuple[dict[str, int], list[dict], list[dict], int]:
+    """Ask the domain what is due, store it in the outbox (one transaction), group what waits to
+    be sent by loop, phase and sector, say where each loop stands, and announce what arrived.
+
+    One task, and the loops' events read once, because a dispatch run is mostly a run with
+    little to send: every task and every read is paid on each of them."""
+    loaded = dispatch_cases.DispatchCache()
+    decided = dict(dispatch_cases.decide(_uow(), now, get_settings(), loaded).per_kind)
+    groups = _plain(dispatch_cases.waiting_groups(_uow(), now))
+    views = [_progress_view(lp, now) for lp in progress_cases.progress_of_loaded(loaded, now)]
+    return decided, groups, views, announce_arrivals(now)
 
 
 @task(name="send", task_run_name="{label}")
@@ -127,7 +133,6 @@ def send_group(label: str, row_ids: list[int] | None, now: dt.datetime, started:
     return result
 
 
-@task(name="announce what arrived")
 def announce_arrivals(now: dt.datetime) -> int:
     """Prefect events for what arrived since the last run (statements, ready data packages)."""
     arrivals = submission_cases.unannounced(_uow())
@@ -149,14 +154,15 @@ def _progress_view(p: progress_cases.LoopProgress, now: dt.datetime) -> dict:
     rows = [{"fase": s.phase.title, "fra": s.first.isoformat() if s.first else "",
              "til": s.last.isoformat() if s.last else "", "gennemført": s.done, "kommende": s.due,
              "forsinket": s.overdue} for s in sorted(p.states, key=lambda s: s.phase.order)]
-    return {"phase": phase, "rows": rows, "percent": round(100 * p.done_fraction, 1),
+    return {"loop_id": p.loop_id, "area": p.area, "framework": p.framework, "phase": phase, "rows": rows,
+            "percent": round(100 * p.done_fraction, 1),
             "description": f"Loop {p.loop_id} ({p.framework}, byråd {p.council_date.isoformat()}) pr. "
                            f"{_local(now):%Y-%m-%d %H:%M}: fase «{phase}», {p.overdue} forsinkede."}
 
 
-@task(name="loop state")
 def publish_progress(loop_id: str, view: dict) -> None:
-    """The loop's keyed artifacts: a table of its phases and a progress bar (the latest on top)."""
+    """The loop's keyed artifacts: a table of its phases and a progress bar (the latest on top).
+    Not a task of its own: two artifact calls need no retries, and a task costs round trips."""
     create_table_artifact(view["rows"], key=artifact_key(loop_id, "state"), description=view["description"])
     create_progress_artifact(view["percent"], key=artifact_key(loop_id, "progress"),
                              description=f"Loop {loop_id}: så meget af loopet er gennemført (fase «{view['phase']}»).")
@@ -214,24 +220,22 @@ def dispatch(now: dt.datetime | None = None) -> dict:
     now = now or started
     tag_this_run("kvalitetsloop")
     logger = get_run_logger()
-    decided, groups = decide(now)
+    decided, groups, views, announced = decide(now)
     results: list[dict] = []
     away = None
-    loops = progress_cases.loops_progress(_uow(), now)
-    for lp in loops:
-        view = _progress_view(lp, now)
-        mine = [g for g in groups if g["loop_id"] == lp.loop_id]
+    for view in views:
+        loop_id = view["loop_id"]
+        mine = [g for g in groups if g["loop_id"] == loop_id]
         if not mine:  # nothing to send for this loop: only its state, without a subflow run
-            publish_progress(lp.loop_id, view)
+            publish_progress(loop_id, view)
             continue
-        with tags("kvalitetsloop", f"loop:{lp.loop_id}", f"area:{lp.area}", f"framework:{lp.framework}"):
-            done = run_loop(lp.loop_id, view["phase"], mine, view, now, started, away)
+        with tags("kvalitetsloop", f"loop:{loop_id}", f"area:{view['area']}", f"framework:{view['framework']}"):
+            done = run_loop(loop_id, view["phase"], mine, view, now, started, away)
         results += done
         away = away or next((r["error"] for r in done if r.get("away")), None)
     # The chiefs' weekly digest (across loops), and rows of loops that ended since they were decided.
-    known = {lp.loop_id for lp in loops}
+    known = {view["loop_id"] for view in views}
     results += _send_groups([g for g in groups if g["loop_id"] not in known], now, started)
-    announced = announce_arrivals(now)
     return _conclude(results, decided, announced, now, logger)
 
 

@@ -11,9 +11,8 @@ def tag_this_run(*names: str) -> None:
 
     if not flow_run.id or set(names) <= set(flow_run.tags or ()):
         return  # a deployment's run has its tags already: no round trip to the server
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(flow_run.id)
-        client.update_flow_run(flow_run.id, tags=sorted(set(run.tags) | set(names)))
+    with get_client(sync_client=True) as client:  # the run's own tags are known here: no read first
+        client.update_flow_run(flow_run.id, tags=sorted(set(flow_run.tags or ()) | set(names)))
 
 
 def artifact_key(loop_id: str, what: str) -> str:

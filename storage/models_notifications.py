@@ -18,7 +18,9 @@ from sqlmodel import JSON, Column, Field, SQLModel
 from cycle.kinds import SUBMISSION_KINDS as _REGISTERED_SUBMISSION_KINDS
 from storage.models import UTCDateTime
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "given_up")
+# withdrawn: its unit or person left the organisation before it was sent; skipped: it fell due
+# while no dispatch ran and could no longer be of use (the reason is in last_error).
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "given_up", "withdrawn", "skipped")
 # What can be submitted: one kind per deadline kind of the registry (cycle.kinds).
 SUBMISSION_KINDS = _REGISTERED_SUBMISSION_KINDS
 

@@ -28,8 +28,9 @@ class OrganisationRepository:
     def load(self) -> Organisation:
         return rows.load_organisation(self.session)
 
-    def save(self, org: Organisation, removed: list[str]) -> None:
-        rows.save_organisation(self.session, org, removed)
+    def save(self, org: Organisation, removed: list[str], unchanged_roles: frozenset[str] = frozenset()) -> None:
+        """Store `org`; the roles of the units in `unchanged_roles` are known to be stored already."""
+        rows.save_organisation(self.session, org, removed, unchanged_roles)
 
 
 class HolidayRepository:
@@ -56,6 +57,11 @@ class LoopRepository:
 
     def active(self) -> list[LoopRow]:
         return list(self.session.exec(select(LoopRow).where(LoopRow.status == "active")
+                                      .order_by(LoopRow.council_date, LoopRow.id)))
+
+    def dispatched(self) -> list[LoopRow]:
+        """The loops dispatch looks at: the running ones, and cancelled ones (their cancellations)."""
+        return list(self.session.exec(select(LoopRow).where(LoopRow.status.in_(("active", "cancelled")))
                                       .order_by(LoopRow.council_date, LoopRow.id)))
 
     def ids(self) -> list[str]:
@@ -115,7 +121,8 @@ class EventRepository:
         return [self.get(u, tz) for u in uids]
 
     def future(self, loop_id: str, now: dt.datetime) -> list[EventRow]:
-        return list(self.session.exec(select(EventRow).where(EventRow.loop_id == loop_id, EventRow.start > now,
+        """Live events not over yet (a deadline due today included)."""
+        return list(self.session.exec(select(EventRow).where(EventRow.loop_id == loop_id, EventRow.end > now,
                                                              EventRow.status != "cancelled")))
 
     def find(self, unit_id: str, kind: str, number: int | None = None) -> list[tuple[EventRow, LoopRow]]:
@@ -237,6 +244,52 @@ class OutboxRepository:
 
         return outbox.rows(self.session, status, limit), outbox.counts(self.session)
 
+    def sent_invitations(self, event_uids: list[str]) -> int:
+        """How many meeting requests for these events have gone out (each will get a CANCEL)."""
+        O = OutboxRow.__table__.c
+        n = 0
+        for i in range(0, len(event_uids), 1000):
+            n += self.session.execute(sa.select(sa.func.count()).where(
+                O.event_uid.in_(event_uids[i:i + 1000]), O.kind == "invitation", O.method == "REQUEST",
+                O.status == "sent")).scalar()
+        return n
+
+    def withdraw(self, event_uids: list[str], reason: str, now: dt.datetime,
+                 recipients: list[str] | None = None) -> int:
+        """Rows about these events not sent yet are withdrawn: kept, listed with the reason, never
+        sent. A cancellation itself is never withdrawn."""
+        O = OutboxRow.__table__.c
+        n = 0
+        for i in range(0, len(event_uids), 1000):
+            q = (sa.update(OutboxRow.__table__)
+                 .where(O.event_uid.in_(event_uids[i:i + 1000]), O.status.in_(("pending", "failed")),
+                        sa.or_(O.method.is_(None), O.method != "CANCEL"))
+                 .values(status="withdrawn", last_error=reason, updated_at=now))
+            if recipients is not None:
+                q = q.where(O.recipient.in_(recipients))
+            n += self.session.execute(q).rowcount
+        return n
+
+    def withdraw_loop(self, loop_id: str, reason: str, now: dt.datetime) -> int:
+        """Every row of a loop not sent yet, cancellations apart, is withdrawn (see `withdraw`)."""
+        O = OutboxRow.__table__.c
+        return self.session.execute(
+            sa.update(OutboxRow.__table__)
+            .where(O.loop_id == loop_id, O.status.in_(("pending", "failed")),
+                   sa.or_(O.method.is_(None), O.method != "CANCEL"))
+            .values(status="withdrawn", last_error=reason, updated_at=now)).rowcount
+
+    def invited(self, event_uid: str) -> set[str]:
+        """Who has a meeting request for this event that was sent or is on its way."""
+        O = OutboxRow.__table__.c
+        return set(self.session.execute(sa.select(O.recipient).where(
+            O.event_uid == event_uid, O.kind == "invitation", O.method == "REQUEST",
+            O.status.in_(("sent", "pending", "sending", "failed")))).scalars())
+
+    def last_decided_at(self) -> dt.datetime | None:
+        """The `now` of the newest decided email: no dispatch has decided anything since."""
+        return self.session.execute(sa.select(sa.func.max(OutboxRow.__table__.c.created_at))).scalar()
+
     def keys(self, loop_ids: list[str]) -> set[str]:
         from notifications import outbox
 
@@ -246,13 +299,15 @@ class OutboxRepository:
 def change_fingerprint(session: Session) -> tuple:
     """Changes whenever an event changes or a loop starts or ends: a cache key for dispatch."""
     ch = session.execute(sa.select(sa.func.max(EventChangeRow.id))).scalar()
-    lp = tuple(session.execute(sa.select(LoopRow.id).where(LoopRow.status == "active").order_by(LoopRow.id)).scalars())
+    lp = tuple(session.execute(sa.select(LoopRow.id, LoopRow.status).order_by(LoopRow.id)).all())
     return (ch, lp)
 
 
-def change_rows(session: Session, loop_id: str) -> list[EventChangeRow]:
-    """A loop's whole change history."""
-    return list(session.exec(select(EventChangeRow).where(EventChangeRow.loop_id == loop_id)))
+def change_rows(session: Session, loop_id: str) -> list:
+    """A loop's whole change history, as plain rows (every dispatch run reads it)."""
+    C = EventChangeRow.__table__.c
+    return list(session.execute(sa.select(C.id, C.event_uid, C.sequence, C.change, C.detail, C.at)
+                                .where(C.loop_id == loop_id)))
 
 
 def submissions_since(session: Session, loop_ids: list[str], last_id: int) -> list:

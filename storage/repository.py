@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 import sqlalchemy as sa
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, select
 
 from cycle.events import Attendee, Event
 from cycle.organisation import Organisation, Person, Unit
@@ -27,43 +27,78 @@ from storage.models import (
 # -- organisation ---------------------------------------------------------------------------
 
 def load_organisation(session: Session) -> Organisation:
-    names = {p.email: p.name for p in session.exec(select(PersonRow))}
+    """Read as plain rows (no ORM objects): a national organisation has tens of thousands of roles."""
+    U, P, R = UnitRow.__table__.c, PersonRow.__table__.c, UnitRoleRow.__table__.c
+    names = dict(session.execute(sa.select(P.email, P.name)).all())
     roles: dict[str, dict[str, list[Person]]] = defaultdict(lambda: defaultdict(list))
-    for r in session.exec(select(UnitRoleRow).order_by(UnitRoleRow.unit_id, UnitRoleRow.role, UnitRoleRow.position)):
-        roles[r.unit_id][r.role].append(Person(r.email, names.get(r.email, "")))
+    persons: dict[str, Person] = {}  # one object per person, however many units they serve
+    for unit_id, role, email in session.execute(sa.select(R.unit_id, R.role, R.email)
+                                                .order_by(R.unit_id, R.role, R.position)):
+        p = persons.get(email)
+        if p is None:
+            p = persons[email] = Person(email, names.get(email, ""))
+        roles[unit_id][role].append(p)
     units = []
-    for u in session.exec(select(UnitRow).order_by(UnitRow.id)):
+    for u in session.execute(sa.select(U.id, U.name, U.sector, U.self_owned, U.special_needs, U.address).order_by(U.id)):
         people = tuple((role, tuple(ps)) for role, ps in roles[u.id].items())
         units.append(Unit(u.id, u.name, u.sector, u.self_owned, u.special_needs, u.address, people))
     return Organisation(tuple(units))
 
 
-def save_organisation(session: Session, org: Organisation, removed: list[str]) -> None:
-    """Replace the stored organisation with `org` (units updated in place by id)."""
-    existing_people = {p.email: p for p in session.exec(select(PersonRow))}
-    for uid in removed:
-        session.exec(delete(UnitRoleRow).where(UnitRoleRow.unit_id == uid))
-        session.exec(delete(UnitRow).where(UnitRow.id == uid))
+def save_organisation(session: Session, org: Organisation, removed: list[str],
+                      unchanged_roles: frozenset[str] = frozenset()) -> None:
+    """Replace the stored organisation with `org` (units updated in place by id).
+
+    Set-based: a handful of statements whatever the size, so a national file (thousands of units)
+    imports in seconds and the time grows linearly with the rows."""
+    U, P, R = UnitRow.__table__, PersonRow.__table__, UnitRoleRow.__table__
+    for part in _chunks(removed):
+        session.execute(sa.delete(R).where(R.c.unit_id.in_(part)))
+        session.execute(sa.delete(U).where(U.c.id.in_(part)))
+    stored = {r.id: r for r in session.execute(sa.select(U))}
+    people = {r.email: r.name for r in session.execute(sa.select(P.c.email, P.c.name))}
+    new_units, changed_units = [], []
+    wanted_people: dict[str, str] = {}
     for unit in org.units:
-        row = session.get(UnitRow, unit.id) or UnitRow(id=unit.id, name=unit.name, sector=unit.sector, area=unit.area)
-        row.name, row.sector, row.area = unit.name, unit.sector, unit.area
-        row.self_owned, row.special_needs, row.address = unit.self_owned, unit.special_needs, unit.address
-        session.add(row)
+        values = dict(id=unit.id, name=unit.name, sector=unit.sector, area=unit.area, self_owned=unit.self_owned,
+                      special_needs=unit.special_needs, address=unit.address)
+        old = stored.get(unit.id)
+        if old is None:
+            new_units.append(values)
+        elif any(getattr(old, k) != v for k, v in values.items()):
+            changed_units.append({**values, "uid": unit.id})
         for _, persons in unit.people:
             for p in persons:
-                prow = existing_people.get(p.email)
-                if prow is None:
-                    prow = PersonRow(email=p.email, name=p.name)
-                    existing_people[p.email] = prow
-                elif p.name and prow.name != p.name:
-                    prow.name = p.name
-                session.add(prow)
-    session.flush()
-    for unit in org.units:
-        session.exec(delete(UnitRoleRow).where(UnitRoleRow.unit_id == unit.id))
-        for role, persons in unit.people:
-            for i, p in enumerate(persons):
-                session.add(UnitRoleRow(unit_id=unit.id, role=role, email=p.email, position=i))
+                if p.email not in wanted_people or p.name:
+                    wanted_people[p.email] = p.name or wanted_people.get(p.email, "")
+    new_people = [dict(email=e, name=n) for e, n in wanted_people.items() if e not in people]
+    renamed = [dict(pemail=e, name=n) for e, n in wanted_people.items() if e in people and n and people[e] != n]
+    if new_people:
+        session.execute(sa.insert(P), new_people)
+    if renamed:
+        session.execute(sa.update(P).where(P.c.email == sa.bindparam("pemail")), renamed)
+    if new_units:
+        session.execute(sa.insert(U), new_units)
+    if changed_units:
+        cols = ("name", "sector", "area", "self_owned", "special_needs", "address")
+        session.execute(sa.update(U).where(U.c.id == sa.bindparam("uid")),
+                        [{k: u[k] for k in ("uid", *cols)} for u in changed_units])
+    # The roles of the units whose people changed (all of them at the first import) are replaced.
+    rewrite = [unit for unit in org.units if unit.id not in unchanged_roles]
+    if len(rewrite) == len(org.units):
+        session.execute(sa.delete(R))
+    else:
+        for part in _chunks([u.id for u in rewrite]):
+            session.execute(sa.delete(R).where(R.c.unit_id.in_(part)))
+    roles = [dict(unit_id=unit.id, role=role, email=p.email, position=i)
+             for unit in rewrite for role, persons in unit.people for i, p in enumerate(persons)]
+    if roles:
+        session.execute(sa.insert(R), roles)
+
+
+def _chunks(items: list, size: int = 1000):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 # -- holidays ------------------------------------------------------------------------------

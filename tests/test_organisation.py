@@ -99,8 +99,16 @@ def test_reimport_updates_by_id_and_follows_running_loops(cli, tmp_path):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    # Half-way through the loop: only future events follow the change.
-    out = cli("org", "import", str(path), "--now", "2027-10-01T09:00+02:00").stdout
+    # A file that removes a unit only shows what it would do, and changes nothing ...
+    before = cli("loop", "export", "0-6-2027-04-28").stdout
+    refused = cli("org", "import", str(path), "--now", "2027-10-01T09:00+02:00", check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "would remove 1 unit and nothing was changed" in refused.stderr and "--apply" in refused.stderr
+    assert "Units removed (1): dt-004" in refused.stdout and "future events of removed units would be cancelled" in refused.stdout
+    assert cli("loop", "export", "0-6-2027-04-28").stdout == before
+    assert "dt-004" in cli("org", "show").stdout
+    # ... until it is applied. Half-way through the loop: only future events follow the change.
+    out = cli("org", "import", str(path), "--apply", "--now", "2027-10-01T09:00+02:00").stdout
     assert "Units added (1): dt-999" in out and "Units removed (1): dt-004" in out
     assert f"dt-003 leader: {old_leader} -> ny.leder@example.dk" in out
     data = json.loads(cli("loop", "export", "0-6-2027-04-28").stdout)
@@ -109,7 +117,7 @@ def test_reimport_updates_by_id_and_follows_running_loops(cli, tmp_path):
             emails = {a["email"] for a in e["attendees"]}
             if e["start"] > "2027-10-01":
                 assert "ny.leder@example.dk" in emails and old_leader not in emails
-                assert e["sequence"] == 0
+                assert e["sequence"] == 1  # a new leader: everyone's calendar is updated
             else:
                 assert old_leader in emails
         if e["unit_id"] == "dt-004":

@@ -87,3 +87,25 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([str(KVALITETSLOOP.parent / "python"), "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == ""
+
+
+def test_what_dispatch_keeps_between_runs_is_read_again_after_a_re_import(sqlite_url):
+    """A simulation (and the flow's decide task) reuse what they loaded while no event changed;
+    a re-import that renames a unit changes no event, and must still show in the next emails."""
+    from kvalitetsloop.settings import Settings
+    from kvalitetsloop.usecases.dispatch import DispatchCache, _load
+
+    now = dt.datetime.fromisoformat(NOW)
+    text = EXAMPLE_ORG.read_text(encoding="utf-8")
+    organisation.import_organisation(unit_of_work_for(sqlite_url), text, now)
+    loops.start_loop(unit_of_work_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), now)
+    settings = Settings(database_url=sqlite_url)
+    cache = DispatchCache()
+    uow = unit_of_work_for(sqlite_url)
+    with uow:
+        first = _load(uow, settings, cache)
+    old_name = first.units["dt-001"].name
+    organisation.import_organisation(unit_of_work_for(sqlite_url), text.replace(old_name, "Nyt Navn", 1), now)
+    with uow:
+        again = _load(uow, settings, cache)
+    assert again.units["dt-001"].name == "Nyt Navn"

@@ -170,6 +170,52 @@ def loop_export(ctx: typer.Context, loop: str = typer.Argument(...),
         sys.stdout.write(data)
 
 
+@loop_app.command("add-unit")
+def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
+                  unit: str = typer.Argument(..., help="Unit id from the organisation file."),
+                  now: NowOption = None):
+    """Plan a unit into a running loop: its remaining talks, data packages, one-to-ones and deadlines."""
+    from kvalitetsloop.usecases.loop_changes import add_unit
+
+    added = add_unit(unit_of_work(ctx), settings().frameworks_dir, loop, unit, parse_now(now))
+    kinds = Counter(e.kind for e in added.events)
+    out.print(f"Planned {added.unit_id} ({added.unit_name}) into loop {added.loop_id}: {len(added.events)} events; "
+              + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    for number, why in added.left_out:
+        out.print(f"  talk {number} is not planned: {why}")
+    t = Table("start", "kind", "nr", "title")
+    for e in added.events:
+        t.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.kind, str(e.number or ""), e.title)
+    out.print(t)
+
+
+def _ended(report) -> None:
+    out.print(f"Loop {report.loop_id} is {report.status}.")
+    if report.cancelled_events:
+        out.print(f"{report.cancelled_events} future events cancelled ({report.cancelled_meetings} meetings); "
+                  f"{report.cancellations} invitations already sent get a cancellation at the next dispatch.")
+    if report.withdrawn:
+        out.print(f"{report.withdrawn} emails not sent yet are withdrawn (see 'outbox list --status withdrawn').")
+
+
+@loop_app.command("cancel")
+def loop_cancel(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
+                now: NowOption = None):
+    """Cancel a loop started by mistake: every future meeting is cancelled in everyone's calendar."""
+    from kvalitetsloop.usecases.loop_changes import cancel_loop
+
+    _ended(cancel_loop(unit_of_work(ctx), loop, parse_now(now)))
+
+
+@loop_app.command("close")
+def loop_close(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
+               now: NowOption = None):
+    """End a finished loop: no more reminders or digests about it."""
+    from kvalitetsloop.usecases.loop_changes import close_loop
+
+    _ended(close_loop(unit_of_work(ctx), loop, parse_now(now)))
+
+
 # -- status --------------------------------------------------------------------------------
 
 def status_cmd(ctx: typer.Context, now: NowOption = None):

@@ -33,6 +33,7 @@ def dispatch_cmd(ctx: typer.Context, now: NowOption = None,
         out.print(f"Dry run at {when.isoformat()}: {len(r.dry_run_files)} emails would be sent; "
                       f"nothing was sent or recorded. The messages are in {folder}/.")
         _kinds_table(r.dry_run_files)
+        _skipped(r.skipped)
         return
     r = dispatch.dispatch(unit_of_work(ctx), when, config, YagTransport.from_settings(config), wall=wall_clock)
     d = r.drain
@@ -48,10 +49,25 @@ def dispatch_cmd(ctx: typer.Context, now: NowOption = None,
     if d.stopped:
         err.print(f"The SMTP server could not be used ({d.stopped}); the emails wait in the outbox "
                       "and are tried again with backoff (see 'kvalitetsloop outbox list').", markup=False)
+    _skipped(r.skipped)
     for e in d.errors[:10]:
         err.print(f"  {e}", markup=False)
     if d.stopped or d.failed:
         raise typer.Exit(1)
+
+
+def _skipped(skipped: list[tuple[str, str, str]]) -> None:
+    """What fell due while no dispatch ran and is no longer of use: listed, never silently lost."""
+    from collections import Counter
+
+    if not skipped:
+        return
+    out.print(f"{len(skipped)} emails that fell due while no dispatch ran are skipped "
+              "(listed with 'outbox list --status skipped'):")
+    t = Table("kind", "why", "emails")
+    for (kind, why), n in sorted(Counter((k, why) for k, _, why in skipped).items()):
+        t.add_row(kind, why, str(n))
+    out.print(t)
 
 
 def _kinds_table(files: list[Path]) -> None:
@@ -66,7 +82,7 @@ def _kinds_table(files: list[Path]) -> None:
 
 
 @outbox_app.command("list")
-def outbox_list(ctx: typer.Context, status: Optional[str] = typer.Option(None, help="pending, sending, sent, failed or given_up."),
+def outbox_list(ctx: typer.Context, status: Optional[str] = typer.Option(None, help="pending, sending, sent, failed, given_up, withdrawn or skipped."),
                 limit: int = typer.Option(50, help="How many rows, newest first.")):
     """The newest outbox rows with their state, tries and the SMTP answer or error."""
     from kvalitetsloop.usecases.outbox import list_outbox

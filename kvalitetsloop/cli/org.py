@@ -15,16 +15,31 @@ holidays_app = typer.Typer(no_args_is_help=True, help="School holidays and closi
 
 @org_app.command("import")
 def org_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Organisation CSV (SPEC 2.1)."),
+               apply: bool = typer.Option(False, "--apply", "--yes", help="Apply it even though it removes units."),
+               dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
                now: NowOption = None):
-    """Import or re-import the organisation; all or nothing."""
+    """Import or re-import the organisation; all or nothing. A file that removes units only shows
+    what that would do, unless --apply (or --yes) is given."""
     from kvalitetsloop.usecases.organisation import import_organisation
 
+    if apply and dry_run:
+        raise Fail("--apply and --dry-run contradict each other; give one of them")
     text = read_text(file, "organisation")
-    report = import_organisation(unit_of_work(ctx), text, parse_now(now))
-    d = report.diff
-    out.print(f"Imported {report.units} units from {file}.")
+    report = import_organisation(unit_of_work(ctx), text, parse_now(now), apply=apply, dry_run=dry_run)
     if report.first_import:
+        out.print(f"{'Would import' if dry_run else 'Imported'} {report.units} units from {file}.")
         return
+    _print_import_effect(report, file)
+    if dry_run:
+        out.print("Dry run: nothing was changed.")
+    elif not report.applied:
+        raise Fail(f"the file would remove {len(report.diff.removed)} unit{'s' if len(report.diff.removed) != 1 else ''} "
+                   f"and nothing was changed; run it again with --apply to apply what is shown above")
+
+
+def _print_import_effect(report, file: Path) -> None:
+    d, applied = report.diff, report.applied
+    out.print(f"{'Imported' if applied else 'Would import'} {report.units} units from {file}.")
     if d.empty:
         out.print("Nothing changed.")
     for label, items in (("added", d.added), ("removed", d.removed), ("changed", d.changed)):
@@ -32,16 +47,24 @@ def org_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Organi
             out.print(f"Units {label} ({len(items)}): {', '.join(items)}")
     for unit_id, role, before, after in d.people_changed:
         out.print(f"  {unit_id} {role}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
+    verb = "get" if applied else "would get"
     if report.attendee_changes:
-        out.print(f"{len(report.attendee_changes)} future events get new participants "
-                  "(cancellations to those taken off, invitations to those added).")
+        out.print(f"{len(report.attendee_changes)} future events {verb} new participants "
+                  "(cancellations to those taken off, invitations to those added, an update to the others "
+                  "where the chief or leader changed).")
     if report.cancelled_events:
-        out.print(f"{len(report.cancelled_events)} future events of removed units are cancelled.")
+        out.print(f"{len(report.cancelled_events)} future events of removed units {'are' if applied else 'would be'} "
+                  f"cancelled; {report.cancellations} invitations already sent {verb} a cancellation "
+                  "at the next dispatch.")
+    if report.withdrawn:
+        out.print(f"{report.withdrawn} emails not sent yet {'are' if applied else 'would be'} withdrawn "
+                  "(see 'outbox list --status withdrawn').")
     for unit_id, loop_id in report.outside_loops:
-        out.print(f"{unit_id} is new and not part of the running loop {loop_id}; it joins the area's next loop.")
+        out.print(f"{unit_id} is new and not part of the running loop {loop_id}; plan it in with "
+                  f"'kvalitetsloop loop add-unit {loop_id} {unit_id}', or it joins the area's next loop.")
     if report.conflicts:
-        out.print(f"{len(report.conflicts)} future meetings now clash with another meeting of the same person; "
-                  "move them with 'event move':")
+        out.print(f"{len(report.conflicts)} future meetings {'now clash' if applied else 'would clash'} with another "
+                  "meeting of the same person; move them with 'event move':")
         for title, start, reason in report.conflicts[:50]:
             out.print(f"  {start:%Y-%m-%d %H:%M} {title}: {reason}")
 

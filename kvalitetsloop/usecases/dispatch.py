@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from calendars.changes import messages_for_change
 from cycle import kinds
 from calendars.context import CalendarContext, loop_info, units_from_organisation
-from cycle.due import Change, DueAction, DueConfig, LoopState, Submission, UnitFacts, due_actions
+from cycle.due import Change, DueAction, DueConfig, LoopState, Submission, UnitFacts, due_and_skipped
 from cycle.events import Event
 from cycle.framework import Framework
 from cycle.phases import DIGEST, DIGEST_PHASE, Phase, phase_key, phases
@@ -60,22 +60,24 @@ class DispatchCache:
 
 def _load(uow, settings, cache: DispatchCache | None) -> DispatchCache:
     fp = uow.events.fingerprint()
-    if cache is not None and cache.fingerprint == fp:
+    # The organisation is read every time (it is small) and compared: a re-import changes no
+    # event, but who the chief is or what a unit is called must not come from an older read.
+    org = uow.organisation.load()
+    if cache is not None and cache.fingerprint == fp and cache.organisation == org:
         return cache
     out = cache or DispatchCache()
-    org = uow.organisation.load()
     out.organisation = org
     out.units = {u.id: UnitFacts(u.id, u.name, u.sector, u.chief.email if u.role("chief") else "",
                                  u.chief.name if u.role("chief") else "", u.self_owned, u.special_needs)
                  for u in org.units}
     unit_infos = units_from_organisation(org)
     out.loops = []
-    for loop in uow.loops.active():
+    for loop in uow.loops.dispatched():
         fw = uow.loops.framework(loop)
         events = uow.events.of_loop(loop.id, ZoneInfo(fw.timezone))
         changes = [Change(c.id, c.event_uid, c.sequence, c.change, dict(c.detail or {}), c.at)
                    for c in uow.events.changes(loop.id)]
-        state = LoopState(loop.id, loop.area, fw, events, changes, loop.created_at)
+        state = LoopState(loop.id, loop.area, fw, events, changes, loop.created_at, loop.status)
         ctx = CalendarContext.from_settings(
             settings, units=unit_infos,
             loop=loop_info(loop.id, loop.area, loop.council_date, fw, tuple(loop.themes or ())))
@@ -114,20 +116,34 @@ class Decision:
     rows: list[dict]
     capabilities: list[dict]
     per_kind: Counter
+    # Emails that fell due while no dispatch ran and are of no use now: (kind, recipient, reason).
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
     subs = _submissions(uow, data)
-    actions = due_actions([l.state for l in data.loops], data.units, subs, now, DueConfig(settings.data_team),
-                          answers=_answers(uow, data))
+    since = uow.outbox.last_decided_at()
+    actions = due_and_skipped([l.state for l in data.loops], data.units, subs, now, DueConfig(settings.data_team),
+                              since=since, answers=_answers(uow, data))
     by_loop = {l.row.id: l for l in data.loops}
     ready_urls = {(x.event_uid): x.url for x in subs if x.kind == kinds.DATA_PACKAGE.submission and x.url}
-    rows, caps, per_kind = [], [], Counter()
+    rows, caps, per_kind, skipped = [], [], Counter(), []
     ics_cache: dict[tuple, dict[str, bytes]] = {}
     for a in actions:
         new = [r for r in a.recipients if a.row_key(r) not in data.keys]
         if not new:
             continue
+        if a.skipped:
+            rows += [_skipped_row(a, r, now, settings) for r in new]
+            skipped += [(a.kind, r, a.skipped) for r in new]
+            continue
+        if a.method == "CANCEL":
+            # A cancellation goes to those whose invitation was sent or is on its way; not to those
+            # whose invitation was withdrawn or never decided.
+            invited = uow.outbox.invited(a.event_uid)
+            new = [r for r in new if r in invited]
+            if not new:
+                continue
         ld = by_loop.get(a.loop_id or "")
         ics_for: dict[str, bytes] = {}
         if a.kind == "invitation":
@@ -143,11 +159,22 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
                 "key": a.row_key(r), "kind": a.kind, "loop_id": a.loop_id, "event_uid": a.event_uid,
                 "recipient": r, "subject": render_subject(a.template, ctx, a.names.get(r, "")),
                 "message_id": new_message_id(settings.message_id_domain), "context": ctx,
-                "ics": ics_for.get(r), "method": a.method, "status": "pending", "attempts": 0,
+                "ics": ics_for.get(r), "method": a.method, "status": "pending", "attempts": 0, "last_error": None,
                 "due_at": a.due_at, "created_at": now, "next_attempt_at": now, "updated_at": now,
             })
             per_kind[a.kind] += 1
-    return Decision(rows, caps, per_kind)
+    return Decision(rows, caps, per_kind, skipped)
+
+
+def _skipped_row(a: DueAction, recipient: str, now: dt.datetime, settings) -> dict:
+    """An outbox row that is never sent: it keeps the email's key and says why it was skipped."""
+    ctx = {**a.context, "names": {recipient: a.names.get(recipient, "")}}
+    ctx.pop("link", None)
+    return {"key": a.row_key(recipient), "kind": a.kind, "loop_id": a.loop_id, "event_uid": a.event_uid,
+            "recipient": recipient, "subject": render_subject(a.template, ctx, a.names.get(recipient, "")),
+            "message_id": new_message_id(settings.message_id_domain), "context": ctx, "ics": None,
+            "method": a.method, "status": "skipped", "attempts": 0, "last_error": a.skipped,
+            "due_at": a.due_at, "created_at": now, "next_attempt_at": now, "updated_at": now}
 
 
 def _invitation_files(a: DueAction, ld: _LoopData | None, now: dt.datetime, ready_urls: dict,
@@ -209,14 +236,16 @@ class DispatchReport:
     decided: Counter
     drain: DrainReport | None = None
     dry_run_files: list[Path] = field(default_factory=list)
+    # (kind, recipient, reason) of what fell due while no dispatch ran and is no longer sent.
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def sent(self) -> int:
         return self.drain.total_sent if self.drain else 0
 
 
-def decide(uow, now: dt.datetime, settings, cache: DispatchCache | None = None) -> Counter:
-    """Decide what is due at `now` and store it in the outbox (one transaction); new emails per kind.
+def decide(uow, now: dt.datetime, settings, cache: DispatchCache | None = None) -> Decision:
+    """Decide what is due at `now` and store it in the outbox (one transaction).
 
     Safe to repeat and to run concurrently: a row's key is unique, a second decision of the same
     email is ignored."""
@@ -226,7 +255,7 @@ def decide(uow, now: dt.datetime, settings, cache: DispatchCache | None = None) 
         uow.outbox.add_decided(decision.rows, decision.capabilities)
         uow.commit()
     data.keys.update(r["key"] for r in decision.rows)
-    return decision.per_kind
+    return decision
 
 
 def send(uow, now: dt.datetime, settings, transport, *, wall: Callable[[], dt.datetime],
@@ -239,7 +268,8 @@ def send(uow, now: dt.datetime, settings, transport, *, wall: Callable[[], dt.da
 def dispatch(uow, now: dt.datetime, settings, transport, *, wall: Callable[[], dt.datetime],
              cache: DispatchCache | None = None, on_sent: Callable | None = None) -> DispatchReport:
     """Decide what is due at `now`, store it in the outbox, and send what the outbox holds."""
-    report = DispatchReport(now, decide(uow, now, settings, cache))
+    decision = decide(uow, now, settings, cache)
+    report = DispatchReport(now, decision.per_kind, skipped=decision.skipped)
     report.drain = send(uow, now, settings, transport, wall=wall, on_sent=on_sent)
     return report
 
@@ -303,7 +333,7 @@ def dry_run(uow, now: dt.datetime, settings, directory: Path) -> DispatchReport:
             path = directory / f"{i:05d}-{row.kind}-{safe}.eml"
             path.write_bytes(compose(row, settings, now))
             files.append(path)
-    return DispatchReport(now, decision.per_kind, None, files)
+    return DispatchReport(now, decision.per_kind, None, files, decision.skipped)
 
 
 def row_states(uow, row_ids: list[int]) -> list:

@@ -10,11 +10,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cycle.booking import Ledger, minutes
+from cycle.events import MEETING_KINDS
 from cycle.organisation import Organisation, OrganisationDiff, diff_organisations, parse_organisation
 from cycle.planner import event_attendees
 from cycle.workcalendar import HolidayPeriod
 from kvalitetsloop.errors import UserError
 from kvalitetsloop.frameworks import framework_holiday_calendars, shipped_holidays
+
+# A change of these people moves a unit's meetings to the new person and updates everyone else.
+HOST_ROLES = ("chief", "leader")
 
 
 @dataclass
@@ -22,26 +26,45 @@ class ImportReport:
     units: int
     diff: OrganisationDiff
     first_import: bool
+    # Whether the file was stored: not for --dry-run, and not when it removes units without --apply.
+    applied: bool = True
     # (event uid, removed emails, added emails) for future meetings whose people changed
     attendee_changes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
     cancelled_events: list[str] = field(default_factory=list)
+    # Meeting requests already sent for the cancelled events: each gets a CANCEL at the next dispatch.
+    cancellations: int = 0
+    # Emails decided but not sent yet, about removed units or to people taken off: withdrawn.
+    withdrawn: int = 0
     # Future meetings whose new people are booked elsewhere at the same time: (title, start, reason)
     conflicts: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
-    # Units added while a loop runs: (unit id, loop id); they join the area's next loop.
+    # Units added while a loop runs: (unit id, loop id); 'loop add-unit' plans them into it.
     outside_loops: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def needs_apply(self) -> bool:
+        """The file removes units: that is done only when the administrator says so."""
+        return bool(self.diff.removed) and not self.first_import
 
-def import_organisation(uow, text: str, now: dt.datetime) -> ImportReport:
-    """Import or re-import the organisation, all or nothing; running loops' future events follow."""
+
+def import_organisation(uow, text: str, now: dt.datetime, *, apply: bool = False,
+                        dry_run: bool = False) -> ImportReport:
+    """Import or re-import the organisation, all or nothing; running loops' future events follow.
+
+    The effect is worked out inside the transaction, so the preview is exactly what applying does.
+    It is stored unless `dry_run`, or unless it removes units and `apply` is not given (a partial
+    file must not silently cancel the loop of every unit it leaves out)."""
     org = parse_organisation(text)  # raises OrganisationError before anything is touched
     with uow:
         old = uow.organisation.load()
         diff = diff_organisations(old, org)
-        uow.organisation.save(org, diff.removed)
+        changed = {u for u, *_ in diff.people_changed}
+        uow.organisation.save(org, diff.removed, frozenset(u.id for u in old.units if u.id not in changed))
         report = ImportReport(len(org.units), diff, first_import=not old.units)
         _follow_organisation(uow, org, diff, now, report)
         _report_clashes(uow, org, diff, now, report)
-        uow.commit()
+        report.applied = not dry_run and (apply or not report.needs_apply)
+        if report.applied:
+            uow.commit()
     return report
 
 
@@ -52,28 +75,47 @@ def show_organisation(uow) -> Organisation:
 
 def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt.datetime,
                          report: ImportReport) -> None:
-    """Keep running loops' future events in step with the organisation."""
+    """Keep running loops' future events in step with the organisation.
+
+    A removed unit's future events are cancelled (its meetings' invitations get a CANCEL) and its
+    emails not yet sent are withdrawn. A unit whose people changed keeps its events with the new
+    people; when its chief or leader changed, everyone gets the update, else only those concerned."""
     if not (diff.removed or diff.people_changed):
         return
     units = org.by_id()
     changed_units = {u for u, *_ in diff.people_changed}
+    hosts_changed = {u for u, role, *_ in diff.people_changed if role in HOST_ROLES}
+    removed = set(diff.removed)
     for loop in uow.loops.active():
         fw = uow.loops.framework(loop)
         tz = ZoneInfo(fw.timezone)
+        gone: list[str] = []
         for row in uow.events.future(loop.id, now):
-            if row.unit_id in diff.removed:
+            if row.unit_id not in removed and row.unit_id not in changed_units:
+                continue
+            if row.kind in MEETING_KINDS and row.start <= now:
+                continue  # a meeting under way is left as it is
+            if row.unit_id in removed:
                 event = uow.events.get(row.uid, tz)
                 uow.events.record(*event.cancelled(reason="unit removed from the organisation"), now)
                 report.cancelled_events.append(row.uid)
+                gone.append(row.uid)
                 continue
-            if row.unit_id not in changed_units or row.unit_id not in units:
+            if row.unit_id not in units:
                 continue
             event = uow.events.get(row.uid, tz)
-            changed = event.with_attendees(tuple(event_attendees(fw, units[row.unit_id], row.kind, row.number)))
+            changed = event.with_attendees(tuple(event_attendees(fw, units[row.unit_id], row.kind, row.number)),
+                                           update_all=row.unit_id in hosts_changed)
             if changed is None:
                 continue
             uow.events.record(*changed, now)
-            report.attendee_changes.append((row.uid, changed[1].detail["removed"], changed[1].detail["added"]))
+            taken_off = changed[1].detail["removed"]
+            report.attendee_changes.append((row.uid, taken_off, changed[1].detail["added"]))
+            if taken_off:
+                report.withdrawn += uow.outbox.withdraw([row.uid], "taken off by an organisation update", now,
+                                                        recipients=taken_off)
+        report.cancellations += uow.outbox.sent_invitations(gone)
+        report.withdrawn += uow.outbox.withdraw(gone, "the unit was removed from the organisation", now)
 
 
 def _report_clashes(uow, org: Organisation, diff: OrganisationDiff, now: dt.datetime, report: ImportReport) -> None:

@@ -31,6 +31,8 @@ def retry_row(uow, row_id: int, now: dt.datetime, max_attempts: int) -> OutboxRo
         row = _row(uow, row_id)
         if row.status in ("sent", "sending"):
             raise UserError(f"outbox row {row_id} is {row.status} and cannot be retried")
+        if row.status == "withdrawn":
+            raise UserError(f"outbox row {row_id} was withdrawn ({row.last_error}) and cannot be retried")
         row.status, row.next_attempt_at, row.updated_at = "pending", now, now
         if row.attempts >= max_attempts:
             row.attempts = 0

@@ -36,6 +36,17 @@ def loops_progress(uow, now: dt.datetime) -> list[LoopProgress]:
             fw = uow.loops.framework(loop)
             events = uow.events.of_loop(loop.id, ZoneInfo(fw.timezone))
             submitted = {(s.event_uid, s.kind) for s in uow.submissions.of_loop(loop.id) if s.submitted_at <= now}
-            states = phase_states(fw, events, submitted, now)
-            out.append(LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states))
+            out.append(_progress(loop, fw, events, submitted, now))
     return out
+
+
+def progress_of_loaded(loaded, now: dt.datetime) -> list[LoopProgress]:
+    """The same, from what dispatch has just loaded (its `DispatchCache`): a dispatch run reads
+    the loops' events once, not once to decide and again to show where the loops stand."""
+    submitted = {(s.event_uid, s.kind) for s in loaded.submissions if s.submitted_at <= now}
+    return [_progress(l.row, l.framework, l.state.events, submitted, now) for l in loaded.loops]
+
+
+def _progress(loop, fw, events, submitted: set[tuple[str, str]], now: dt.datetime) -> LoopProgress:
+    states = phase_states(fw, events, submitted, now)
+    return LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states)

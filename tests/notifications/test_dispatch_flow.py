@@ -111,7 +111,6 @@ def test_operations_see_the_loop_by_phase_with_tags_tasks_and_artifacts(prefect_
         names = {t.name for t in sends}
         # One task per phase and sector, in the framework's words; the data team's request among them.
         assert "Læringssamtale 1 og lokale fokusområder · dagtilbud" in names
-        assert any(n.startswith("loop state") for n in names)
         # This run's artifacts (the harness keeps the earlier tests' versions of the same keys).
         arts = {a.key: a for a in client.read_artifacts() if a.key and a.flow_run_id in (parent.id, loop_run.id)}
     assert {f"loop-{LOOP}-state", f"loop-{LOOP}-progress", "dispatch-report"} <= set(arts)

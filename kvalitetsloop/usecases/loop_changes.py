@@ -1,0 +1,118 @@
+"""Use cases that change a running loop as a whole: plan a unit into it, cancel it, close it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cycle.events import MEETING_KINDS, Event
+from cycle.joining import plan_joining_unit
+from cycle.planner import LoopSpec, PlanningError
+from kvalitetsloop.errors import NotFound, UserError
+from kvalitetsloop.usecases.loops import meetings_of_other_loops, require_loop, working_calendar
+
+
+@dataclass
+class AddedUnit:
+    loop_id: str
+    unit_id: str
+    unit_name: str
+    events: list[Event]
+    left_out: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class EndedLoop:
+    loop_id: str
+    status: str
+    cancelled_events: int = 0
+    cancelled_meetings: int = 0
+    # Meeting requests already sent for the cancelled meetings: each gets a CANCEL at the next dispatch.
+    cancellations: int = 0
+    withdrawn: int = 0
+
+
+def _running(uow, loop_id: str):
+    loop = require_loop(uow, loop_id)
+    if loop.status != "active":
+        raise UserError(f"the loop {loop_id} is {loop.status}, not running")
+    return loop
+
+
+def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.datetime) -> AddedUnit:
+    """Plan a unit of the organisation into a running loop: its remaining talks with their data
+    packages and deadlines, its one-to-ones and its report-back, around everyone's meetings."""
+    with uow:
+        loop = _running(uow, loop_id)
+        unit = uow.organisation.load().by_id().get(unit_id)
+        if unit is None:
+            raise NotFound(f"there is no unit '{unit_id}' in the organisation (import it first with 'org import')")
+        if any(l.id == loop_id for _, l in uow.events.find(unit_id, "learning_talk")):
+            raise UserError(f"{unit_id} already has learning talks in the loop {loop_id}")
+        fw = uow.loops.framework(loop)
+        tz = ZoneInfo(fw.timezone)
+        cal = working_calendar(uow, fw, frameworks_dir)
+        busy = meetings_of_other_loops(uow, None, tz)  # this loop's meetings too
+        taken = {e.uid for e in uow.events.of_loop(loop_id, tz)}
+        today = now.astimezone(tz).date()
+        # A unit removed earlier and now restored has cancelled events under the plain uids:
+        # its new events get their own.
+        for attempt in range(100):
+            spec = LoopSpec(loop_id if attempt == 0 else f"{loop_id}/added-{attempt}", loop.area,
+                            loop.council_date, tuple(loop.themes or ()))
+            try:
+                plan = plan_joining_unit(unit, fw, cal, spec, busy, today)
+            except PlanningError as exc:
+                raise UserError(f"{unit_id} cannot be planned into the loop {loop_id}: {exc}") from None
+            if not taken & {e.uid for e in plan.events}:
+                break
+        uow.events.add_planned(loop_id, plan.events, now)
+        uow.commit()
+    return AddedUnit(loop_id, unit_id, unit.name, plan.events, plan.left_out)
+
+
+def cancel_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:
+    """A loop started by mistake: every future meeting and deadline is cancelled (meetings whose
+    invitation went out get a CANCEL at the next dispatch), and what was not sent is withdrawn."""
+    with uow:
+        loop = _running(uow, loop_id)
+        tz = ZoneInfo(uow.loops.framework(loop).timezone)
+        report = EndedLoop(loop_id, "cancelled")
+        uids = []
+        for row in uow.events.future(loop_id, now):
+            if row.kind in MEETING_KINDS and row.start <= now:
+                continue  # a meeting under way is left as it is
+            event = uow.events.get(row.uid, tz)
+            uow.events.record(*event.cancelled(reason="loop cancelled"), now)
+            uids.append(row.uid)
+            report.cancelled_events += 1
+            report.cancelled_meetings += event.is_meeting
+        report.cancellations = uow.outbox.sent_invitations(uids)
+        report.withdrawn = uow.outbox.withdraw_loop(loop_id, "the loop was cancelled", now)
+        loop.status = "cancelled"
+        uow.loops.add(loop)
+        uow.commit()
+    return report
+
+
+def close_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:
+    """End a finished loop: no more reminders; refused while meetings lie ahead."""
+    with uow:
+        loop = _running(uow, loop_id)
+        tz = ZoneInfo(uow.loops.framework(loop).timezone)
+        ahead = sorted((r for r in uow.events.future(loop_id, now)
+                        if r.kind in MEETING_KINDS and r.start > now),
+                       key=lambda r: r.start)
+        if ahead:
+            raise UserError(f"the loop {loop_id} still has {len(ahead)} meeting{'s' if len(ahead) != 1 else ''} "
+                            f"ahead (the next on {ahead[0].start.astimezone(tz).date().isoformat()}); "
+                            f"cancel {'them' if len(ahead) != 1 else 'it'} first, or the whole loop with "
+                            f"'loop cancel {loop_id}'")
+        report = EndedLoop(loop_id, "closed")
+        report.withdrawn = uow.outbox.withdraw_loop(loop_id, "the loop was closed", now)
+        loop.status = "closed"
+        uow.loops.add(loop)
+        uow.commit()
+    return report
