@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
+
 from calendars.replies import CalendarReply, MalformedReply, read_message
 from cycle import kinds, vocabulary
 from cycle.events import Event
@@ -99,6 +101,8 @@ def fetch_replies(uow, mailbox: Mailbox, now: dt.datetime, settings) -> FetchRep
             problem = None
         except MalformedReply as exc:
             read, problem = None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - one odd message must not stop every later fetch
+            read, problem = None, f"it cannot be read ({type(exc).__name__}: {str(exc)[:160]})"
         if read is not None and not read.replies:
             report.ignored += 1
             continue
@@ -114,10 +118,16 @@ def fetch_replies(uow, mailbox: Mailbox, now: dt.datetime, settings) -> FetchRep
                     notices = []
                 else:
                     rows, notices = _record(uow, key, read, now, settings)
-                uow.replies.log(rows)
-                if notices:
-                    uow.outbox.add_decided(notices, [])
-                uow.commit()
+                try:
+                    uow.replies.log(rows)
+                    if notices:
+                        uow.outbox.add_decided(notices, [])
+                    uow.commit()
+                except IntegrityError:
+                    # Another fetch (the flow and the command at once) recorded it first: it
+                    # files the message; this one leaves it.
+                    report.again += 1
+                    continue
                 outcomes = [r.outcome for r in rows]
                 report.outcomes.update(outcomes)
                 report.lines += [FetchLine(r.outcome, r.event_uid or "", r.attendee or "", r.partstat or "",
