@@ -24,7 +24,7 @@ def _export(cli, loop_id: str) -> dict:
 
 def _start(cli, area: str, council: str, *extra: str) -> dict:
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    cli("loop", "start", "--area", area, "--council-date", council, "--now", NOW, *extra)
+    cli("loop", "start", "--area", area, "--council-date", council, "--now", NOW, "--past", "held", *extra)
     return _export(cli, f"{area}-{council}")
 
 
@@ -118,24 +118,24 @@ def test_show_summarises_per_chief(cli):
 
 def test_wrong_council_year_is_refused_unless_overridden(cli):
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    proc = cli("loop", "start", "--area", "0-6", "--council-date", "2028-04-26", "--now", NOW, check=False)
+    proc = cli("loop", "start", "--area", "0-6", "--council-date", "2028-04-26", "--now", NOW, "--past", "held", check=False)
     assert proc.returncode == 2
     assert "odd years" in proc.stderr and "pass --allow-any-year" in proc.stderr and "Traceback" not in proc.stderr
     assert "No loop" in cli("loop", "list").stdout
-    cli("loop", "start", "--area", "0-6", "--council-date", "2028-04-26", "--allow-any-year", "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2028-04-26", "--allow-any-year", "--now", NOW, "--past", "held")
     assert "0-6-2028-04-26" in cli("loop", "list").stdout
 
 
 def test_dry_run_stores_nothing(cli):
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    out = cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--dry-run", "--now", NOW).stdout
+    out = cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--dry-run", "--now", NOW, "--past", "held").stdout
     assert "Would plan loop 0-6-2027-04-28" in out
     assert "No loop" in cli("loop", "list").stdout
 
 
 def test_starting_the_same_loop_twice_is_refused(cli):
     _start(cli, "0-6", "2027-04-28")
-    proc = cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, check=False)
+    proc = cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held", check=False)
     assert proc.returncode == 2 and "already exists" in proc.stderr
 
 
@@ -182,9 +182,9 @@ def test_the_installed_command_runs_a_loop_and_fails_cleanly(sqlite_url, tmp_pat
 
     cli = Cli(sqlite_url, tmp_path, subprocess=True)
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW, "--export", "out/plan.json")
+    cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW, "--past", "held", "--export", "out/plan.json")
     assert json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))["loop"]["area"] == "6-18"
-    proc = cli("loop", "start", "--area", "6-18", "--council-date", "2027-04-28", "--now", NOW, check=False)
+    proc = cli("loop", "start", "--area", "6-18", "--council-date", "2027-04-28", "--now", NOW, "--past", "held", check=False)
     assert proc.returncode == 2 and proc.stderr.startswith("Error: the council discusses the 6-18 area in even years")
     assert "Traceback" not in proc.stderr
     usage = cli("loop", "start", "--bogus", check=False)
@@ -278,7 +278,7 @@ def test_imported_closing_days_keep_meetings_away(cli, tmp_path):
     csv_file = tmp_path / "lukkedage.csv"
     csv_file.write_text(f"calendar,name,start,end\naarhus-dagtilbud,Personaledag,{day},{day}\n", encoding="utf-8")
     assert "Imported 1 new holiday periods" in cli("holidays", "import", str(csv_file)).stdout
-    cli("loop", "start", "--area", "0-6", "--council-date", "2029-04-25", "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2029-04-25", "--now", NOW, "--past", "held")
     moved = cli("event", "move", _talk(data, "dt-001", 1)["uid"], "--start", f"{day}T13:00", "--now", NOW, check=False)
     assert moved.returncode == 2 and "Personaledag" in moved.stderr
     bad = tmp_path / "bad.csv"
@@ -302,7 +302,7 @@ def _meetings_by_person(*exports: dict) -> dict[str, list[tuple[dt.datetime, dt.
 def test_two_running_loops_never_double_book_a_chief(cli):
     """The 5 chiefs sit in both areas' loops: the second loop books around the first."""
     first = _start(cli, "0-6", "2027-04-28")
-    cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW)
+    cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW, "--past", "held")
     second = _export(cli, "6-18-2028-04-26")
     for email, meetings in _meetings_by_person(first, second).items():
         meetings.sort()
