@@ -156,7 +156,7 @@ BAD_FRAMEWORKS = [
      "holidays.school_holidays.sfo.[key]"),
     ("unknown role", _append_fu_participant({"role": "pedel"}), "talks.participants.fu.9.role: Input should be"),
     ("unknown key", _set("farve", "blå"), "farve: Extra inputs are not permitted"),
-    ("unknown nested key", _set("one_to_ones.per_year", 6), "one_to_ones.per_year: Extra inputs are not permitted"),
+    ("unknown nested key", _set("one_to_ones.per_month", 6), "one_to_ones.per_month: Extra inputs are not permitted"),
     ("no participant list for a sector", _drop("talks.participants.fu"),
      "talks.participants has no list for sector(s) fu"),
     ("no chief at the talks", _set("talks.participants.skole", [{"role": "leader"}]),
@@ -267,6 +267,7 @@ def consultation_yaml(aarhus_data) -> dict:
             p["talks"] = [1, 2]  # still one talk a year
     d["one_to_ones"]["per_gap"] = 3
     d["one_to_ones"]["after_last_talk"] = True
+    d["one_to_ones"]["per_year"] = 3
     return d
 
 
@@ -305,7 +306,7 @@ def test_the_consultation_yaml_through_the_command_line(cli, tmp_path, aarhus_da
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
     out = tmp_path / "loop.json"
     cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--framework", str(path),
-        "--export", str(out), "--now", NOW)
+        "--export", str(out), "--now", NOW, "--past", "held")
     export = json.loads(out.read_text(encoding="utf-8"))
     assert export["loop"]["framework"] == "aarhus"
     assert export["loop"]["framework_version"] == "2021.1-høring"
@@ -379,7 +380,7 @@ def test_albertslund_through_the_command_line_in_any_year(cli, tmp_path):
     for council in ("2026-03-04", "2027-03-03"):
         out = tmp_path / f"{council}.json"
         cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--council-date", council,
-            "--export", str(out), "--now", NOW, "--allow-past")
+            "--export", str(out), "--now", NOW, "--allow-past", "--past", "held")
         export = json.loads(out.read_text(encoding="utf-8"))
         assert export["loop"]["framework"] == "albertslund"
         assert collections.Counter(e["kind"] for e in export["events"])["network_meeting"] == 9

@@ -4,12 +4,66 @@ that the rule is a default the seeds do not give (docs/framework-sources.md quot
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
+from pathlib import Path
 
-from tests.conftest import EXAMPLE_ORG
+import pytest
+
+from cycle.planner import LoopSpec, plan_loop
+from cycle.workcalendar import WorkCalendar
+from tests.conftest import EXAMPLE_ORG, ROOT, framework_with
 
 D = dt.date.fromisoformat
+SEED_FILES = {"000": "000_fa9e6f5cd94fe886.txt", "001": "001_6f61decf5df6d0f1.txt", "003": "003_7b7eee2cc083415a.txt",
+              "004": "004_798dbc1353dd476d.txt"}
+# Every passage the tests below cite, checked against its seed file.
+SEED_QUOTES = {
+    "000": [
+        "Der laves en oversigt over de lokale fokusområder, som afrapporteres til Børn og Unge-udvalget",
+        "Der vil blive afholdt seks 1:1 ledelsesopfølgninger om året – tre opfølgninger mellem hver læringssamtale.",
+        "Den første af de fire læringsamtaler finder sted hvert andet år i umiddelbar forlængelse af den politiske drøftelse",
+        "Ved afslutning på den to-årige periode samles der systematisk op på det lokale arbejde med fokusområderne",
+    ],
+    "003": [
+        "Der vil være minimum 6 årlige ledelsesopfølgninger mel-",
+        "chefen og den lokale leder kan beslutte at afholde flere",
+    ],
+}
+# The three plans of issue 9: the demo, a 6-18 loop and a 0-6 loop with a June council.
+PLANS = (("0-6", D("2027-04-28")), ("6-18", D("2028-04-26")), ("0-6", D("2027-06-02")))
+
+
+def _seed_dir() -> Path | None:
+    for d in (ROOT / "seeds", ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds")):
+        if (d / SEED_FILES["000"]).exists():
+            return d
+    return None
+
+
+def test_cited_quotes_are_in_the_seeds():
+    seeds = _seed_dir()
+    if seeds is None:
+        pytest.skip("the seed files are not available here")
+    for seed, quotes in SEED_QUOTES.items():
+        text = (seeds / SEED_FILES[seed]).read_text(encoding="utf-8")
+        for q in quotes:
+            assert q in text, f"[{seed}] does not contain: {q}"
+
+
+@pytest.fixture(scope="module")
+def plans(example_org, aarhus, calendar):
+    return {(area, council): plan_loop(example_org, aarhus, calendar, LoopSpec(f"{area}-{council}", area, council)).events
+            for area, council in PLANS}
+
+
+def day(e) -> dt.date:
+    return e.start.date()
+
+
+def school_summers(periods) -> list[tuple[dt.date, dt.date]]:
+    return [(p.start, p.end) for p in periods if p.calendar == "aarhus-skole" and p.name == "Sommerferie"]
 LATE = "2027-03-01T09:00:00+01:00"   # after the 0-6 loop's theme meetings of December and February
 EARLY = "2026-11-02T09:00:00+01:00"  # the demo's start: nothing of the loop lies behind it
 
@@ -50,3 +104,116 @@ def test_the_demo_start_has_nothing_in_the_past(sqlite_cli):
     events = json.loads(sqlite_cli("loop", "export", "0-6-2027-04-28").stdout)["events"]
     assert min(e["start"][:10] for e in events) >= "2026-11-02"
     assert {e["status"] for e in events} == {"planned"}
+
+
+# -- 2. The Danish summer ------------------------------------------------------------------------
+# No seed passage: the seeds give no summer rule. A default of this system (frameworks/aarhus.yaml
+# holidays.summer, docs/framework-sources.md): July is the holiday month for staff, leaders and
+# parents; talks, one-to-ones and network meetings avoid the school summer holiday in every sector.
+
+@pytest.mark.parametrize("area, council", PLANS)
+def test_no_meeting_in_the_school_summer_holiday_in_any_sector(plans, holiday_periods, area, council):
+    summers = school_summers(holiday_periods)
+    events = plans[(area, council)]
+    meetings = [e for e in events if e.is_meeting]
+    assert {e.sector for e in meetings if e.sector} >= ({"dagtilbud"} if area == "0-6" else {"skole", "fu"})
+    inside = [(e.title, day(e)) for e in meetings if any(a <= day(e) <= b for a, b in summers)]
+    assert inside == []
+
+
+def test_a_june_council_continues_talk_1_after_the_summer(plans, holiday_periods):
+    """[000]: "Den første af de fire læringsamtaler finder sted hvert andet år i umiddelbar
+    forlængelse af den politiske drøftelse": with the council on 2027-06-02 the window (1-8 weeks
+    after) meets the summer holiday (2027-06-26 to 2027-08-08) and continues after it, for the
+    daycares too."""
+    talks1 = [e for e in plans[("0-6", D("2027-06-02"))] if e.kind == "learning_talk" and e.number == 1]
+    assert len(talks1) == 80
+    assert {e.details["window_end"] for e in talks1} == {"2027-09-10"}   # 2027-07-28 + 44 days of summer
+    after = [e for e in talks1 if day(e) > D("2027-08-08")]
+    before = [e for e in talks1 if day(e) < D("2027-06-26")]
+    assert after and before and len(after) + len(before) == 80
+    # Talk 2 takes the rest of the autumn, talks 3 and 4 the spring and autumn of 2028.
+    talks2 = [e for e in plans[("0-6", D("2027-06-02"))] if e.kind == "learning_talk" and e.number == 2]
+    assert all(D("2027-09-11") <= day(e) <= D("2027-12-15") for e in talks2)
+
+
+def test_a_framework_can_narrow_the_daycares_summer_to_their_closing_weeks(aarhus_data, example_org, holiday_periods):
+    """holidays.summer.closing_weeks {dagtilbud: [29, 30]}: daycare meetings avoid only weeks 29
+    and 30 (the closing weeks the DOMAIN notes cite for an Aarhus daycare district); the schools
+    keep the school summer holiday."""
+    fw = framework_with(aarhus_data, holidays__summer={"calendar": "aarhus-skole", "closing_weeks": {"dagtilbud": [29, 30]}})
+    cal = WorkCalendar(fw, holiday_periods)
+    assert cal.closed_reason(D("2027-07-20"), "dagtilbud") == "Sommerlukning"
+    assert cal.is_working_day(D("2027-07-06"), "dagtilbud")
+    assert cal.closed_reason(D("2027-07-06"), "skole") == "Sommerferie"
+    events = plan_loop(example_org, fw, cal, LoopSpec("x", "0-6", D("2027-06-02"))).events
+    meetings = [e for e in events if e.is_meeting and e.sector == "dagtilbud"]
+    assert not [e for e in meetings if day(e).isocalendar()[1] in (29, 30) and day(e).year == 2027]
+    assert [e for e in meetings if D("2027-06-26") <= day(e) <= D("2027-07-18")]  # weeks 26-28 are open
+
+
+# -- 3. The committee overview on a committee meeting ---------------------------------------------
+
+@pytest.mark.parametrize("area, council", PLANS)
+def test_the_committee_overview_falls_on_a_meeting_of_the_committee(plans, holiday_periods, calendar, area, council):
+    """[000]: "Der laves en oversigt over de lokale fokusområder, som afrapporteres til Børn og
+    Unge-udvalget": on the first meeting of the committee (frameworks/committees, importable)
+    at least 10 working days after the last talk 1, never in July."""
+    meetings = sorted(p.start for p in holiday_periods if p.calendar == "aarhus-boern-og-unge-udvalget")
+    events = plans[(area, council)]
+    (overview,) = [e for e in events if e.kind == "committee_overview"]
+    last_first = max(day(e) for e in events if e.kind == "learning_talk" and e.number == 1)
+    ready = calendar.add_working_days(last_first, 10)
+    assert overview.due_date == min(m for m in meetings if m >= ready)
+    assert overview.due_date.month != 7
+    assert overview.details["committee_meeting"] == "Møde i Børn og Unge-udvalget"
+
+
+def test_an_imported_committee_meeting_is_used(sqlite_cli, tmp_path):
+    """The committee calendar is data imported like the holidays (calendar,name,start,end): an
+    extra meeting on 2027-08-04 takes the demo's overview from 2027-08-11 to that day."""
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
+    csv = tmp_path / "udvalg.csv"
+    csv.write_text("calendar,name,start,end\naarhus-boern-og-unge-udvalget,Ekstra møde i Børn og Unge-udvalget,"
+                   "2027-08-04,2027-08-04\n", encoding="utf-8")
+    sqlite_cli("holidays", "import", str(csv))
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", EARLY)
+    events = json.loads(sqlite_cli("loop", "export", "0-6-2027-04-28").stdout)["events"]
+    (overview,) = [e for e in events if e["kind"] == "committee_overview"]
+    assert overview["start"][:10] == "2027-08-04"
+
+
+# -- 5. Six one-to-ones in each loop-year --------------------------------------------------------
+
+@pytest.mark.parametrize("area, council", PLANS)
+def test_at_least_six_one_to_ones_in_each_loop_year(plans, area, council):
+    """[000]: "Der vil blive afholdt seks 1:1 ledelsesopfølgninger om året – tre opfølgninger
+    mellem hver læringssamtale."; [003]: "Der vil være minimum 6 årlige ledelsesopfølgninger".
+    Loop-years: council date to its anniversary, and on to the next council."""
+    events = plans[(area, council)]
+    anniversary = council.replace(year=council.year + 1)
+    per_unit = collections.defaultdict(lambda: [0, 0])
+    gaps = collections.defaultdict(collections.Counter)
+    for e in events:
+        if e.kind == "one_to_one":
+            per_unit[e.unit_id][0 if day(e) < anniversary else 1] += 1
+            gaps[e.unit_id][e.details["after_talk"]] += 1
+    assert len(per_unit) == (80 if area == "0-6" else 57)
+    assert {tuple(v) for v in per_unit.values()} == {(6, 6)}
+    # Three between each pair of talks (and after the last), where the talks allow it: here always.
+    assert {tuple(sorted(c.items())) for c in gaps.values()} == {((1, 3), (2, 3), (3, 3), (4, 3))}
+
+
+# -- 7. Every deadline on a working day of its unit's calendar -----------------------------------
+
+@pytest.mark.parametrize("area, council", PLANS)
+def test_every_deadline_on_a_working_day_of_its_units_calendar(plans, calendar, area, council):
+    """[000]: "Ved afslutning på den to-årige periode samles der systematisk op på det lokale
+    arbejde med fokusområderne": the report-back, like every unit's deadline, falls on a day its
+    unit works (not a daycare closing day such as 2028-12-29 for the June council)."""
+    events = plans[(area, council)]
+    deadlines = [e for e in events if e.all_day and e.unit_id]
+    assert deadlines
+    assert [(e.title, e.due_date) for e in deadlines if not calendar.is_working_day(e.due_date, e.sector)] == []
+    report_backs = {e.due_date for e in deadlines if e.kind == "report_back_due"}
+    assert D("2028-12-29") not in report_backs
