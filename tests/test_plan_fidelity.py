@@ -217,3 +217,114 @@ def test_every_deadline_on_a_working_day_of_its_units_calendar(plans, calendar, 
     assert [(e.title, e.due_date) for e in deadlines if not calendar.is_working_day(e.due_date, e.sector)] == []
     report_backs = {e.due_date for e in deadlines if e.kind == "report_back_due"}
     assert D("2028-12-29") not in report_backs
+
+
+# -- 4. Boards choose a statement or attendance for talks 2-4 ------------------------------------
+
+SELF_OWNED_QUOTE = "For de selvejende dagtilbud gælder det, at bestyrelsen afholder de halvårslige læringsamtaler."
+SEED_QUOTES["000"] += [SELF_OWNED_QUOTE,
+                       "enten i form af en udtalelse eller ved deltagelse"]
+
+
+def test_a_self_owned_daycares_board_gets_no_statement_deadlines(plans, example_org):
+    """[000]: "For de selvejende dagtilbud gælder det, at bestyrelsen afholder de halvårslige
+    læringsamtaler.": the board holds the talks, so it writes no statement for them."""
+    units = example_org.by_id()
+    events = plans[("0-6", D("2027-04-28"))]
+    with_statements = {e.unit_id for e in events if e.kind == "board_statement_due"}
+    self_owned = {u for u in with_statements | {e.unit_id for e in events if e.unit_id} if units[u].self_owned}
+    assert len(self_owned) == 12 and not (with_statements & self_owned)
+    assert len(with_statements) == 68
+
+
+def test_a_framework_whose_boards_attend_by_default(aarhus_data, example_org, holiday_periods):
+    """[000]: "enten i form af en udtalelse eller ved deltagelse": with
+    board_statements.default_choice attendance, the boards are invited to talks 2-4 and have no
+    statement deadlines."""
+    fw = framework_with(aarhus_data, board_statements__default_choice="attendance")
+    cal = WorkCalendar(fw, holiday_periods)
+    events = plan_loop(example_org, fw, cal, LoopSpec("x", "0-6", D("2027-04-28"))).events
+    assert not [e for e in events if e.kind == "board_statement_due"]
+    units = example_org.by_id()
+    for e in events:
+        if e.kind == "learning_talk":
+            assert units[e.unit_id].board.email in e.emails(), (e.unit_id, e.number)
+
+
+def _emails(folder: Path) -> dict[str, list]:
+    """The dry run's messages by file name, each with its calendar METHOD (or None)."""
+    import email
+
+    out = {}
+    for path in sorted(folder.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes())
+        method = None
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                text = part.get_payload(decode=True).decode("utf-8")
+                method = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("METHOD:")), None)
+        out[path.name] = [method, str(email.header.make_header(email.header.decode_header(msg["Subject"])))]
+    return out
+
+
+def test_a_board_that_attends_gets_the_invitation_and_no_statement_reminders(sqlite_cli, tmp_path):
+    """[000]: "På de efterfølgende læringsamtaler kan bestyrelsens perspektiv indgå i
+    læringsamtalens refleksioner enten i form af en udtalelse eller ved deltagelse". The board of
+    dt-004 chooses attendance for talk 2 (2027-09-21): the talk's invitation goes to it (REQUEST),
+    its statement deadline is cancelled and its reminder stops; choosing statement again takes
+    it off the talk (CANCEL) and the deadline is due again."""
+    loop, board = "0-6-2027-04-28", "bestyrelse-dt-004@example.dk"
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", EARLY)
+    at = "2027-08-25T09:00:00+02:00"   # 21 days before the statement is due on 2027-09-14
+    sqlite_cli("dispatch", "--dry-run", "--now", at, "--out", str(tmp_path / "before"))
+    before = _emails(tmp_path / "before")
+    assert [n for n in before if "board_statement_reminder" in n and board in n]
+    assert not [n for n in before if n.endswith(f"invitation-{board}.eml")]
+
+    out = sqlite_cli("board", "choose", loop, "dt-004", "attendance", "--talk", "2", "--now", at).stdout
+    assert "bestyrelse-dt-004@example.dk added to the invitation" in out and "cancelled" in out
+    events = json.loads(sqlite_cli("loop", "export", loop).stdout)["events"]
+    talk = next(e for e in events if e["unit_id"] == "dt-004" and e["kind"] == "learning_talk" and e["number"] == 2)
+    statement = next(e for e in events if e["unit_id"] == "dt-004" and e["kind"] == "board_statement_due" and e["number"] == 2)
+    assert talk["details"]["board_choice"] == "attendance" and board in [a["email"] for a in talk["attendees"]]
+    assert statement["status"] == "cancelled"
+    sqlite_cli("dispatch", "--dry-run", "--now", "2027-08-25T10:00:00+02:00", "--out", str(tmp_path / "after"))
+    after = _emails(tmp_path / "after")
+    assert not [n for n in after if "board_statement_reminder" in n and board in n]
+    (invitation,) = [v for n, v in after.items() if n.endswith(f"invitation-{board}.eml")]
+    assert invitation[0] == "REQUEST" and "Læringssamtale 2 af 4" in invitation[1]
+    # The same choice again changes nothing.
+    again = sqlite_cli("board", "choose", loop, "dt-004", "attendance", "--talk", "2", "--now", at).stdout
+    assert "nothing changed" in again
+
+    # The board changes its mind: it writes a statement after all.
+    sqlite_cli("board", "choose", loop, "dt-004", "statement", "--talk", "2", "--now", "2027-08-26T09:00:00+02:00")
+    events = json.loads(sqlite_cli("loop", "export", loop).stdout)["events"]
+    talk = next(e for e in events if e["unit_id"] == "dt-004" and e["kind"] == "learning_talk" and e["number"] == 2)
+    statement = next(e for e in events if e["unit_id"] == "dt-004" and e["kind"] == "board_statement_due" and e["number"] == 2)
+    assert board not in [a["email"] for a in talk["attendees"]] and talk["details"]["board_choice"] == "statement"
+    assert statement["status"] == "planned" and statement["start"][:10] == "2027-09-14" and statement["sequence"] == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (("dt-004", "attendance", "--talk", "1"), "only for talks 2, 3, 4, not talk 1"),
+    (("dt-001", "attendance", "--talk", "2"), "self-owned daycare whose board holds the talks itself"),
+    (("dt-004", "maybe", "--talk", "2"), "'statement' or 'attendance', not 'maybe'"),
+    (("dt-999", "attendance", "--talk", "2"), "there is no unit 'dt-999'"),
+])
+def test_a_board_choice_that_cannot_be_is_refused_in_one_sentence(sqlite_cli, args, message):
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", EARLY)
+    before = sqlite_cli("loop", "export", "0-6-2027-04-28").stdout
+    proc = sqlite_cli("board", "choose", "0-6-2027-04-28", *args, "--now", EARLY, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert sqlite_cli("loop", "export", "0-6-2027-04-28").stdout == before
+
+
+def test_a_board_choice_for_a_past_talk_is_refused(sqlite_cli):
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", EARLY)
+    proc = sqlite_cli("board", "choose", "0-6-2027-04-28", "dt-004", "attendance", "--talk", "2",
+                      "--now", "2027-10-01T09:00:00+02:00", check=False)
+    assert proc.returncode == 2 and "took place on 2027-09-21" in proc.stderr
