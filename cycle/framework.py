@@ -17,7 +17,7 @@ SECTORS = ("dagtilbud", "skole", "fu")
 Sector = Literal["dagtilbud", "skole", "fu"]
 
 # Roles a person can have towards a unit (SPEC 2.1). The optional participant lists map to the
-# last six roles.
+# last eight roles.
 Role = Literal[
     "chief",
     "leader",
@@ -28,6 +28,8 @@ Role = Literal[
     "youth_rep",
     "dept_leader_rep",
     "deputy_leader",
+    "leisure_centre_leader",
+    "youth_school_coordinator",
 ]
 
 
@@ -35,9 +37,14 @@ Role = Literal[
 AARHUS_ROLE_LABELS: dict[str, str] = {
     "chief": "Børn og Unge-chef",
     "leader": "leder",
-    "deputy_leader": "souschef",
+    # The FU table's words [000: "FU-leder • FU-Viceleder • Fritidscenterledere •
+    # Ungdomsskolekoordinatorer"]; a deputy leader is an FU role in Aarhus.
+    "deputy_leader": "FU-viceleder",
+    "leisure_centre_leader": "fritidscenterleder",
+    "youth_school_coordinator": "ungdomsskolekoordinator",
     "pedagogical_leader": "pædagogisk leder",
     "employee_rep": "medarbejderrepræsentant",
+    # From the FU adjustments of 003, not the 000 table: "Der tilføjes ”afdelingslederrepræsentant”."
     "dept_leader_rep": "afdelingslederrepræsentant",
     "board": "bestyrelsen",
     "youth_rep": "ungerepræsentant",
@@ -150,6 +157,16 @@ class Participant(_Strict):
     role: Role
     # Talk numbers this role is invited to; None means every talk.
     talks: list[int] | None = None
+    # Instead of fixed talk numbers: this many talks in each loop-year (council date to its
+    # anniversary, and the second year), the first ones of the year the unit holds, e.g. the
+    # FU youth representative's "1 årlig læringssamtale" [003].
+    per_loop_year: int | None = Field(default=None, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "Participant":
+        if self.per_loop_year is not None and self.talks is not None:
+            raise ValueError("give talks or per_loop_year, not both")
+        return self
 
 
 class FirstTalkWindow(_Strict):
@@ -438,8 +455,12 @@ class Framework(_Strict):
         return None
 
     def participants_for(self, sector: str, talk_number: int) -> list[Role]:
+        """The roles invited to talk `talk_number` by number (not those invited per loop-year)."""
         return [p.role for p in self.talks.participants[sector]
-                if p.talks is None or talk_number in p.talks]
+                if p.per_loop_year is None and (p.talks is None or talk_number in p.talks)]
+
+    def yearly_participants(self, sector: str) -> list[Participant]:
+        return [p for p in self.talks.participants[sector] if p.per_loop_year is not None]
 
 
 def _loc(err: dict) -> str:

@@ -166,23 +166,27 @@ def board_choice(fw: Framework, unit: Unit, number: int, recorded: str | None = 
     return recorded or fw.board_statements.default_choice
 
 
-def talk_roles(fw: Framework, unit: Unit, number: int, choice: str | None = None) -> list[str]:
+def talk_roles(fw: Framework, unit: Unit, number: int, details: dict | None = None) -> list[str]:
+    """The roles of a unit's talk. `details` are the talk's recorded facts: the board's choice
+    ("board_choice") and the roles it holds for the loop-year ("yearly_roles")."""
+    details = details or {}
     roles = fw.participants_for(unit.sector, number)
     if unit.self_owned and fw.talks.self_owned_host not in roles:
         # In self-owned daycares the board holds every talk [000, 003].
         roles = [fw.talks.self_owned_host, *roles]
-    if board_choice(fw, unit, number, choice) == "attendance" and "board" not in roles:
+    if board_choice(fw, unit, number, details.get("board_choice")) == "attendance" and "board" not in roles:
         roles = [*roles, "board"]
+    roles += [r for r in details.get("yearly_roles", ()) if r not in roles]
     return roles
 
 
 def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
-                board: str | None = None) -> list[str]:
+                details: dict | None = None) -> list[str]:
     """Who a unit's event of this kind is for: the one place that says it, for a new plan and for
-    a re-import that changes the people of a running loop. `board` is a talk's recorded choice
-    (event details "board_choice")."""
+    a re-import that changes the people of a running loop (a talk's `details` say what was
+    recorded for it)."""
     if kind == "learning_talk":
-        return talk_roles(fw, unit, number or 1, board)
+        return talk_roles(fw, unit, number or 1, details)
     if kind == "one_to_one":
         return list(fw.one_to_ones.attendees)
     deadline = kinds.deadline_for_event_kind(kind)
@@ -190,8 +194,8 @@ def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
 
 
 def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = None,
-                    board: str | None = None) -> tuple[Attendee, ...]:
-    return _attendees(unit, event_roles(fw, unit, kind, number, board))
+                    details: dict | None = None) -> tuple[Attendee, ...]:
+    return _attendees(unit, event_roles(fw, unit, kind, number, details))
 
 
 def talk_title(fw: Framework, unit: Unit, number: int) -> str:
@@ -303,6 +307,7 @@ class _Planner:
         self._check_talk_capacity()
         for n in range(1, self.fw.talks.count + 1):
             self._talks(n)
+        self._yearly_participants()
         self._one_to_ones()
         self._deadlines()
         return sorted(self.events, key=lambda e: (e.start, e.kind, e.unit_id or "", e.number or 0, e.uid))
@@ -458,6 +463,35 @@ class _Planner:
                     raise PlanningError(
                         f"learning talk {n} of {u.id} ({u.name}) finds no free slot between {w.start.isoformat()} and "
                         f"{w.end.isoformat()}: {busiest} has no room left in that window (at least 1 talk over capacity)")
+
+    def _yearly_participants(self) -> None:
+        """Roles that take part in a number of talks each loop-year rather than in fixed talks:
+        the first talks of each year that they are free for [003: "Dvs. 1 årlig
+        læringssamtale" for the FU youth representative]."""
+        anniversary = self.clock.add_years(self.spec.council_date, 1)
+        tz = self.clock.tz
+        for u in self.units:
+            for p in self.fw.yearly_participants(u.sector):
+                people = [person.email for person in u.role(p.role)]
+                if not people:
+                    continue
+                talks = sorted((t for (uid, _), t in self.talks.items() if uid == u.id), key=lambda t: t.start)
+                for first_year in (True, False):
+                    left = p.per_loop_year
+                    for talk in talks:
+                        s, e = talk.start.astimezone(tz), talk.end.astimezone(tz)
+                        if left == 0 or (s.date() < anniversary) != first_year:
+                            continue
+                        if not self.ledger.is_free(people, s.date(), minutes(s.time()), minutes(e.time())):
+                            continue
+                        self.ledger.book(people, s.date(), minutes(s.time()), minutes(e.time()), talk.uid)
+                        details = {**talk.details, "yearly_roles": [*talk.details.get("yearly_roles", []), p.role]}
+                        new = talk.with_changes(details=details, attendees=event_attendees(
+                            self.fw, u, "learning_talk", talk.number, details))
+                        self.events[self.events.index(talk)] = new
+                        self.talks[(u.id, talk.number)] = new
+                        talks[talks.index(talk)] = new
+                        left -= 1
 
     def _one_to_ones(self) -> None:
         oo = self.fw.one_to_ones

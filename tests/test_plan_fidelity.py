@@ -328,3 +328,29 @@ def test_a_board_choice_for_a_past_talk_is_refused(sqlite_cli):
     proc = sqlite_cli("board", "choose", "0-6-2027-04-28", "dt-004", "attendance", "--talk", "2",
                       "--now", "2027-10-01T09:00:00+02:00", check=False)
     assert proc.returncode == 2 and "took place on 2027-09-21" in proc.stderr
+
+
+# -- 6. FU participants in the framework's words; the youth representative each loop-year --------
+
+SEED_QUOTES["000"] += ["FU-leder • FU-Viceleder • Fritidscenterledere • Ungdomsskolekoordinatorer"]
+SEED_QUOTES["003"] += ["Der tilføjes ”afdelingslederrepræsentant”.", "Dvs. 1 årlig læringssamtale."]
+
+
+def test_an_fu_talk_invites_the_fu_roles_by_their_names(sqlite_cli):
+    """[000 table]: "FU-leder • FU-Viceleder • Fritidscenterledere • Ungdomsskolekoordinatorer"
+    (the organisation file's leisure_centre_leader_emails and youth_school_coordinator_emails);
+    the department-leader representative from [003]: "Der tilføjes ”afdelingslederrepræsentant”.";
+    the youth representative at one talk a loop-year [003: "Dvs. 1 årlig læringssamtale."]."""
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
+    sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", EARLY)
+    ics = sqlite_cli("loop", "export", "6-18-2028-04-26", "--format", "ics").stdout.replace("\r\n ", "")
+    talks = [v for v in ics.split("BEGIN:VEVENT")[1:] if "SUMMARY:Læringssamtale" in v and "FU " in v.split("SUMMARY:")[1][:80]]
+    assert len(talks) == 12 * 4
+    for text in talks:
+        participants = text.split("Deltagere:")[1]
+        for label in ("(FU-viceleder)", "(fritidscenterleder)", "(ungdomsskolekoordinator)",
+                      "(afdelingslederrepræsentant)"):
+            assert label in participants
+        assert "(pædagogisk leder)" not in participants and "souschef" not in participants
+    with_youth = [t for t in talks if "(ungerepræsentant)" in t.split("Deltagere:")[1]]
+    assert len(with_youth) == 12 * 2   # one talk in each of the two loop-years

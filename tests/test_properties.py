@@ -385,7 +385,8 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
         for t, (a, b) in zip(talks, windows):
             assert a <= day_of(t) <= b, (u.id, t.number, day_of(t), a, b)
             assert day_of(t) <= o.last_talk_day(C, u.sector)
-            assert t.emails() == emails_for(u, talk_roles(fw, u, t.number)), (u.id, t.number)
+            yearly = t.details.get("yearly_roles", [])
+            assert t.emails() == emails_for(u, talk_roles(fw, u, t.number) + yearly), (u.id, t.number)
             for att in t.attendees:
                 assert att.email in emails_for(u, [att.role])
             assert t.host_role == (fw.talks.self_owned_host if u.self_owned else "chief")
@@ -393,6 +394,15 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
             assert t.title.startswith(label if label else f"{fw.talk_label} {t.number} af {fw.talks.count}")
             assert t.sector == u.sector
         talk_of = {t.number: t for t in talks}
+        # Roles invited per loop-year: in the first talks of each year [003: "1 årlig læringssamtale"].
+        anniversary = o.add_years(C, 1)
+        for p in fw.yearly_participants(u.sector):
+            if not u.role(p.role):
+                continue
+            for first_year in (True, False):
+                mine = [t for t in talks if (day_of(t) < anniversary) == first_year]
+                holding = [t for t in mine if p.role in t.details.get("yearly_roles", [])]
+                assert holding == mine[:p.per_loop_year], (u.id, p.role, first_year)
 
         # Data packages: one before each talk, at least N working days before; the trigger earlier.
         dps = sorted(ev["data_package"], key=lambda e: e.number)

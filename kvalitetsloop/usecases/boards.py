@@ -74,7 +74,7 @@ def choose_board_participation(uow, frameworks_dir: Path, loop_id: str, unit_id:
         # The talk records the choice and gets its people for it (REQUEST to a board that joins,
         # CANCEL to one that leaves; the others are not bothered).
         chosen = meeting.with_changes(details={**meeting.details, "board_choice": choice})
-        changed = chosen.with_attendees(event_attendees(fw, unit, "learning_talk", talk, choice))
+        changed = chosen.with_attendees(event_attendees(fw, unit, "learning_talk", talk, chosen.details))
         if changed is None:  # the board is on the talk anyway (the same person in another role)
             changed = (chosen, EventChange(chosen.uid, chosen.sequence, "attendees", {"removed": [], "added": []}))
         new_meeting, change = changed

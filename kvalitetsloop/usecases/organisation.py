@@ -70,7 +70,7 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
                 continue
             event = uow.events.get(row.uid, tz)
             changed = event.with_attendees(tuple(event_attendees(fw, units[row.unit_id], row.kind, row.number,
-                                                                 event.details.get("board_choice"))))
+                                                                 event.details)))
             if changed is None:
                 continue
             uow.events.record(*changed, now)
