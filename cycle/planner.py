@@ -195,7 +195,13 @@ def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
 
 def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = None,
                     details: dict | None = None) -> tuple[Attendee, ...]:
-    return _attendees(unit, event_roles(fw, unit, kind, number, details))
+    """The people of a unit's event; a meeting's ad hoc guests ("guests" in its details) too
+    [000 table: "Ad hoc deltagere afhængig af fokusområde"]."""
+    people = _attendees(unit, event_roles(fw, unit, kind, number, details))
+    known = {a.email for a in people}
+    guests = tuple(Attendee(g["email"], "guest", g.get("name", "")) for g in (details or {}).get("guests", ())
+                   if g["email"] not in known)
+    return people + guests
 
 
 def talk_title(fw: Framework, unit: Unit, number: int) -> str:

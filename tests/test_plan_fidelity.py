@@ -354,3 +354,56 @@ def test_an_fu_talk_invites_the_fu_roles_by_their_names(sqlite_cli):
         assert "(pædagogisk leder)" not in participants and "souschef" not in participants
     with_youth = [t for t in talks if "(ungerepræsentant)" in t.split("Deltagere:")[1]]
     assert len(with_youth) == 12 * 2   # one talk in each of the two loop-years
+
+
+# -- 8. Ad hoc participants ---------------------------------------------------------------------
+
+SEED_QUOTES["000"] += ["Ad hoc deltagere afhængig af fokusområde"]
+
+
+def test_an_ad_hoc_participant_gets_the_invitation_and_a_cancellation_when_removed(sqlite_cli, tmp_path):
+    """[000 table]: "Ad hoc deltagere afhængig af fokusområde": `event attend UID --add EMAIL
+    --name NAME` puts a person on one talk (a REQUEST goes to them); `--remove EMAIL` takes them
+    off (a CANCEL goes to them). A re-import of the organisation keeps them."""
+    loop, guest = "0-6-2027-04-28", "sprogkonsulent@example.dk"
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", EARLY)
+    events = json.loads(sqlite_cli("loop", "export", loop).stdout)["events"]
+    talk = next(e for e in events if e["unit_id"] == "dt-004" and e["kind"] == "learning_talk" and e["number"] == 2)
+    out = sqlite_cli("event", "attend", talk["uid"], "--add", guest, "--name", "Sara Sprog", "--now", EARLY).stdout
+    assert f"Added {guest}" in out
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)  # the guest stays
+    events = json.loads(sqlite_cli("loop", "export", loop).stdout)["events"]
+    talk = next(e for e in events if e["uid"] == talk["uid"])
+    assert {"email": guest, "role": "guest", "name": "Sara Sprog"} in talk["attendees"]
+    # When the talk's invitations go out (28 days before 2027-09-21), the guest gets one.
+    sqlite_cli("dispatch", "--dry-run", "--now", "2027-08-25T09:00:00+02:00", "--out", str(tmp_path / "a"))
+    (invitation,) = [v for n, v in _emails(tmp_path / "a").items() if n.endswith(f"invitation-{guest}.eml")]
+    assert invitation[0] == "REQUEST" and "Læringssamtale 2 af 4" in invitation[1]
+
+    proc = sqlite_cli("event", "attend", talk["uid"], "--add", guest, "--now", EARLY, check=False)
+    assert proc.returncode == 2 and "already takes part" in proc.stderr
+    leader = next(a["email"] for a in talk["attendees"] if a["role"] == "leader")
+    proc = sqlite_cli("event", "attend", talk["uid"], "--remove", leader, "--now", EARLY, check=False)
+    assert proc.returncode == 2 and "by the organisation file" in proc.stderr
+
+    sqlite_cli("event", "attend", talk["uid"], "--remove", guest, "--now", "2027-08-26T09:00:00+02:00")
+    sqlite_cli("dispatch", "--dry-run", "--now", "2027-08-26T10:00:00+02:00", "--out", str(tmp_path / "b"))
+    (cancel,) = [v for n, v in _emails(tmp_path / "b").items() if n.endswith(f"invitation-{guest}.eml")]
+    assert cancel[0] == "CANCEL"
+    events = json.loads(sqlite_cli("loop", "export", loop).stdout)["events"]
+    assert guest not in [a["email"] for a in next(e for e in events if e["uid"] == talk["uid"])["attendees"]]
+
+
+def test_an_ad_hoc_participant_that_cannot_be_is_refused(sqlite_cli):
+    sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", EARLY)
+    events = json.loads(sqlite_cli("loop", "export", "0-6-2027-04-28").stdout)["events"]
+    deadline = next(e for e in events if e["kind"] == "data_package")
+    talk = next(e for e in events if e["kind"] == "learning_talk")
+    for args, message in ((("nope", "--add", "a@example.dk"), "there is no event"),
+                          ((deadline["uid"], "--add", "a@example.dk"), "is a deadline, not a meeting"),
+                          ((talk["uid"], "--add", "not-an-address"), "is not a valid email address"),
+                          ((talk["uid"],), "give one person to add or one to remove")):
+        proc = sqlite_cli("event", "attend", *args, "--now", EARLY, check=False)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
