@@ -235,6 +235,9 @@ class YouthInput(_Strict):
 class FollowupForm(_Strict):
     due_working_days_after_talk: int = Field(ge=1, le=60)
     reminder_every_days: int = Field(default=3, ge=1)
+    # The recorded form goes back to the unit's board this many working days after it is due
+    # [000: "herunder tilbageløb fra læringsamtaler"]; None: not sent to the board.
+    to_board_working_days_after_due: int | None = Field(default=None, ge=0, le=60)
 
 
 class CommitteeOverview(_Strict):

@@ -253,8 +253,14 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
     ff = fw.followup_form
     due = cal.add_working_days(day, ff.due_working_days_after_talk, sector)
     what = "fokusområder og børnenes perspektiv" if n == 1 else "beslutninger"
+    back = {}
+    if ff.to_board_working_days_after_due is not None:
+        # The talk's outcome goes back to the board [000: "tilbageløb fra læringsamtaler"]: whom
+        # the recorded form is sent to, and by when (the portal sends it once forms are recorded).
+        back = {"to_board": sorted(p.email for p in unit.role("board")),
+                "to_board_by": cal.add_working_days(due, ff.to_board_working_days_after_due, sector).isoformat()}
     out.append(deadline(kinds.FOLLOWUP_FORM.event_kind, due, deadline_title(fw, kinds.FOLLOWUP_FORM, unit, n, what=what),
-                        talk_date=day.isoformat()))
+                        talk_date=day.isoformat(), **back))
     return out
 
 

@@ -407,3 +407,24 @@ def test_an_ad_hoc_participant_that_cannot_be_is_refused(sqlite_cli):
                           ((talk["uid"],), "give one person to add or one to remove")):
         proc = sqlite_cli("event", "attend", *args, "--now", EARLY, check=False)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- 8. The talk's outcome goes back to the board -----------------------------------------------
+
+SEED_QUOTES["000"] += ["herunder tilbageløb fra læringsamtaler"]
+
+
+@pytest.mark.parametrize("area, council", PLANS[:2])
+def test_each_talks_followup_form_names_the_board_and_the_day_it_goes_back(plans, example_org, calendar, area, council):
+    """[000]: "Bestyrelsen dagsordensætter ... den lokale omsætning af de temaer, som byrådet har
+    besluttet, herunder tilbageløb fra læringsamtaler": the planner gives each follow-up form the
+    board to send it to and the day, 5 working days after the form is due (frameworks/aarhus.yaml)."""
+    units = example_org.by_id()
+    forms = [e for e in plans[(area, council)] if e.kind == "followup_form_due"]
+    assert len(forms) == 4 * (80 if area == "0-6" else 57)
+    for f in forms:
+        unit = units[f.unit_id]
+        assert f.details["to_board"] == [unit.board.email]
+        by = D(f.details["to_board_by"])
+        assert calendar.is_working_day(by, unit.sector)
+        assert len(calendar.working_days(f.due_date + dt.timedelta(days=1), by, unit.sector)) == 5
