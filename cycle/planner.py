@@ -196,7 +196,7 @@ def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
 def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = None,
                     details: dict | None = None) -> tuple[Attendee, ...]:
     """The people of a unit's event; a meeting's ad hoc guests ("guests" in its details) too
-    [000 table: "Ad hoc deltagere afhængig af fokusområde"]."""
+    [000 table: "Ad hoc deltagere alt efter lokalt fokusområde"]."""
     people = _attendees(unit, event_roles(fw, unit, kind, number, details))
     known = {a.email for a in people}
     guests = tuple(Attendee(g["email"], "guest", g.get("name", "")) for g in (details or {}).get("guests", ())

@@ -343,11 +343,11 @@ def test_an_fu_talk_invites_the_fu_roles_by_their_names(sqlite_cli):
 
 # -- 8. Ad hoc participants ---------------------------------------------------------------------
 
-SEED_QUOTES["000"] += ["Ad hoc deltagere afhængig af fokusområde"]
+SEED_QUOTES["000"] += ["Ad hoc deltagere alt efter lokalt fokusområde"]
 
 
 def test_an_ad_hoc_participant_gets_the_invitation_and_a_cancellation_when_removed(sqlite_cli, tmp_path):
-    """[000 table]: "Ad hoc deltagere afhængig af fokusområde": `event attend UID --add EMAIL
+    """[000 table]: "Ad hoc deltagere alt efter lokalt fokusområde": `event attend UID --add EMAIL
     --name NAME` puts a person on one talk (a REQUEST goes to them); `--remove EMAIL` takes them
     off (a CANCEL goes to them). A re-import of the organisation keeps them."""
     loop, guest = "0-6-2027-04-28", "sprogkonsulent@example.dk"
