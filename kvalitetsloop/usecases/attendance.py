@@ -1,4 +1,4 @@
-"""Use cases of a meeting's ad hoc participants [000 table: "Ad hoc deltagere afhængig af
+"""Use cases of a meeting's ad hoc participants [000 table: "Ad hoc deltagere alt efter lokalt
 fokusområde"]: add a person to one meeting (a REQUEST goes to them) or take them off again (a
 CANCEL goes to them). The guests are recorded in the meeting's details ("guests"), so a re-import
 of the organisation keeps them."""
