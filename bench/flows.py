@@ -189,7 +189,7 @@ def simulated_loop(server: Server, tmp: Path, last: dt.date) -> dict:
     db = f"sqlite:///{tmp / 'demo.sqlite'}"
     env = {**os.environ, "KVALITETSLOOP_DATABASE_URL": db}
     for args in (["org", "import", "examples/aarhus.csv", "--now", START_NOW],
-                 ["loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", START_NOW,
+                 ["loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", START_NOW, "--past", "held",
                   "--theme", "Sprog og kommunikation", "--theme", "Trivsel og fællesskaber"]):
         subprocess.run([str(KVL), *args], cwd=ROOT, env=env, check=True, capture_output=True)
     sink, smtp_port = start_process(None, discard=True)

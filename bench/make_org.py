@@ -28,8 +28,9 @@ Shape of the generic output (``--units N --chiefs M``):
 * every chief has two consultants of their own; within each (chief, area) the chief's units
   alternate between them, so a consultant never serves two chiefs;
 * pedagogical leaders (1-3), the employee representative (1), and for FU the youth
-  representatives (1-2), the department-leader representative (1) and the deputy leader (1) are
-  unique to their unit; skole/dagtilbud leave the three FU lists empty;
+  representatives (1-2), the department-leader representative (1), the deputy leader (1), the
+  leisure-centre leaders (1-2) and the youth-school coordinator (1) are unique to their unit;
+  skole/dagtilbud leave the five FU lists empty;
 * chief names are distinct; other people may share a name, never an address;
 * every person has one ASCII e-mail address at example.dk (æ->ae, ø->oe, å->aa), unique to that
   person; chiefs are ``chief-NN@example.dk``, boards ``bestyrelse-<id>@example.dk``;
@@ -66,6 +67,8 @@ COLUMNS = (
     "youth_rep_emails",
     "dept_leader_rep_emails",
     "deputy_leader_emails",
+    "leisure_centre_leader_emails",
+    "youth_school_coordinator_emails",
 )
 REQUIRED_COLUMNS = (
     "id",
@@ -381,6 +384,13 @@ def generate(
                     turn = (turn + attempt + 1) % chiefs
                     break
             # No chief has two free units left in this sector: fewer pairs than asked.
+
+    # The FU table's leisure-centre leaders and youth-school coordinators [000], drawn last so
+    # that every value before them stays what it was before these columns existed.
+    for row in rows:
+        if row["sector"] == "fu":
+            row["leisure_centre_leader_emails"] = ";".join(people.emails(rng.randint(1, 2)))
+            row["youth_school_coordinator_emails"] = people.emails(1)[0]
     return rows
 
 

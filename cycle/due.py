@@ -516,7 +516,8 @@ def _deadlines(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
     last = max(horizon, today + dt.timedelta(days=2 * fw.followup_form.due_working_days_after_talk + 42))
     for e in deadlines[lo:]:
         dk = kinds.deadline_for_event_kind(e.kind)
-        if e.status == "cancelled" or dk is None or dk.schedule == "none" or _unit_gone(e, units):
+        # A deadline recorded as held when a late loop started has passed: nothing to remind of.
+        if e.status in ("cancelled", "held") or dk is None or dk.schedule == "none" or _unit_gone(e, units):
             continue
         due = dates[e.uid]
         if due > last:

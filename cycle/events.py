@@ -93,6 +93,14 @@ class Event:
         event = replace(self, sequence=self.sequence + 1, status="cancelled")
         return event, EventChange(self.uid, event.sequence, "cancelled", dict(detail))
 
+    def reinstated(self, start: dt.datetime, end: dt.datetime, **detail) -> tuple["Event", "EventChange"]:
+        """A cancelled deadline due again (a board that chose to attend now writes a statement
+        after all): planned at its new date, the sequence rises."""
+        if self.status != "cancelled":
+            raise ValueError(f"the event '{self.title}' is not cancelled")
+        event = replace(self, start=start, end=end, sequence=self.sequence + 1, status="planned")
+        return event, EventChange(self.uid, event.sequence, "reinstated", {"start": start.isoformat(), **detail})
+
     def with_attendees(self, attendees: tuple[Attendee, ...], update_all: bool = False
                        ) -> tuple["Event", "EventChange"] | None:
         """This event with other people, or None when nobody changes.
@@ -115,7 +123,7 @@ class Event:
 @dataclass(frozen=True)
 class EventChange:
     """What changed in an event, as its change history records it (created | moved | cancelled |
-    attendees), at the sequence the event has after the change."""
+    attendees | reinstated), at the sequence the event has after the change."""
 
     uid: str
     sequence: int

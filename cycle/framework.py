@@ -17,7 +17,7 @@ SECTORS = ("dagtilbud", "skole", "fu")
 Sector = Literal["dagtilbud", "skole", "fu"]
 
 # Roles a person can have towards a unit (SPEC 2.1). The optional participant lists map to the
-# last six roles.
+# last eight roles.
 Role = Literal[
     "chief",
     "leader",
@@ -28,6 +28,8 @@ Role = Literal[
     "youth_rep",
     "dept_leader_rep",
     "deputy_leader",
+    "leisure_centre_leader",
+    "youth_school_coordinator",
 ]
 
 
@@ -35,9 +37,14 @@ Role = Literal[
 AARHUS_ROLE_LABELS: dict[str, str] = {
     "chief": "Børn og Unge-chef",
     "leader": "leder",
-    "deputy_leader": "souschef",
+    # The FU table's words [000: "FU-leder • FU-Viceleder • Fritidscenterledere •
+    # Ungdomsskolekoordinatorer"]; a deputy leader is an FU role in Aarhus.
+    "deputy_leader": "FU-viceleder",
+    "leisure_centre_leader": "fritidscenterleder",
+    "youth_school_coordinator": "ungdomsskolekoordinator",
     "pedagogical_leader": "pædagogisk leder",
     "employee_rep": "medarbejderrepræsentant",
+    # From the FU adjustments of 003, not the 000 table: "Der tilføjes ”afdelingslederrepræsentant”."
     "dept_leader_rep": "afdelingslederrepræsentant",
     "board": "bestyrelsen",
     "youth_rep": "ungerepræsentant",
@@ -150,6 +157,16 @@ class Participant(_Strict):
     role: Role
     # Talk numbers this role is invited to; None means every talk.
     talks: list[int] | None = None
+    # Instead of fixed talk numbers: this many talks in each loop-year (council date to its
+    # anniversary, and the second year), the first ones of the year the unit holds, e.g. the
+    # FU youth representative's "1 årlig læringssamtale" [003].
+    per_loop_year: int | None = Field(default=None, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "Participant":
+        if self.per_loop_year is not None and self.talks is not None:
+            raise ValueError("give talks or per_loop_year, not both")
+        return self
 
 
 class FirstTalkWindow(_Strict):
@@ -189,13 +206,20 @@ class DataPackages(_Strict):
 
 class OneToOnes(_Strict):
     per_gap: int = Field(ge=0, le=12)
+    # At least this many in each loop-year (council date to its anniversary, and the second year);
+    # None: per_gap in each gap and no yearly count.
+    per_year: int | None = Field(default=None, ge=1, le=52)
     after_last_talk: bool = True
     min_days_from_talk: int = Field(default=14, ge=0)
     attendees: list[Role] = Field(default=["chief", "leader"], min_length=1)
 
 
 class BoardStatements(_Strict):
+    # The talks whose board takes part either by a written statement or by attending [000:
+    # "enten i form af en udtalelse eller ved deltagelse"]; each board chooses per talk [003].
     talks: list[int]
+    # What a board that has not chosen does; a recorded choice overrides it per unit and talk.
+    default_choice: Literal["statement", "attendance"] = "statement"
     due_working_days_before_talk: int = Field(ge=1, le=60)
     reminder_days_before_due: list[int] = Field(default=[21, 10, 3])
     escalate_to: list[Role] = Field(default=["leader", "chief"])
@@ -211,10 +235,18 @@ class YouthInput(_Strict):
 class FollowupForm(_Strict):
     due_working_days_after_talk: int = Field(ge=1, le=60)
     reminder_every_days: int = Field(default=3, ge=1)
+    # The recorded form goes back to the unit's board this many working days after it is due
+    # [000: "herunder tilbageløb fra læringsamtaler"]; None: not sent to the board.
+    to_board_working_days_after_due: int | None = Field(default=None, ge=0, le=60)
 
 
 class CommitteeOverview(_Strict):
+    # The overview goes to the first committee meeting at least this many working days after the
+    # last talk 1, so the talks' follow-up forms (the focus areas) are in.
     working_days_after_last_first_talk: int = Field(ge=0)
+    # The committee's meeting calendar (frameworks/committees or imported); None: no calendar,
+    # the overview is due on that working day.
+    calendar: str | None = None
 
 
 class ReportBack(_Strict):
@@ -275,6 +307,36 @@ class CalendarTexts(_Strict):
     committee_overview_subject: str | None = None
 
 
+def _week_run(v: list[int], key: str) -> list[int]:
+    if v and (sorted(v) != list(range(min(v), min(v) + len(v))) or not 1 <= min(v) <= max(v) <= 52):
+        raise ValueError(f"{key} must be consecutive ISO week numbers between 1 and 52, like [29, 30]")
+    return sorted(v)
+
+
+class SummerRule(_Strict):
+    """The Danish summer, which talks, one-to-ones and network meetings avoid in every sector
+    (issue 9; DOMAIN "Calendar facts": July is the holiday month for staff, leaders and parents).
+    The seeds give no summer rule: this is a default of the system, set per municipality."""
+
+    # The holiday calendar whose summer holiday (its longest period touching July) holds for
+    # every sector, e.g. the school summer holiday.
+    calendar: str | None = None
+    # Or ISO weeks every year, for a municipality whose framework ships no school calendar.
+    weeks: list[int] = Field(default_factory=list)
+    # A sector narrowed to its own closing weeks (e.g. daycares' weeks 29-30): it avoids only these.
+    closing_weeks: dict[Sector, list[int]] = Field(default_factory=dict)
+
+    @field_validator("weeks")
+    @classmethod
+    def _weeks(cls, v: list[int]) -> list[int]:
+        return _week_run(v, "weeks")
+
+    @field_validator("closing_weeks")
+    @classmethod
+    def _closing(cls, v: dict[str, list[int]]) -> dict[str, list[int]]:
+        return {sector: _week_run(weeks, f"closing_weeks.{sector}") for sector, weeks in v.items()}
+
+
 class HolidayRules(_Strict):
     country: str = "DK"
     language: str = "da"
@@ -282,6 +344,8 @@ class HolidayRules(_Strict):
     closed_days: dict[str, str] = Field(default_factory=dict)
     # Per sector, the names of the school-holiday calendar that applies (see frameworks/holidays).
     school_holidays: dict[Sector, str] = Field(default_factory=dict)
+    # The summer holiday every sector's meetings avoid; None: only each sector's own calendar.
+    summer: SummerRule | None = None
 
     @field_validator("closed_days")
     @classmethod
@@ -394,8 +458,12 @@ class Framework(_Strict):
         return None
 
     def participants_for(self, sector: str, talk_number: int) -> list[Role]:
+        """The roles invited to talk `talk_number` by number (not those invited per loop-year)."""
         return [p.role for p in self.talks.participants[sector]
-                if p.talks is None or talk_number in p.talks]
+                if p.per_loop_year is None and (p.talks is None or talk_number in p.talks)]
+
+    def yearly_participants(self, sector: str) -> list[Participant]:
+        return [p for p in self.talks.participants[sector] if p.per_loop_year is not None]
 
 
 def _loc(err: dict) -> str:

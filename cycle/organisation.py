@@ -21,6 +21,9 @@ LIST_COLUMNS = {
     "youth_rep_emails": "youth_rep",
     "dept_leader_rep_emails": "dept_leader_rep",
     "deputy_leader_emails": "deputy_leader",
+    # The FU table's "Fritidscenterledere • Ungdomsskolekoordinatorer" [000].
+    "leisure_centre_leader_emails": "leisure_centre_leader",
+    "youth_school_coordinator_emails": "youth_school_coordinator",
 }
 OPTIONAL_COLUMNS = ("chief_name", "board_name", "self_owned", "special_needs", "address", *LIST_COLUMNS)
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)

@@ -101,7 +101,15 @@ class LoopTimeline:
         first_network_next = self.clock.add_weeks(self.next_council, -framework.network_meetings.weeks_before_council[0])
         self.report_back_due = calendar.on_or_before_working_day(
             self.clock.add_weeks(first_network_next, -framework.report_back.weeks_before_next_network_meeting))
-        self.last_talk_day = self.report_back_due - dt.timedelta(days=framework.report_back.last_talk_days_before_due)
+        self._windows: dict[str, list[Window]] = {}
+
+    def report_back_of(self, sector: str) -> dt.date:
+        """A unit's report-back day: the loop's, or the working day of the unit's calendar before it."""
+        return self.cal.on_or_before_working_day(self.report_back_due, sector)
+
+    def last_talk_day(self, sector: str) -> dt.date:
+        """Talks end this many days before the unit's report-back, so the last talk can feed it."""
+        return self.report_back_of(sector) - dt.timedelta(days=self.fw.report_back.last_talk_days_before_due)
         self._windows: dict[str, list[Window]] = {}
 
     def talk_windows(self, sector: str) -> list[Window]:
@@ -123,16 +131,20 @@ class LoopTimeline:
                           for s in t.later_windows), key=lambda x: x[0])
         for _ in range(1, t.count):
             prev = windows[-1]
-            nxt = next((Window(a, b, name) for (a, b), name in seasons if a > prev.end), None)
+            # The next season that the previous window has not used up: a talk-1 window that
+            # continued after the summer takes the start of the autumn, and talk 2 the rest of it.
+            nxt = next((Window(max(a, prev.end + dt.timedelta(days=1)), b, name) for (a, b), name in seasons
+                        if (b - max(a, prev.end + dt.timedelta(days=1))) * 2 >= (b - a)), None)
             if nxt is None:
                 raise PlanningError("the framework's later talk windows do not reach far enough to place every talk")
             windows.append(nxt)
         for i, w in enumerate(windows):
-            w.end = min(w.end, self.last_talk_day)
+            w.end = min(w.end, self.last_talk_day(sector))
             if w.end < w.start:
                 raise PlanningError(
                     f"talk {i + 1} has no room: its window starts {w.start.isoformat()} but every talk must be held "
-                    f"by {self.last_talk_day.isoformat()}, before the report-back is due on {self.report_back_due.isoformat()}")
+                    f"by {self.last_talk_day(sector).isoformat()}, before the report-back is due on "
+                    f"{self.report_back_of(sector).isoformat()}")
         self._windows[sector] = windows
         return windows
 
@@ -145,27 +157,51 @@ def _attendees(unit: Unit, roles) -> tuple[Attendee, ...]:
     return tuple(seen.values())
 
 
-def talk_roles(fw: Framework, unit: Unit, number: int) -> list[str]:
+def board_choice(fw: Framework, unit: Unit, number: int, recorded: str | None = None) -> str | None:
+    """How the board takes part in talk `number` when it chooses [000: "enten i form af en
+    udtalelse eller ved deltagelse"]: its recorded choice, else the framework's default; None for
+    a talk without that choice and for a self-owned daycare, whose board holds the talks [000]."""
+    if number not in fw.board_statements.talks or unit.self_owned:
+        return None
+    return recorded or fw.board_statements.default_choice
+
+
+def talk_roles(fw: Framework, unit: Unit, number: int, details: dict | None = None) -> list[str]:
+    """The roles of a unit's talk. `details` are the talk's recorded facts: the board's choice
+    ("board_choice") and the roles it holds for the loop-year ("yearly_roles")."""
+    details = details or {}
     roles = fw.participants_for(unit.sector, number)
     if unit.self_owned and fw.talks.self_owned_host not in roles:
         # In self-owned daycares the board holds every talk [000, 003].
         roles = [fw.talks.self_owned_host, *roles]
+    if board_choice(fw, unit, number, details.get("board_choice")) == "attendance" and "board" not in roles:
+        roles = [*roles, "board"]
+    roles += [r for r in details.get("yearly_roles", ()) if r not in roles]
     return roles
 
 
-def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None) -> list[str]:
+def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
+                details: dict | None = None) -> list[str]:
     """Who a unit's event of this kind is for: the one place that says it, for a new plan and for
-    a re-import that changes the people of a running loop."""
+    a re-import that changes the people of a running loop (a talk's `details` say what was
+    recorded for it)."""
     if kind == "learning_talk":
-        return talk_roles(fw, unit, number or 1)
+        return talk_roles(fw, unit, number or 1, details)
     if kind == "one_to_one":
         return list(fw.one_to_ones.attendees)
     deadline = kinds.deadline_for_event_kind(kind)
     return deadline.attendees(fw) if deadline is not None else []
 
 
-def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = None) -> tuple[Attendee, ...]:
-    return _attendees(unit, event_roles(fw, unit, kind, number))
+def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = None,
+                    details: dict | None = None) -> tuple[Attendee, ...]:
+    """The people of a unit's event; a meeting's ad hoc guests ("guests" in its details) too
+    [000 table: "Ad hoc deltagere alt efter lokalt fokusområde"]."""
+    people = _attendees(unit, event_roles(fw, unit, kind, number, details))
+    known = {a.email for a in people}
+    guests = tuple(Attendee(g["email"], "guest", g.get("name", "")) for g in (details or {}).get("guests", ())
+                   if g["email"] not in known)
+    return people + guests
 
 
 def talk_title(fw: Framework, unit: Unit, number: int) -> str:
@@ -202,7 +238,9 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
     out.append(deadline(package.event_kind, available, deadline_title(fw, package, unit, n),
                         trigger_date=trigger.isoformat(), tailored=unit.special_needs, talk_date=day.isoformat()))
     bs = fw.board_statements
-    if n in bs.talks:
+    # A statement only where the board chose to write one (not attend), and never for a
+    # self-owned daycare's board, which holds the talk itself [000].
+    if board_choice(fw, unit, n, talk.details.get("board_choice")) == "statement":
         due = cal.add_working_days(day, -bs.due_working_days_before_talk, sector)
         out.append(deadline(kinds.BOARD_STATEMENT.event_kind, due, deadline_title(fw, kinds.BOARD_STATEMENT, unit, n),
                             talk_date=day.isoformat()))
@@ -215,8 +253,14 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
     ff = fw.followup_form
     due = cal.add_working_days(day, ff.due_working_days_after_talk, sector)
     what = "fokusområder og børnenes perspektiv" if n == 1 else "beslutninger"
+    back = {}
+    if ff.to_board_working_days_after_due is not None:
+        # The talk's outcome goes back to the board [000: "tilbageløb fra læringsamtaler"]: whom
+        # the recorded form is sent to, and by when (the portal sends it once forms are recorded).
+        back = {"to_board": sorted(p.email for p in unit.role("board")),
+                "to_board_by": cal.add_working_days(due, ff.to_board_working_days_after_due, sector).isoformat()}
     out.append(deadline(kinds.FOLLOWUP_FORM.event_kind, due, deadline_title(fw, kinds.FOLLOWUP_FORM, unit, n, what=what),
-                        talk_date=day.isoformat()))
+                        talk_date=day.isoformat(), **back))
     return out
 
 
@@ -275,6 +319,7 @@ class _Planner:
         self._check_talk_capacity()
         for n in range(1, self.fw.talks.count + 1):
             self._talks(n)
+        self._yearly_participants()
         self._one_to_ones()
         self._deadlines()
         return sorted(self.events, key=lambda e: (e.start, e.kind, e.unit_id or "", e.number or 0, e.uid))
@@ -282,14 +327,17 @@ class _Planner:
     def _check_holiday_calendars(self) -> None:
         """A sector without its school holidays would get meetings in them: refuse instead."""
         first_day = self.clock.add_weeks(self.spec.council_date, -self.fw.network_meetings.weeks_before_council[0])
+        named: dict[str, str] = {}
         for sector in self.fw.areas[self.spec.area].sectors:
-            name = self.cal.calendar_name(sector)
-            if not name:
-                continue
-            until = self.cal.covered_until(sector)
-            since = self.cal.covered_from(sector)
+            if self.cal.calendar_name(sector):
+                named.setdefault(self.cal.calendar_name(sector), sector)
+        # The summer every sector avoids may come from another sector's calendar (the schools').
+        if self.cal.summer_calendar():
+            named.setdefault(self.cal.summer_calendar(), "the summer holiday")
+        for name, what in named.items():
+            since, until = self.cal.coverage(name) or (None, None)
             if until is None or since is None:
-                raise PlanningError(f"the framework names the holiday calendar '{name}' for {sector}, but no calendar of "
+                raise PlanningError(f"the framework names the holiday calendar '{name}' for {what}, but no calendar of "
                                     f"that name is shipped in frameworks/holidays or imported")
             if since > first_day or until < self.tl.next_council:
                 raise PlanningError(
@@ -334,7 +382,7 @@ class _Planner:
             emails = [a.email for a in att]
             sectors = sorted({u.sector for u in units})
             for i, weeks in enumerate(nm.weeks_before_council, start=1):
-                target = self.clock.add_weeks(self.spec.council_date, -weeks)
+                target = network_target(self.cal, sectors, self.clock.add_weeks(self.spec.council_date, -weeks))
                 placed = False
                 for offset in _nearest(nm.search_days):
                     day = target + dt.timedelta(days=offset)
@@ -428,12 +476,44 @@ class _Planner:
                         f"learning talk {n} of {u.id} ({u.name}) finds no free slot between {w.start.isoformat()} and "
                         f"{w.end.isoformat()}: {busiest} has no room left in that window (at least 1 talk over capacity)")
 
+    def _yearly_participants(self) -> None:
+        """Roles that take part in a number of talks each loop-year rather than in fixed talks:
+        the first talks of each year that they are free for [003: "Dvs. 1 årlig
+        læringssamtale" for the FU youth representative]."""
+        anniversary = self.clock.add_years(self.spec.council_date, 1)
+        tz = self.clock.tz
+        for u in self.units:
+            for p in self.fw.yearly_participants(u.sector):
+                people = [person.email for person in u.role(p.role)]
+                if not people:
+                    continue
+                talks = sorted((t for (uid, _), t in self.talks.items() if uid == u.id), key=lambda t: t.start)
+                for first_year in (True, False):
+                    left = p.per_loop_year
+                    for talk in talks:
+                        s, e = talk.start.astimezone(tz), talk.end.astimezone(tz)
+                        if left == 0 or (s.date() < anniversary) != first_year:
+                            continue
+                        if not self.ledger.is_free(people, s.date(), minutes(s.time()), minutes(e.time())):
+                            continue
+                        self.ledger.book(people, s.date(), minutes(s.time()), minutes(e.time()), talk.uid)
+                        details = {**talk.details, "yearly_roles": [*talk.details.get("yearly_roles", []), p.role]}
+                        new = talk.with_changes(details=details, attendees=event_attendees(
+                            self.fw, u, "learning_talk", talk.number, details))
+                        self.events[self.events.index(talk)] = new
+                        self.talks[(u.id, talk.number)] = new
+                        talks[talks.index(talk)] = new
+                        left -= 1
+
     def _one_to_ones(self) -> None:
         oo = self.fw.one_to_ones
-        if oo.per_gap == 0:
+        if oo.per_gap == 0 and not oo.per_year:
             return
         dur, count = self.fw.durations.one_to_one, self.fw.talks.count
         margin = dt.timedelta(days=oo.min_days_from_talk)
+        # The loop-years: council date to its anniversary, and on to the next council [000: "seks
+        # 1:1 ledelsesopfølgninger om året"; 003: "minimum 6 årlige"].
+        anniversary = self.clock.add_years(self.spec.council_date, 1)
         for u in self.units:
             # Every talk, or those a unit joining a running loop still has (cycle.joining).
             numbers = [n for n in range(1, count + 1) if (u.id, n) in self.talks]
@@ -443,7 +523,7 @@ class _Planner:
                 gaps.append((talk_days[-1] + margin, self.tl.next_council - margin, count))
             att = event_attendees(self.fw, u, "one_to_one")
             emails = [a.email for a in att]
-            number = 0
+            parts = []  # (first day, last day, after talk, working days, how many)
             for a, b, after_talk in gaps:
                 days = self.cal.working_days(a, b, u.sector)
                 if len(days) < oo.per_gap:
@@ -451,13 +531,16 @@ class _Planner:
                         f"{u.chief.email} and {u.leader.email} need {oo.per_gap} one-to-ones for {u.id} ({u.name}) "
                         f"between {a.isoformat()} and {b.isoformat()} but that gap has {len(days)} working days: "
                         f"{oo.per_gap - len(days)} over capacity")
+                parts.append((a, b, after_talk, days))
+            number = 0
+            for a, b, after_talk, days, n in self._per_year(u, parts, anniversary):
                 last_idx = -1
-                for j in range(oo.per_gap):
+                for j in range(n):
                     number += 1
                     # Evenly spread: the j-th meeting aims at the middle of the j-th part of the gap; each
                     # comes on a later day than the one before and leaves days for those after it.
-                    top = len(days) - (oo.per_gap - j)
-                    target = min(top, max(last_idx + 1, math.floor((j + 0.5) * len(days) / oo.per_gap)))
+                    top = len(days) - (n - j)
+                    target = min(top, max(last_idx + 1, math.floor((j + 0.5) * len(days) / n)))
                     for idx in _nearest_index(target, len(days)):
                         if idx <= last_idx or idx > top:
                             continue
@@ -474,6 +557,56 @@ class _Planner:
                             f"one-to-one {number} of {u.id} ({u.name}) finds no free slot between {a.isoformat()} and "
                             f"{b.isoformat()}: {u.chief.email} and {u.leader.email} have no common free time left (1 over capacity)")
 
+    def _per_year(self, u: Unit, parts, anniversary: dt.date):
+        """How many one-to-ones each gap holds, and on which of its days: per_gap in each gap [000:
+        "tre opfølgninger mellem hver læringssamtale"], split at the loop's anniversary so that each
+        loop-year holds at least per_year [000: "seks ... om året"]; a year that the gaps cannot
+        fill gets the missing ones in its longest stretch ("minimum 6" [003])."""
+        oo = self.fw.one_to_ones
+        # Each gap in its year-1 and year-2 stretches.
+        halves = []
+        for a, b, after_talk, days in parts:
+            y1 = [d for d in days if d < anniversary]
+            y2 = [d for d in days if d >= anniversary]
+            halves.append([after_talk, y1, y2, 0, 0])
+        if not oo.per_year:
+            # No yearly minimum: per_gap spread over the whole gap.
+            return [(a, b, t, days, oo.per_gap) for a, b, t, days in parts]
+        fixed1 = sum(oo.per_gap for h in halves if not h[2])
+        fixed2 = sum(oo.per_gap for h in halves if not h[1])
+        need1 = max(0, oo.per_year - fixed1)
+        for h in halves:
+            if h[1] and h[2]:  # a gap across the anniversary: year 1 takes what it still needs
+                h[3] = min(oo.per_gap, need1, len(h[1]))
+                h[4] = oo.per_gap - h[3]
+                need1 -= h[3]
+            elif h[1]:
+                h[3] = oo.per_gap
+            else:
+                h[4] = oo.per_gap
+        for year in (3, 4):
+            short = oo.per_year - sum(h[year] for h in halves)
+            room = [h for h in halves if h[year - 2]]
+            if short > 0 and room:
+                longest = max(room, key=lambda h: len(h[year - 2]) - h[year])
+                longest[year] += short
+        out = []
+        for (a, b, after_talk, days), (_, y1, y2, n1, n2) in zip(parts, halves):
+            if n1 + n2 == 0:
+                continue
+            if n1 and n2:
+                out.append((a, b, after_talk, y1, n1))
+                out.append((a, b, after_talk, y2, n2))
+            else:
+                out.append((a, b, after_talk, y1 if n1 else y2, n1 or n2))
+        for a, b, after_talk, days, n in out:
+            if len(days) < n:
+                raise PlanningError(
+                    f"{u.chief.email} and {u.leader.email} need {n} one-to-ones for {u.id} ({u.name}) between "
+                    f"{days[0].isoformat() if days else a.isoformat()} and {b.isoformat()} to hold {oo.per_year} in "
+                    f"each loop-year, but there are {len(days)} working days: {n - len(days)} over capacity")
+        return out
+
     def _deadlines(self) -> None:
         fw, tl, spec, clock = self.fw, self.tl, self.spec, self.clock
         for (uid, n), talk in sorted(self.talks.items()):
@@ -488,14 +621,25 @@ class _Planner:
         first_talks = [t.start for (u, n), t in self.talks.items() if n == 1]
         if first_talks:  # a unit joining a running loop after talk 1 has none
             last_first_talk = max(first_talks).astimezone(clock.tz).date()
-            self.events.append(all_day(
-                "committee_overview", None, None,
-                self.cal.add_working_days(last_first_talk, fw.committee_overview.working_days_after_last_first_talk),
-                f"Oversigt over lokale fokusområder til {fw.bodies.committee}"))
+            co = fw.committee_overview
+            ready = self.cal.add_working_days(last_first_talk, co.working_days_after_last_first_talk)
+            details = {}
+            if co.calendar:
+                # On a meeting of the committee [000: "afrapporteres til Børn og Unge-udvalget"].
+                meeting = self.cal.first_meeting_on_or_after(co.calendar, ready)
+                if meeting is None:
+                    raise PlanningError(
+                        f"the committee calendar '{co.calendar}' has no meeting on or after {ready.isoformat()}, when "
+                        f"the overview of the focus areas is ready: import the committee's meeting dates first")
+                ready, details = meeting.start, {"committee_meeting": meeting.name}
+            self.events.append(all_day("committee_overview", None, None, ready,
+                                       f"Oversigt over lokale fokusområder til {fw.bodies.committee}", **details))
         report_back = kinds.REPORT_BACK
         for u in self.units:
             # One loop-wide date: the report-back feeds the next loop's network meetings together.
-            self.events.append(all_day(report_back.event_kind, u, None, tl.report_back_due,
+            # On a working day of the unit's own calendar (not a daycare closing day).
+            self.events.append(all_day(report_back.event_kind, u, None,
+                                       tl.report_back_of(u.sector),
                                        deadline_title(fw, report_back, u, None),
                                        event_attendees(fw, u, report_back.event_kind)))
         aggregated = self.cal.add_working_days(tl.report_back_due, fw.report_back.aggregated_working_days_after_due)
@@ -512,6 +656,17 @@ class _Planner:
                     self.events.append(all_day(
                         supervision.event_kind, u, i, due, deadline_title(fw, supervision, u, i, year=due.year),
                         event_attendees(fw, u, supervision.event_kind, i)))
+
+
+def network_target(cal: WorkCalendar, sectors, target: dt.date) -> dt.date:
+    """A theme meeting's target day; one that falls in the summer holiday moves to its nearer edge
+    (the last day before it or the first after it), since nobody meets in the summer (issue 9, 2)."""
+    spans = [s for s in (cal.summer_holiday(sector, target.year) for sector in sectors) if s and s.covers(target)]
+    if not spans:
+        return target
+    start, end = min(s.start for s in spans), max(s.end for s in spans)
+    before, after = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+    return before if (target - before) <= (after - target) else after
 
 
 def _nearest(radius: int):

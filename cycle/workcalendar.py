@@ -70,6 +70,7 @@ class WorkCalendar:
         # The planner asks the same questions thousands of times; the answers never change.
         self._range_cache: dict[tuple[dt.date, dt.date, str | None], tuple[dt.date, ...]] = {}
         self._add_cache: dict[tuple[dt.date, int, str | None], dt.date] = {}
+        self._summer_cache: dict[tuple[str, int], HolidayPeriod | None] = {}
 
     def periods_for(self, sector: str) -> list[HolidayPeriod]:
         name = self.framework.holidays.school_holidays.get(sector)
@@ -77,6 +78,16 @@ class WorkCalendar:
 
     def calendar_name(self, sector: str) -> str | None:
         return self.framework.holidays.school_holidays.get(sector)
+
+    def coverage(self, calendar: str) -> tuple[dt.date, dt.date] | None:
+        """The first and last day a named holiday calendar knows about; None if it has no periods."""
+        periods = self._by_calendar.get(calendar, [])
+        return (min(p.start for p in periods), max(p.end for p in periods)) if periods else None
+
+    def first_meeting_on_or_after(self, calendar: str, day: dt.date) -> HolidayPeriod | None:
+        """The first day of a meeting calendar (a committee's) on or after `day`."""
+        return min((p for p in self._by_calendar.get(calendar, []) if p.start >= day),
+                   key=lambda p: p.start, default=None)
 
     def covered_until(self, sector: str) -> dt.date | None:
         """The last day the sector's holiday calendar knows about; None if it has no periods."""
@@ -109,6 +120,10 @@ class WorkCalendar:
                     if p.covers(day):
                         reason = p.name
                         break
+            if reason is None and sector and self.framework.holidays.summer is not None:
+                summer = self.summer_holiday(sector, day.year)
+                if summer is not None and summer.covers(day):
+                    reason = summer.name
         self._closed_cache[key] = reason
         return reason
 
@@ -154,12 +169,42 @@ class WorkCalendar:
             self._range_cache[key] = tuple(days)
         return list(self._range_cache[key])
 
+    def summer_calendar(self) -> str | None:
+        """The holiday calendar the framework's summer rule takes the summer holiday from."""
+        rule = self.framework.holidays.summer
+        return rule.calendar if rule else None
+
     def summer_holiday(self, sector: str, year: int) -> HolidayPeriod | None:
-        """The sector's summer holiday in a year: the longest period touching July."""
-        best = None
-        july = dt.date(year, 7, 15)
-        for p in self.periods_for(sector):
-            if p.start <= july <= p.end or (p.start.year == year and p.start.month in (6, 7, 8) and (p.end - p.start).days >= 14):
-                if best is None or (p.end - p.start) > (best.end - best.start):
-                    best = p
-        return best
+        """The summer a sector's meetings avoid in a year: its closing weeks where the framework
+        narrows it to them, else the summer rule's calendar or weeks, else the longest period of
+        the sector's own calendar touching July."""
+        key = (sector, year)
+        if key not in self._summer_cache:
+            self._summer_cache[key] = self._summer(sector, year)
+        return self._summer_cache[key]
+
+    def _summer(self, sector: str, year: int) -> HolidayPeriod | None:
+        rule = self.framework.holidays.summer
+        if rule is not None:
+            if sector in rule.closing_weeks:
+                return _weeks_period("Sommerlukning", year, rule.closing_weeks[sector])
+            if rule.calendar:
+                return _longest_touching_july(self._by_calendar.get(rule.calendar, []), year)
+            if rule.weeks:
+                return _weeks_period("Sommerferie", year, rule.weeks)
+        return _longest_touching_july(self.periods_for(sector), year)
+
+
+def _weeks_period(name: str, year: int, weeks: list[int]) -> HolidayPeriod:
+    return HolidayPeriod("summer", name, dt.date.fromisocalendar(year, weeks[0], 1),
+                         dt.date.fromisocalendar(year, weeks[-1], 7))
+
+
+def _longest_touching_july(periods: list[HolidayPeriod], year: int) -> HolidayPeriod | None:
+    best = None
+    july = dt.date(year, 7, 15)
+    for p in periods:
+        if p.start <= july <= p.end or (p.start.year == year and p.start.month in (6, 7, 8) and (p.end - p.start).days >= 14):
+            if best is None or (p.end - p.start) > (best.end - best.start):
+                best = p
+    return best

@@ -48,10 +48,10 @@ def import_organisation(org_file: str, now: dt.datetime) -> int:
 
 @task(name="plan-loop")
 def plan(area: str, council_date: dt.date, framework: str, themes: list[str], dry_run: bool,
-         allow_any_year: bool, now: dt.datetime) -> StartedLoop:
+         allow_any_year: bool, now: dt.datetime, past: str | None = None) -> StartedLoop:
     s = get_settings()
     return loops.start_loop(unit_of_work_for(s.database_url), s.frameworks_dir, framework, area, council_date, now,
-                            dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(themes))
+                            dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(themes), past=past)
 
 
 def plan_markdown(started: StartedLoop) -> str:
@@ -77,14 +77,15 @@ def plan_markdown(started: StartedLoop) -> str:
       on_failure=[announce_failure])
 def start_loop(area: str, council_date: dt.date, framework: str = "aarhus", org_file: str | None = None,
                themes: list[str] | None = None, dry_run: bool = False, allow_any_year: bool = False,
-               now: dt.datetime | None = None) -> dict:
-    """Plan the loop for an area and council date; returns the loop id and counts per kind."""
+               now: dt.datetime | None = None, past: str | None = None) -> dict:
+    """Plan the loop for an area and council date; returns the loop id and counts per kind.
+    `past="held"` records events that lie before `now` as held (see loops.start_loop)."""
     now = now or dt.datetime.now(dt.timezone.utc)  # a flow run is an entry point: it may read the clock
     tag_this_run("kvalitetsloop", f"loop:{area}-{council_date}", f"area:{area}", f"framework:{Path(framework).stem}")
     with tags("kvalitetsloop", f"area:{area}", f"framework:{Path(framework).stem}"):
         if org_file:
             import_organisation(org_file, now)
-        started = plan(area, council_date, framework, themes or [], dry_run, allow_any_year, now)
+        started = plan(area, council_date, framework, themes or [], dry_run, allow_any_year, now, past)
     create_markdown_artifact(plan_markdown(started), key=artifact_key(started.loop_id, "plan"),
                              description=f"Planen for loop {started.loop_id}")
     get_run_logger().info("Planned loop %s: %s events", started.loop_id, len(started.events))

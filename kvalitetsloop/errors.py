@@ -36,6 +36,17 @@ class CouncilDatePassed(UserError):
     """The council date lies before today; a loop for it is planned only when asked explicitly."""
 
 
+class PastMilestones(UserError):
+    """Some of the planned loop's events lie before today; the loop starts only when told how to
+    treat them (held, or new dates)."""
+
+    def __init__(self, today, events):
+        listed = "; ".join(f"{e.start.date().isoformat()} {e.title}" for e in events[:10])
+        more = f" and {len(events) - 10} more" if len(events) > 10 else ""
+        super().__init__(f"{len(events)} of the loop's events lie before today ({today.isoformat()}): {listed}{more}")
+        self.events = events
+
+
 class NumberNeeded(UserError):
     """A unit has several deadlines of the kind, and the number that says which one is missing."""
 

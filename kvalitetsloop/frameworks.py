@@ -48,8 +48,12 @@ def load_framework(name_or_path: str, frameworks_dir: Path) -> LoadedFramework:
 
 
 def shipped_holidays(frameworks_dir: Path) -> list[HolidayPeriod]:
+    """The dated calendars shipped with the frameworks: school holidays and closing days
+    (frameworks/holidays) and committee meeting calendars (frameworks/committees, one period per
+    meeting day), in the one shape that `holidays import` adds to."""
     periods: list[HolidayPeriod] = []
-    for path in sorted((frameworks_dir / "holidays").glob("*.yaml")):
+    paths = sorted((frameworks_dir / "holidays").glob("*.yaml")) + sorted((frameworks_dir / "committees").glob("*.yaml"))
+    for path in paths:
         try:
             periods.extend(parse_holiday_calendar(_read_yaml(path, "holiday calendar"), str(path)))
         except HolidayCalendarError as exc:
@@ -62,5 +66,14 @@ def framework_holiday_calendars(frameworks_dir: Path) -> set[str]:
     names: set[str] = set()
     for path in frameworks_dir.glob("*.yaml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        names |= set(((data.get("holidays") or {}).get("school_holidays") or {}).values())
+        names |= calendars_named(data)
     return names
+
+
+def calendars_named(data: dict) -> set[str]:
+    """The dated calendars a framework document names: per sector, the summer's, the committee's."""
+    holidays = data.get("holidays") or {}
+    names = set((holidays.get("school_holidays") or {}).values())
+    names.add((holidays.get("summer") or {}).get("calendar"))
+    names.add((data.get("committee_overview") or {}).get("calendar"))
+    return {n for n in names if n}

@@ -18,7 +18,7 @@ LOOP = "0-6-2027-04-28"
 
 def _start(cli) -> dict:
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     return json.loads(cli("loop", "export", LOOP).stdout)
 
 
@@ -50,7 +50,7 @@ def test_csv_export_neutralises_formula_prefixes(sqlite_cli, tmp_path):
     org = tmp_path / "org.csv"
     org.write_text("\n".join(out) + "\n", encoding="utf-8")
     sqlite_cli("org", "import", str(org), "--now", NOW)
-    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     rows = list(csv.reader(io.StringIO(sqlite_cli("loop", "export", LOOP, "--format", "csv").stdout)))
     cells = [c for r in rows for c in r]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
@@ -82,14 +82,14 @@ def test_a_council_date_in_the_past_needs_a_flag(sqlite_cli):
              "--now", "2027-05-01T09:00+02:00", message="the council date 2027-04-28 has passed")
     assert "No loop" in sqlite_cli("loop", "list").stdout
     sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", "2027-05-01T09:00+02:00",
-               "--allow-past")
+               "--allow-past", "--past", "held")
     assert LOOP in sqlite_cli("loop", "list").stdout
 
 
 def test_theme_must_not_be_empty(sqlite_cli):
     sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
     for theme in ("", "  ", "Sprog\nog kommunikation"):
-        _refused(sqlite_cli, "loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW,
+        _refused(sqlite_cli, "loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held",
                  "--theme", theme, message="theme")
     assert "No loop" in sqlite_cli("loop", "list").stdout
 

@@ -28,14 +28,17 @@ COLUMNS = [
     "id", "name", "sector", "chief_name", "chief_email", "leader_name", "leader_email",
     "board_name", "board_email", "self_owned", "special_needs", "address",
     "pedagogical_leader_emails", "employee_rep_emails", "consultant_emails", "youth_rep_emails",
-    "dept_leader_rep_emails", "deputy_leader_emails",
+    "dept_leader_rep_emails", "deputy_leader_emails", "leisure_centre_leader_emails",
+    "youth_school_coordinator_emails",
 ]
 REQUIRED = ["id", "name", "sector", "chief_email", "leader_name", "leader_email", "board_email"]
 LIST_COLUMNS = [
     "pedagogical_leader_emails", "employee_rep_emails", "consultant_emails", "youth_rep_emails",
-    "dept_leader_rep_emails", "deputy_leader_emails",
+    "dept_leader_rep_emails", "deputy_leader_emails", "leisure_centre_leader_emails",
+    "youth_school_coordinator_emails",
 ]
-FU_ONLY = ["youth_rep_emails", "dept_leader_rep_emails", "deputy_leader_emails"]
+FU_ONLY = ["youth_rep_emails", "dept_leader_rep_emails", "deputy_leader_emails", "leisure_centre_leader_emails",
+           "youth_school_coordinator_emails"]
 EMAIL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?@example\.dk$")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 ROLE_COLUMNS = {
@@ -48,10 +51,12 @@ ROLE_COLUMNS = {
     "youth_rep": "youth_rep_emails",
     "dept_leader_rep": "dept_leader_rep_emails",
     "deputy_leader": "deputy_leader_emails",
+    "leisure_centre_leader": "leisure_centre_leader_emails",
+    "youth_school_coordinator": "youth_school_coordinator_emails",
 }
 # Roles whose person belongs to exactly one unit.
 PER_UNIT_ROLES = ["board", "pedagogical_leader", "employee_rep", "youth_rep", "dept_leader_rep",
-                  "deputy_leader"]
+                  "deputy_leader", "leisure_centre_leader", "youth_school_coordinator"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> bytes:

@@ -84,7 +84,7 @@ def test_a_bad_file_changes_nothing_in_the_database(cli, tmp_path):
 
 def test_reimport_updates_by_id_and_follows_running_loops(cli, tmp_path):
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     rows = list(csv.DictReader(io.StringIO(EXAMPLE_ORG.read_text(encoding="utf-8"))))
     by_id = {r["id"]: r for r in rows}
     old_leader = by_id["dt-003"]["leader_email"]
@@ -138,7 +138,7 @@ def test_reimport_reports_clashes_and_units_outside_the_loop(sqlite_cli, tmp_pat
     """Re-import with a unit moved to another chief: the new chief's clashes are named, and a new
     unit is said to join the next loop rather than silently getting no events."""
     sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     rows = list(csv.DictReader(io.StringIO(EXAMPLE_ORG.read_text(encoding="utf-8"))))
     by_id = {r["id"]: r for r in rows}
     other = next(r for r in rows if r["sector"] == "dagtilbud" and r["chief_email"] != by_id["dt-001"]["chief_email"])

@@ -127,6 +127,10 @@ class Oracle:
                     if p.start <= day <= p.end:
                         reason = p.name
                         break
+            if reason is None and sector and h.summer is not None:
+                summer = self.summer_of(sector, day.year)
+                if summer and summer[0] <= day <= summer[1]:
+                    reason = "summer"
             self._cache[key] = reason
         return self._cache[key]
 
@@ -168,11 +172,28 @@ class Oracle:
         return self.last_working_on_or_before(
             next_network - dt.timedelta(weeks=fw.report_back.weeks_before_next_network_meeting))
 
-    def last_talk_day(self, council: dt.date) -> dt.date:
-        return self.report_back_due(council) - dt.timedelta(days=self.fw.report_back.last_talk_days_before_due)
+    def last_talk_day(self, council: dt.date, sector: str) -> dt.date:
+        """Talks end N days before the unit's report-back, a working day of its calendar (issue 9, 7)."""
+        due = self.last_working_on_or_before(self.report_back_due(council), sector)
+        return due - dt.timedelta(days=self.fw.report_back.last_talk_days_before_due)
 
-    def summer(self, sector: str) -> list[HolidayPeriod]:
-        return [p for p in self.sector_periods(sector) if p.name == "Sommerferie"]
+    def summer_of(self, sector: str, year: int) -> tuple[dt.date, dt.date] | None:
+        """The summer a sector's meetings avoid (issue 9, 2): its closing weeks, else the summer
+        rule's calendar or weeks, else its own calendar's summer holiday."""
+        rule = self.fw.holidays.summer
+        weeks = None
+        own = [p for p in self.sector_periods(sector) if p.name == "Sommerferie"]
+        if rule is not None:
+            weeks = rule.closing_weeks.get(sector) or (None if rule.calendar else rule.weeks or None)
+            if rule.calendar and sector not in rule.closing_weeks:
+                own = [p for p in self.periods.get(rule.calendar, []) if p.name == "Sommerferie"]
+        if weeks:
+            return dt.date.fromisocalendar(year, weeks[0], 1), dt.date.fromisocalendar(year, weeks[-1], 7)
+        mine = [(p.start, p.end) for p in own if p.start.year == year]
+        return mine[0] if mine else None
+
+    def summer(self, sector: str, years) -> list[tuple[dt.date, dt.date]]:
+        return [s for y in years if (s := self.summer_of(sector, y))]
 
     def talk_windows(self, sector: str, council: dt.date) -> list[tuple[dt.date, dt.date]] | str:
         """(start, end) per talk number, or why a talk has no window (SPEC 3, "Talk 1 ...")."""
@@ -180,19 +201,21 @@ class Oracle:
         start = council + dt.timedelta(weeks=t.first_window.start_weeks_after_council)
         end = council + dt.timedelta(weeks=t.first_window.end_weeks_after_council)
         if t.first_window.extend_over_summer:
-            for s in self.summer(sector):
-                if s.start <= end and s.end >= start:
+            for s_start, s_end in self.summer(sector, (start.year, end.year)):
+                if s_start <= end and s_end >= start:
                     # The window continues after the summer holiday for as long as the holiday lasted.
-                    end += (s.end - s.start) + dt.timedelta(days=1)
+                    end += (s_end - s_start) + dt.timedelta(days=1)
                     break
         windows = [(start, end)]
         seasons = sorted(w.in_year(y) for y in range(council.year, council.year + 4) for w in t.later_windows)
         for _ in range(1, t.count):
-            nxt = next(((a, b) for a, b in seasons if a > windows[-1][1]), None)
+            # The next season the previous window has left at least half of (issue 9, 2).
+            after = windows[-1][1] + dt.timedelta(days=1)
+            nxt = next(((max(a, after), b) for a, b in seasons if (b - max(a, after)) * 2 >= b - a), None)
             if nxt is None:
                 return "do not reach far enough"
             windows.append(nxt)
-        last = self.last_talk_day(council)
+        last = self.last_talk_day(council, sector)
         clipped = []
         for i, (a, b) in enumerate(windows, start=1):
             b = min(b, last)
@@ -211,12 +234,21 @@ class Oracle:
             groups[i * nm.groups // len(units)].append(u)
         return [(f"gruppe-{i + 1}", g) for i, g in enumerate(groups) if g]
 
+    def network_target(self, sectors, target: dt.date) -> dt.date:
+        """A target in the summer moves to the nearer edge of the summer (issue 9, 2)."""
+        spans = [sp for sp in (self.summer_of(sec, target.year) for sec in sectors) if sp and sp[0] <= target <= sp[1]]
+        if not spans:
+            return target
+        before = min(a for a, _ in spans) - dt.timedelta(days=1)
+        after = max(b for _, b in spans) + dt.timedelta(days=1)
+        return before if target - before <= after - target else after
+
     def network_problem(self, units: list[Unit], area: str, council: dt.date) -> str | None:
         nm = self.fw.network_meetings
         for _, group in self.network_groups(units, area):
             sectors = {u.sector for u in group}
             for weeks in nm.weeks_before_council:
-                target = council - dt.timedelta(weeks=weeks)
+                target = self.network_target(sectors, council - dt.timedelta(weeks=weeks))
                 days = [target + dt.timedelta(days=o) for o in range(-nm.search_days, nm.search_days + 1)]
                 if not any(all(self.working(d, s) for s in sectors) for d in days):
                     return f"no working day within {nm.search_days} days of {target.isoformat()}"
@@ -249,6 +281,8 @@ def talk_roles(fw: Framework, unit: Unit, n: int) -> list[str]:
     roles = fw.participants_for(unit.sector, n)
     if unit.self_owned:
         roles = [fw.talks.self_owned_host, *roles]
+    elif n in fw.board_statements.talks and fw.board_statements.default_choice == "attendance":
+        roles = [*roles, "board"]  # the board attends instead of writing [000]
     return roles
 
 
@@ -329,7 +363,7 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
         assert sorted(mine[0].details["units"]) == sorted(u.id for u in group)
         wanted = set().union(*(emails_for(u, nm.attendees) for u in group))
         for e, weeks in zip(mine, nm.weeks_before_council):
-            target = C - dt.timedelta(weeks=weeks)
+            target = o.network_target({u.sector for u in group}, C - dt.timedelta(weeks=weeks))
             assert abs((day_of(e) - target).days) <= nm.search_days, (e.title, day_of(e), target)
             assert day_of(e) < C
             assert e.emails() == wanted
@@ -339,7 +373,6 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
     margin = dt.timedelta(days=oo.min_days_from_talk)
     next_council = o.add_years(C, 2)
     rbd = o.report_back_due(C)
-    last_talk = o.last_talk_day(C)
     stats = collections.Counter()
     for u in units:
         ev = by_unit[u.id]
@@ -351,8 +384,9 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
         assert tdays == sorted(tdays) and len(set(tdays)) == len(tdays), (u.id, tdays)
         for t, (a, b) in zip(talks, windows):
             assert a <= day_of(t) <= b, (u.id, t.number, day_of(t), a, b)
-            assert day_of(t) <= last_talk
-            assert t.emails() == emails_for(u, talk_roles(fw, u, t.number)), (u.id, t.number)
+            assert day_of(t) <= o.last_talk_day(C, u.sector)
+            yearly = t.details.get("yearly_roles", [])
+            assert t.emails() == emails_for(u, talk_roles(fw, u, t.number) + yearly), (u.id, t.number)
             for att in t.attendees:
                 assert att.email in emails_for(u, [att.role])
             assert t.host_role == (fw.talks.self_owned_host if u.self_owned else "chief")
@@ -360,6 +394,15 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
             assert t.title.startswith(label if label else f"{fw.talk_label} {t.number} af {fw.talks.count}")
             assert t.sector == u.sector
         talk_of = {t.number: t for t in talks}
+        # Roles invited per loop-year: in the first talks of each year [003: "1 årlig læringssamtale"].
+        anniversary = o.add_years(C, 1)
+        for p in fw.yearly_participants(u.sector):
+            if not u.role(p.role):
+                continue
+            for first_year in (True, False):
+                mine = [t for t in talks if (day_of(t) < anniversary) == first_year]
+                holding = [t for t in mine if p.role in t.details.get("yearly_roles", [])]
+                assert holding == mine[:p.per_loop_year], (u.id, p.role, first_year)
 
         # Data packages: one before each talk, at least N working days before; the trigger earlier.
         dps = sorted(ev["data_package"], key=lambda e: e.number)
@@ -377,7 +420,10 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
 
         # Board statements: due exactly N working days before the listed talks [000].
         bss = sorted(ev["board_statement_due"], key=lambda e: e.number)
-        assert [b.number for b in bss] == sorted(fw.board_statements.talks)
+        # Statements where the board writes rather than attends; none for a self-owned daycare,
+        # whose board holds the talks [000].
+        writes = not u.self_owned and fw.board_statements.default_choice == "statement"
+        assert [b.number for b in bss] == (sorted(fw.board_statements.talks) if writes else [])
         for b in bss:
             t = talk_of[b.number]
             assert b.parent_uid == t.uid and o.working(b.due_date, u.sector)
@@ -402,13 +448,21 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
         # One-to-ones: per_gap in each gap, kept from every talk, spread, chief + leader [000, 003].
         ones = sorted(ev["one_to_one"], key=lambda e: e.start)
         gaps = list(range(1, fw.talks.count)) + ([fw.talks.count] if oo.after_last_talk else [])
-        assert len(ones) == oo.per_gap * len(gaps), (u.id, len(ones))
+        if oo.per_year:
+            # At least per_year in each loop-year [000: "seks ... om året"; 003: "minimum 6"], extra
+            # ones only where the gaps cannot give a year its count.
+            anniversary = o.add_years(C, 1)
+            first_year = sum(1 for e in ones if day_of(e) < anniversary)
+            assert first_year >= oo.per_year and len(ones) - first_year >= oo.per_year, (u.id, first_year, len(ones))
+            assert len(ones) <= oo.per_gap * len(gaps) + 2 * oo.per_year
+        else:
+            assert len(ones) == oo.per_gap * len(gaps), (u.id, len(ones))
         assert [e.number for e in ones] == list(range(1, len(ones) + 1)), "numbered in date order"
         # Spread: never two on one day (see test_rules_aarhus.py, the xfail with a busy chief).
         assert len({day_of(e) for e in ones}) == len(ones), (u.id, sorted(day_of(e) for e in ones))
         for k in gaps:
             mine = [e for e in ones if e.details["after_talk"] == k]
-            assert len(mine) == oo.per_gap, (u.id, k)
+            assert len(mine) >= oo.per_gap if oo.per_year else len(mine) == oo.per_gap, (u.id, k)
             a = tdays[k - 1] + margin
             b = (tdays[k] if k < fw.talks.count else next_council) - margin
             days = o.working_between(a, b, u.sector)
@@ -425,7 +479,8 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
 
         # Report-back: before the next loop's network meetings, after every talk [000].
         (rb,) = ev["report_back_due"]
-        assert rb.due_date == rbd
+        # On a working day of the unit's own calendar (issue 9, 7).
+        assert rb.due_date == o.last_working_on_or_before(rbd, u.sector)
         assert rb.due_date < next_council - dt.timedelta(weeks=nm.weeks_before_council[0], days=nm.search_days)
         assert all(td <= rb.due_date - dt.timedelta(days=fw.report_back.last_talk_days_before_due) for td in tdays)
 
@@ -448,7 +503,14 @@ def check_plan(events: list[Event], org: Organisation, fw: Framework, periods: l
     (overview,) = by_kind["committee_overview"]
     last_first = max(day_of(t) for t in by_kind["learning_talk"] if t.number == 1)
     assert overview.due_date > last_first
-    assert o.count_after(last_first, overview.due_date) == fw.committee_overview.working_days_after_last_first_talk
+    co = fw.committee_overview
+    if co.calendar:
+        # The first committee meeting at least N working days after the last talk 1 [000].
+        meetings = sorted(p.start for p in o.periods[co.calendar])
+        ready = [m for m in meetings if o.count_after(last_first, m) >= co.working_days_after_last_first_talk]
+        assert overview.due_date == ready[0]
+    else:
+        assert o.count_after(last_first, overview.due_date) == co.working_days_after_last_first_talk
     (aggregated,) = by_unit[None]["report_back_due"]
     assert aggregated.details.get("aggregated") is True
     assert o.count_after(rbd, aggregated.due_date) == fw.report_back.aggregated_working_days_after_due
@@ -586,7 +648,7 @@ WINDOW_SETS = {
 }
 
 
-def tuned(base: str, count: int, per_gap: int, after_last: bool, windows: str) -> dict:
+def tuned(base: str, count: int, per_gap: int, after_last: bool, windows: str, per_year: int | None = None) -> dict:
     """The base framework with other counts, kept valid: talk numbers beyond the count are
     dropped from board statements, participants and youth input."""
     d = copy.deepcopy(BASE_DATA[base])
@@ -595,6 +657,7 @@ def tuned(base: str, count: int, per_gap: int, after_last: bool, windows: str) -
     t["later_windows"] = copy.deepcopy(WINDOW_SETS[windows])
     d["one_to_ones"]["per_gap"] = per_gap
     d["one_to_ones"]["after_last_talk"] = after_last
+    d["one_to_ones"]["per_year"] = per_year
     if d["board_statements"]["talks"]:
         d["board_statements"]["talks"] = list(range(2, count + 1))
     for plist in t["participants"].values():
@@ -628,7 +691,8 @@ def scenarios(draw, bases=("aarhus", "albertslund"), counts=(2, 5)):
     per_gap = draw(st.integers(1, 4))
     after_last = draw(st.booleans())
     windows = draw(st.sampled_from(sorted(WINDOW_SETS)))
-    data = tuned(base, count, per_gap, after_last, windows)
+    per_year = draw(st.sampled_from([None, 6]))
+    data = tuned(base, count, per_gap, after_last, windows, per_year)
     fw = parse_framework(data)
     text, org, org_args = draw(organisations())
     areas = [a for a, rule in fw.areas.items() if org.in_sectors(rule.sectors)]
@@ -636,7 +700,7 @@ def scenarios(draw, bases=("aarhus", "albertslund"), counts=(2, 5)):
     year = draw(st.sampled_from(years_for(fw.areas[area].council_year_parity)))
     council = draw(st.dates(dt.date(year, 1, 1), dt.date(year, 12, 31)))
     return dict(base=base, data=data, fw=fw, org=org, text=text, org_args=org_args, area=area, council=council,
-                shape=(count, per_gap, after_last, windows))
+                shape=(count, per_gap, after_last, windows, per_year))
 
 
 def calendar_for(fw: Framework) -> WorkCalendar:
@@ -644,7 +708,7 @@ def calendar_for(fw: Framework) -> WorkCalendar:
 
 
 def describe(s: dict) -> str:
-    return (f"{s['base']} count/per_gap/after_last/windows={s['shape']} org(units, chiefs, seed)={s['org_args']} "
+    return (f"{s['base']} count/per_gap/after_last/windows/per_year={s['shape']} org(units, chiefs, seed)={s['org_args']} "
             f"area={s['area']} council={s['council']}")
 
 

@@ -21,7 +21,7 @@ import datetime as dt
 def test_two_starts_of_the_same_loop_at_once_end_with_one_loop(db_url, tmp_path):
     Cli(db_url, tmp_path)("org", "import", str(EXAMPLE_ORG), "--now", NOW)
     env = {**os.environ, "KVALITETSLOOP_DATABASE_URL": db_url}
-    args = [str(KVALITETSLOOP), "loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW]
+    args = [str(KVALITETSLOOP), "loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held"]
     procs = [subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
@@ -38,7 +38,7 @@ def test_two_starts_of_the_same_loop_at_once_end_with_one_loop(db_url, tmp_path)
 def test_a_refused_move_changes_nothing_and_names_the_rule_not_an_option(sqlite_url):
     now = dt.datetime.fromisoformat(NOW)
     organisation.import_organisation(unit_of_work_for(sqlite_url), EXAMPLE_ORG.read_text(encoding="utf-8"), now)
-    started = loops.start_loop(unit_of_work_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), now)
+    started = loops.start_loop(unit_of_work_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), now, past="held")
     talk = next(e for e in started.events if e.kind == "learning_talk" and e.unit_id == "dt-001" and e.number == 2)
     with pytest.raises(UserError) as exc:
         events.move_event(unit_of_work_for(sqlite_url), FRAMEWORKS, talk.uid, "2027-12-24T10:00", now)
@@ -50,7 +50,7 @@ def test_a_refused_move_changes_nothing_and_names_the_rule_not_an_option(sqlite_
 def test_a_moved_talk_takes_its_deadlines_along_in_one_transaction(sqlite_url):
     now = dt.datetime.fromisoformat(NOW)
     organisation.import_organisation(unit_of_work_for(sqlite_url), EXAMPLE_ORG.read_text(encoding="utf-8"), now)
-    started = loops.start_loop(unit_of_work_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), now)
+    started = loops.start_loop(unit_of_work_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), now, past="held")
     talk = next(e for e in started.events if e.kind == "learning_talk" and e.unit_id == "dt-001" and e.number == 3)
     new_start = talk.start + dt.timedelta(days=7)
     report = events.move_event(unit_of_work_for(sqlite_url), FRAMEWORKS, talk.uid, new_start.isoformat(), now,

@@ -38,3 +38,19 @@ def event_cancel(ctx: typer.Context, uid: str = typer.Argument(...), now: NowOpt
     out.print(f"Cancelled '{ch.title}' (sequence {ch.sequence}).")
     for _, title, _ in ch.dependents:
         out.print(f"  also cancelled '{title}'")
+
+
+@event_app.command("attend")
+def event_attend(ctx: typer.Context, uid: str = typer.Argument(..., help="The meeting's uid (see 'loop show --unit')."),
+                 add: str = typer.Option(None, "--add", help="Email of an ad hoc participant to invite."),
+                 name: str = typer.Option("", "--name", help="The new participant's name."),
+                 remove: str = typer.Option(None, "--remove", help="Email of an ad hoc participant to take off."),
+                 now: NowOption = None):
+    """Add an ad hoc participant to a meeting (they get an invitation) or remove one (they get a cancellation)."""
+    from kvalitetsloop.usecases.attendance import change_guest
+
+    ch = change_guest(unit_of_work(ctx), uid, parse_now(now), add=add, name=name, remove=remove)
+    if ch.added:
+        out.print(f"Added {ch.email} to '{ch.title}'; the invitation goes out with the next dispatch.")
+    else:
+        out.print(f"Removed {ch.email} from '{ch.title}'; the cancellation goes out with the next dispatch.")

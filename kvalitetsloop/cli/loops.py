@@ -49,11 +49,12 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
                dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show, but store nothing."),
                allow_any_year: bool = typer.Option(False, "--allow-any-year", help="Plan even if the year does not fit the area's council years."),
                allow_past: bool = typer.Option(False, "--allow-past", help="Plan even if the council date has passed."),
+               past: Optional[str] = typer.Option(None, "--past", help="'held': record events that lie before today as held (nothing is sent for them)."),
                export: Optional[Path] = typer.Option(None, help="Also write the JSON export to this file."),
                now: NowOption = None):
     """Plan a new two-year loop for an area."""
     from kvalitetsloop import exports
-    from kvalitetsloop.errors import CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation
+    from kvalitetsloop.errors import CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation, PastMilestones
     from kvalitetsloop.usecases.loops import start_loop, view_loop
 
     try:
@@ -66,11 +67,13 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
     try:
         started = start_loop(uow, settings().frameworks_dir, framework, area, council, parse_now(now),
                              dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(theme),
-                             allow_past=allow_past)
+                             allow_past=allow_past, past=past)
     except CouncilDatePassed as exc:
         raise Fail(f"{exc}; pass --allow-past to plan it anyway") from None
     except CouncilYearRefused as exc:
         raise Fail(f"{exc}; pass --allow-any-year to plan it anyway") from None
+    except PastMilestones as exc:
+        raise Fail(f"{exc}; pass --past held to record them as held, or give a later council date") from None
     except LoopExists as exc:
         raise Fail(f"{exc}; show it with 'kvalitetsloop loop show {exc.loop_id}'") from None
     except NoOrganisation as exc:
@@ -81,6 +84,11 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
     out.print(f"{verb} loop {started.loop_id} ({started.framework.framework.name} {started.framework.framework.version}): "
               f"{len(started.events)} events for {len(units)} units; "
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    held = [e for e in started.events if e.status == "held"]
+    if held:
+        out.print(f"{len(held)} events before today recorded as held (nothing is sent for them): "
+                  + "; ".join(f"{e.start.date().isoformat()} {e.title}" for e in held[:10])
+                  + (f" and {len(held) - 10} more" if len(held) > 10 else ""))
     out.print(_milestones_table(started.events))
     out.print(_summary_table(started.events, started.organisation, f"Loop {started.loop_id} per chef"))
     if export and not dry_run:

@@ -15,7 +15,7 @@ from cycle.organisation import Organisation
 from cycle.planner import LoopSpec, PlanningError, parity_problem, plan_loop
 from cycle.workcalendar import WorkCalendar
 from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation, NotFound,
-                                  UserError)
+                                  PastMilestones, UserError)
 from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
 from storage.models import FrameworkRow, LoopRow
 
@@ -64,8 +64,13 @@ def meetings_of_other_loops(uow, loop_id: str | None, tz: ZoneInfo) -> list[Even
 
 def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, council_date: dt.date,
                now: dt.datetime, dry_run: bool = False, allow_any_year: bool = False,
-               themes: tuple[str, ...] = (), allow_past: bool = False) -> StartedLoop:
-    """Plan a new two-year loop for an area and store it (or, dry run, only plan it)."""
+               themes: tuple[str, ...] = (), allow_past: bool = False, past: str | None = None) -> StartedLoop:
+    """Plan a new two-year loop for an area and store it (or, dry run, only plan it).
+
+    Events that would lie before today are refused (PastMilestones) unless `past` is "held": then
+    they are stored as held, and nothing is sent for them."""
+    if past not in (None, "held"):
+        raise UserError(f"past events can only be recorded as 'held', not '{past}'")
     if not 2000 <= council_date.year <= 2100:
         raise UserError(f"the council date {council_date.isoformat()} is not a plausible date for a loop")
     for theme in themes:
@@ -101,12 +106,13 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
         if council_date < today and not allow_past:
             raise CouncilDatePassed(f"the council date {council_date.isoformat()} has passed "
                                     f"(today is {today.isoformat()})")
+        events = _treat_past(plan.events, today, past)
         if not dry_run:
             try:
                 fwrow = uow.loops.store_framework(fw.name, fw.version, loaded.content_hash, loaded.content, now)
                 uow.loops.add(LoopRow(id=loop_id, area=area, council_date=council_date, framework_id=fwrow.id,
                                       themes=list(themes), allow_any_year=allow_any_year, created_at=now))
-                uow.events.add_planned(loop_id, plan.events, now)
+                uow.events.add_planned(loop_id, events, now)
                 uow.commit()
             except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
                 # Another start of the same loop may have committed first (PostgreSQL: a duplicate
@@ -116,7 +122,25 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
                 if uow.loops.get(loop_id) is not None:
                     raise LoopExists(loop_id) from None
                 raise
-    return StartedLoop(loop_id, area, council_date, loaded, plan.events, org, dry_run)
+    return StartedLoop(loop_id, area, council_date, loaded, events, org, dry_run)
+
+
+def past_events(events: list[Event], today: dt.date) -> list[Event]:
+    """The planned events whose day lies before today: milestones a loop started late has missed."""
+    return [e for e in events if e.start.date() < today]
+
+
+def _treat_past(events: list[Event], today: dt.date, past: str | None) -> list[Event]:
+    """Refuse a plan with events before today, or (past="held") mark them held: they stay in the
+    plan as what happened, and no invitation or reminder goes out for them."""
+    missed = past_events(events, today)
+    if not missed:
+        return events
+    if past != "held":
+        raise PastMilestones(today, missed)
+    held = {e.uid for e in missed}
+    return [e.with_changes(status="held", details={**e.details, "held_before_loop_start": True})
+            if e.uid in held else e for e in events]
 
 
 def require_loop(uow, loop_id: str) -> LoopRow:

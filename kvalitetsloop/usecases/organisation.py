@@ -15,7 +15,7 @@ from cycle.organisation import Organisation, OrganisationDiff, diff_organisation
 from cycle.planner import event_attendees
 from cycle.workcalendar import HolidayPeriod
 from kvalitetsloop.errors import UserError
-from kvalitetsloop.frameworks import framework_holiday_calendars, shipped_holidays
+from kvalitetsloop.frameworks import calendars_named, framework_holiday_calendars, shipped_holidays
 
 # A change of these people moves a unit's meetings to the new person and updates everyone else.
 HOST_ROLES = ("chief", "leader")
@@ -102,7 +102,8 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
             if row.unit_id not in units:
                 continue
             event = uow.events.get(row.uid, tz)
-            changed = event.with_attendees(tuple(event_attendees(fw, units[row.unit_id], row.kind, row.number)),
+            changed = event.with_attendees(tuple(event_attendees(fw, units[row.unit_id], row.kind, row.number,
+                                                                 event.details)),
                                            update_all=row.unit_id in hosts_changed)
             if changed is None:
                 continue
@@ -207,7 +208,7 @@ def _known_calendars(uow, frameworks_dir: Path) -> set[str]:
     names = {p.calendar for p in shipped_holidays(frameworks_dir)} | {p.calendar for p in uow.holidays.load()}
     names |= framework_holiday_calendars(frameworks_dir)
     for content in uow.loops.framework_contents():
-        names |= set(((content.get("holidays") or {}).get("school_holidays") or {}).values())
+        names |= calendars_named(content)
     return names
 
 

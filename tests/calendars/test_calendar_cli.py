@@ -16,13 +16,13 @@ def _small_loop(cli, tmp_path) -> dict:
     org = tmp_path / "org.csv"
     org.write_text(render(generate(10, 1, 3)), encoding="utf-8")
     cli("org", "import", str(org), "--now", NOW)
-    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     return json.loads(cli("loop", "export", "0-6-2027-04-28").stdout)
 
 
 def test_loop_export_ics_holds_every_event(sqlite_cli, tmp_path):
     sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     data = json.loads(sqlite_cli("loop", "export", "0-6-2027-04-28").stdout)
     sqlite_cli("loop", "export", "0-6-2027-04-28", "--format", "ics", "--out", "loop.ics")
     cal = icalendar.Calendar.from_ical((tmp_path / "loop.ics").read_bytes())
@@ -76,8 +76,8 @@ def test_a_feed_over_both_loops_describes_each_event_with_its_own_loop(sqlite_cl
     """The reviewer's case: 0-6 (council 2027-04-28) and 6-18 (council 2028-04-26) from
     examples/aarhus.csv; chief-01's feed described the 6-18 talks as part of the 0-6 loop."""
     sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
-    sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
+    sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW, "--past", "held")
     sqlite_cli("calendar", "feed", "chief-01@example.dk", "--out", "chief.ics", "--now", NOW)
     got = _descriptions(tmp_path / "chief.ics")
     fu = got["Læringssamtale 1 af 4: FU Sødal Vest"]
@@ -92,7 +92,7 @@ def test_a_feed_over_loops_of_two_frameworks_counts_and_names_each_talk_by_its_o
     sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
     sqlite_cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--council-date", "2027-04-28",
                "--now", NOW)
-    sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW)
+    sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW, "--past", "held")
     sqlite_cli("calendar", "feed", "chief-01@example.dk", "--out", "chief.ics", "--now", NOW)
     got = _descriptions(tmp_path / "chief.ics")
     evaluation = next(text for title, text in got.items()

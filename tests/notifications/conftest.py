@@ -131,7 +131,7 @@ def make_loop_db(path: Path, csv_text: str) -> str:
 
     url = f"sqlite:///{path}"
     org_cases.import_organisation(uow_for(url), csv_text, START)
-    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START)
+    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START, past="held")
     from storage.db import dispose_all
 
     dispose_all()

@@ -31,7 +31,7 @@ def test_overlapping_dispatch_runs_send_each_email_once(db_url, smtp, tmp_path):
 
     org_cases.import_organisation(uow_for(db_url), small_org_csv(), at("2027-03-01T09:00"))
     loop_cases.start_loop(uow_for(db_url), settings_for(smtp.port).frameworks_dir, "aarhus", "0-6", dt.date(2027, 4, 28),
-                        at("2027-03-01T09:00"))
+                        at("2027-03-01T09:00"), past="held")
     settings = settings_for(smtp.port, outbox_batch=5)
     smtp.every_delay = 0.002
     errors = []

@@ -42,7 +42,7 @@ def test_a_reimport_without_some_units_sends_nothing_about_them(sqlite_url, tmp_
     smtp_env(smtp.port)
     cli = Cli(sqlite_url, tmp_path)
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     smaller, removed_names = _without_removed_units(tmp_path)
     r = cli("org", "import", str(smaller), "--apply", "--now", "2027-06-01T09:00+02:00")
     assert "Units removed (10)" in r.stdout

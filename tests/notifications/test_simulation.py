@@ -28,7 +28,7 @@ def simulated(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sim")
     url = f"sqlite:///{tmp / 'aarhus.sqlite'}"
     org_cases.import_organisation(uow_for(url), EXAMPLE_ORG.read_text(encoding="utf-8"), START)
-    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START)
+    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START, past="held")
     plan = loop_cases.view_loop(uow_for(url), LOOP).events
     units = sorted({e.unit_id for e in plan if e.kind == "board_statement_due"})
     never, early, late = units[0:4], units[4:8], units[8:12]
