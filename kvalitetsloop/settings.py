@@ -35,7 +35,6 @@ WebAddress = Annotated[str, AfterValidator(_web_address),
                        Field(description="an http:// or https:// address without spaces")]
 Domain = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$", description="a domain name like kvalitetsloop.example.dk")]
 Secret = Annotated[str, Field(min_length=1, description="a secret that is not empty")]
-Switch = Annotated[bool, Field(description="true or false")]
 
 
 class Settings(BaseSettings):
@@ -69,12 +68,9 @@ class Settings(BaseSettings):
     # waiting, and after how long (the outbox's first backoff; the retry sends what has come due).
     flow_send_retries: NotNegative = 2
     flow_send_retry_delay_seconds: NotNegative = 60
-    # Secret for the capability links in emails (statement, follow-up and supervision forms).
-    # Set it in production; the default is for development and demos only.
+    # Secret of the personal calendar-feed links (notifications.links.personal_token); the form
+    # links are random and need none. Set it in production; the default is for demos only.
     link_secret: Secret = "kvalitetsloop-development-secret"
-    # The web forms behind those links come with the portal. Until it is switched on, emails ask
-    # for a reply instead (Reply-To is the organiser's mailbox) and nobody gets a dead link.
-    forms_enabled: Switch = False
     dry_run_dir: Path = Path("var/dry-run")
 
     # Operations alerts (flows/notify_ops.py, docs/ops-alerts.md): who gets an email when a
