@@ -199,6 +199,9 @@ NOTIFICATION_KINDS: dict[str, NotificationKind] = {n.name: n for n in (
                      SUPERVISION_REPORT.event_kind),
     NotificationKind("supervision_report_received", "supervision_report_received", "beskeder",
                      SUPERVISION_REPORT.event_kind),
+    # Sent by the portal when a board's statement or a leader's follow-up form is posted.
+    NotificationKind("board_statement_receipt", "board_statement_receipt", "beskeder", BOARD_STATEMENT.event_kind),
+    NotificationKind("followup_form_to_board", "followup_form_to_board", "beskeder", FOLLOWUP_FORM.event_kind),
     NotificationKind("report_back_reminder", "report_back_reminder", "andre påmindelser", REPORT_BACK.event_kind),
     NotificationKind(DATA_PACKAGE_TRIGGER, "data_package_trigger", "datapakke-bestillinger", DATA_PACKAGE.event_kind),
     NotificationKind("data_package_ready", "data_package_ready", "beskeder", DATA_PACKAGE.event_kind),

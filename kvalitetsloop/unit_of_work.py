@@ -14,6 +14,7 @@ from sqlmodel import Session
 from storage.db import engine_for
 from storage.repositories import (EventRepository, HolidayRepository, LoopRepository, OrganisationRepository,
                                   OutboxRepository, SubmissionRepository)
+from storage.repositories_portal import PortalRepository
 
 
 class SqlUnitOfWork:
@@ -23,6 +24,7 @@ class SqlUnitOfWork:
     events: EventRepository
     submissions: SubmissionRepository
     outbox: OutboxRepository
+    portal: PortalRepository
 
     def __init__(self, url: str):
         self.url = url
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
         self.events = EventRepository(self.session)
         self.submissions = SubmissionRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.portal = PortalRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

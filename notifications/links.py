@@ -18,7 +18,18 @@ import secrets
 
 from cycle.kinds import deadline_for_link
 
-from cycle.kinds import LINK_PATHS as PATHS  # purpose -> URL path, from the registry of deadline kinds
+from cycle.kinds import LINK_PATHS
+
+# The data team's page (its link comes with each data-package request) and the download of a
+# data package uploaded there; a person's calendar feed and page of talks (stable per person).
+DATA_TEAM = "data_team"
+DATA_PACKAGE_FILE = "data_package_file"
+# purpose -> URL path: the deadline kinds' forms (the registry) and the portal's other pages.
+PATHS = {**LINK_PATHS, DATA_TEAM: "/datapakker/{token}", DATA_PACKAGE_FILE: "/datapakke/{token}"}
+FEED_PATH = "/kalender/{token}.ics"
+PERSON_PATH = "/mine/{token}"
+# How long a data-package request's link to the data team's page works.
+DATA_TEAM_DAYS = 60
 
 # 32 bytes = 256 random bits; the issue asks for at least 128.
 TOKEN_BYTES = 32

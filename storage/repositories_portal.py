@@ -1,0 +1,101 @@
+"""The portal's repository: capability links, web submissions with their forms, feed links."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from storage.models import EventRow, LoopRow
+from storage.models_notifications import CapabilityRow, SubmissionRow
+from storage.models_portal import FeedLinkRow, SubmissionFormRow
+
+
+class PortalRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def capability(self, token_hash: str) -> CapabilityRow | None:
+        return self.session.get(CapabilityRow, token_hash)
+
+    def add_capability(self, row: CapabilityRow) -> None:
+        self.session.add(row)
+
+    def add_submission(self, row: SubmissionRow, form: SubmissionFormRow) -> None:
+        """A submission and its form, in this transaction (the form gets the submission's id)."""
+        self.session.add(row)
+        self.session.flush()
+        form.submission_id = row.id
+        self.session.add(form)
+
+    def versions(self, event_uid: str, kind: str) -> list[tuple[SubmissionRow, SubmissionFormRow | None]]:
+        """Every submission of `kind` for the event, oldest first, with its form if it has one."""
+        q = (select(SubmissionRow, SubmissionFormRow)
+             .join(SubmissionFormRow, SubmissionFormRow.submission_id == SubmissionRow.id, isouter=True)
+             .where(SubmissionRow.event_uid == event_uid, SubmissionRow.kind == kind)
+             .order_by(SubmissionRow.submitted_at, SubmissionRow.id))
+        return list(self.session.exec(q).all())
+
+    def form(self, submission_id: int) -> SubmissionFormRow | None:
+        return self.session.get(SubmissionFormRow, submission_id)
+
+    def unit_event(self, loop_id: str, unit_id: str, kind: str, number: int | None) -> EventRow | None:
+        q = select(EventRow).where(EventRow.loop_id == loop_id, EventRow.unit_id == unit_id, EventRow.kind == kind,
+                                   EventRow.status != "cancelled")
+        if number is not None:
+            q = q.where(EventRow.number == number)
+        return self.session.exec(q.order_by(EventRow.id)).first()
+
+    def events_of_kind(self, kind: str, until: dt.datetime) -> list[tuple[EventRow, LoopRow]]:
+        """Live events of `kind` in active loops that start before `until`, by start."""
+        q = (select(EventRow, LoopRow).join(LoopRow, LoopRow.id == EventRow.loop_id)
+             .where(EventRow.kind == kind, EventRow.status != "cancelled", LoopRow.status == "active",
+                    EventRow.start < until)
+             .order_by(EventRow.start, EventRow.unit_id))
+        return list(self.session.exec(q).all())
+
+    def submitted_uids(self, kind: str, uids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(uids), 5000):
+            part = uids[i:i + 5000]
+            out |= set(self.session.exec(select(SubmissionRow.event_uid).where(SubmissionRow.kind == kind,
+                                                                              SubmissionRow.event_uid.in_(part))))
+        return out
+
+    def outbox_ids(self, keys: list[str]) -> list[int]:
+        from storage.models_notifications import OutboxRow
+
+        if not keys:
+            return []
+        return list(self.session.exec(select(OutboxRow.id).where(OutboxRow.key.in_(keys)).order_by(OutboxRow.id)))
+
+    def talks_of(self, email: str) -> list[tuple[str, str, dt.datetime]]:
+        """The live learning talks in active loops that `email` is invited to, by start."""
+        from storage.models import AttendeeRow
+
+        q = (sa.select(EventRow.uid, EventRow.title, EventRow.start)
+             .join(AttendeeRow, AttendeeRow.event_id == EventRow.id).join(LoopRow, LoopRow.id == EventRow.loop_id)
+             .where(sa.func.lower(AttendeeRow.email) == email.strip().lower(), AttendeeRow.active,
+                    EventRow.kind == "learning_talk", EventRow.status != "cancelled", LoopRow.status == "active")
+             .order_by(EventRow.start))
+        return [tuple(r) for r in self.session.execute(q)]
+
+    def feed_link(self, token_hash: str) -> FeedLinkRow | None:
+        return self.session.get(FeedLinkRow, token_hash)
+
+    def add_feed_link(self, row: FeedLinkRow) -> None:
+        if self.session.get(FeedLinkRow, row.token_hash) is None:
+            self.session.add(row)
+
+    def fingerprint(self) -> tuple:
+        """Changes whenever an event, a loop or a submission changes: the calendar feeds' ETag."""
+        from storage.models import EventChangeRow, UnitRow
+
+        ch = self.session.execute(sa.select(sa.func.max(EventChangeRow.id), sa.func.count(EventChangeRow.id))).one()
+        lp = tuple(self.session.execute(sa.select(LoopRow.id).where(LoopRow.status == "active")
+                                        .order_by(LoopRow.id)).scalars())
+        # An organisation update that renames a unit changes the feeds' texts without an event change.
+        units = tuple(self.session.execute(sa.select(sa.func.count(UnitRow.id),
+                                                     sa.func.sum(sa.func.length(UnitRow.name)))).one())
+        return (tuple(ch), lp, units)
