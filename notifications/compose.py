@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from cycle.kinds import notification
+from cycle.kinds import INVITATION, notification
 from notifications import links, mime
 from notifications.render import render, words_of
 
@@ -36,6 +36,17 @@ def link_for(row, settings, now: dt.datetime) -> tuple[str | None, dict | None]:
     return ctx.get("url") or None, None
 
 
+def personal_links(row, settings) -> dict | None:
+    """An invitation shows the recipient's calendar feed and page of talks (the portal); the
+    token is the stable one of notifications.links.personal_token, its hash stored by dispatch."""
+    if row.kind != INVITATION:
+        return None
+    token = links.personal_token(settings.link_secret, links.FEED, row.recipient)
+    base = settings.base_url.rstrip("/")
+    return {"feed_url": base + links.FEED_PATH.format(token=token),
+            "talks_url": base + links.PERSON_PATH.format(token=token)}
+
+
 def compose(row, settings, now: dt.datetime) -> bytes:
     """The message of an outbox row, dated `now`, with the row's own Message-ID (a link in it is
     not stored, so it does not work: for dry runs)."""
@@ -47,7 +58,8 @@ def compose_message(row, settings, now: dt.datetime) -> Composed:
     ctx = row.context or {}
     name = (ctx.get("names") or {}).get(row.recipient, "")
     link, cap = link_for(row, settings, now)
-    r = render(notification(row.kind).template, ctx, row.recipient, name, organisation(settings), link)
+    r = render(notification(row.kind).template, ctx, row.recipient, name, organisation(settings), link,
+               personal=personal_links(row, settings))
     headers = {"X-Kvalitetsloop-Kind": row.kind}
     if row.event_uid:
         headers["X-Kvalitetsloop-Event"] = row.event_uid

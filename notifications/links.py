@@ -26,6 +26,7 @@ DATA_TEAM = "data_team"
 DATA_PACKAGE_FILE = "data_package_file"
 # purpose -> URL path: the deadline kinds' forms (the registry) and the portal's other pages.
 PATHS = {**LINK_PATHS, DATA_TEAM: "/datapakker/{token}", DATA_PACKAGE_FILE: "/datapakke/{token}"}
+FEED = "feed"
 FEED_PATH = "/kalender/{token}.ics"
 PERSON_PATH = "/mine/{token}"
 # How long a data-package request's link to the data team's page works.

@@ -101,14 +101,16 @@ def one_line(text: str) -> str:
 
 
 def render(template: str, context: dict, recipient: str, name: str, organisation: dict,
-           link: str | None = None) -> Rendered:
+           link: str | None = None, personal: dict | None = None) -> Rendered:
+    """`personal`: the recipient's own addresses (feed_url, talks_url) an invitation shows."""
     """Subject, text and HTML of one email to one recipient."""
     env = environment()
     txt = env.get_template(f"{template}.txt")
     html = env.get_template(f"{template}.html")
     w = words_of(context)
     variables = {"c": context, "w": w, "to": {"email": recipient, "name": name}, "greeting": greeting(name),
-                 "org": organisation, "link": link, "link_label": link_label(context, w) if link else None}
+                 "org": organisation, "link": link, "link_label": link_label(context, w) if link else None,
+                 "feed_url": None, "talks_url": None, **(personal or {})}
     subject = one_line("".join(txt.blocks["subject"](txt.new_context(variables))))
     variables["subject"] = subject
     return Rendered(subject, tidy(txt.render(variables)), html.render(variables))
@@ -118,6 +120,8 @@ def link_label(context: dict, w: dict) -> str:
     """The button of an email's link: the deadline kind's label; a URL given with a submission
     (a data package's) is the data package's."""
     purpose = (context.get("link") or {}).get("purpose")
+    if purpose == "data_team":  # notifications.links.DATA_TEAM: the data team's page
+        return "Meld datapakker klar"
     if not purpose and context.get("url"):
         purpose = kinds.DATA_PACKAGE.link
     deadline = kinds.deadline_for_link(purpose or "")

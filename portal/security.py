@@ -35,8 +35,9 @@ SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                  b"frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
-    # The token is in the path: never send it to another site as a Referer.
-    (b"referrer-policy", b"no-referrer"),
+    # The token is in the path: never send it to another site as a Referer ("no-referrer" would
+    # make browsers send "Origin: null" with the portal's own posts).
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
 

@@ -84,6 +84,12 @@ class PortalRepository:
     def feed_link(self, token_hash: str) -> FeedLinkRow | None:
         return self.session.get(FeedLinkRow, token_hash)
 
+    def add_feed_links(self, rows: list[dict]) -> None:
+        """Store feed links; those already there are skipped."""
+        from notifications import outbox
+
+        outbox.insert_ignoring_duplicates(self.session, FeedLinkRow.__table__, rows, "token_hash")
+
     def add_feed_link(self, row: FeedLinkRow) -> None:
         if self.session.get(FeedLinkRow, row.token_hash) is None:
             self.session.add(row)

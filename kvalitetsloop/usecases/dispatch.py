@@ -26,6 +26,7 @@ from cycle.events import Event
 from cycle.framework import Framework
 from cycle.phases import DIGEST, DIGEST_PHASE, Phase, phase_key, phases
 from cycle.vocabulary import sector_label
+from kvalitetsloop.usecases.feeds import feed_link_rows
 from notifications import links
 from notifications.compose import compose
 from notifications.mime import new_message_id
@@ -101,6 +102,8 @@ def _submissions(uow, data: DispatchCache) -> list[Submission]:
 class Decision:
     rows: list[dict]
     per_kind: Counter
+    # Who got an invitation: their calendar-feed link (its hash) is stored with the decision.
+    feed_links: list[str] = field(default_factory=list)
 
 
 def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
@@ -108,7 +111,7 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
     actions = due_actions([l.state for l in data.loops], data.units, subs, now, DueConfig(settings.data_team))
     by_loop = {l.row.id: l for l in data.loops}
     ready_urls = {(x.event_uid): x.url for x in subs if x.kind == kinds.DATA_PACKAGE.submission and x.url}
-    rows, per_kind = [], Counter()
+    rows, per_kind, feed_links = [], Counter(), []
     ics_cache: dict[tuple, dict[str, bytes]] = {}
     for a in actions:
         new = [r for r in a.recipients if a.row_key(r) not in data.keys]
@@ -123,6 +126,9 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
             link = ctx.get("link")
             if link and ld is not None:
                 ctx["link"] = _link_expiry(link, a, ld, now)
+            elif a.kind == kinds.DATA_PACKAGE_TRIGGER:  # the data team's page, to mark packages ready
+                ctx["link"] = {"purpose": links.DATA_TEAM, "event_uid": "",
+                               "expires": (now + dt.timedelta(days=links.DATA_TEAM_DAYS)).isoformat()}
             rows.append({
                 "key": a.row_key(r), "kind": a.kind, "loop_id": a.loop_id, "event_uid": a.event_uid,
                 "recipient": r, "subject": render_subject(a.template, ctx, a.names.get(r, "")),
@@ -131,7 +137,9 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
                 "due_at": a.due_at, "created_at": now, "next_attempt_at": now, "updated_at": now,
             })
             per_kind[a.kind] += 1
-    return Decision(rows, per_kind)
+            if a.kind == kinds.INVITATION:
+                feed_links.append(r)
+    return Decision(rows, per_kind, feed_links)
 
 
 def _invitation_files(a: DueAction, ld: _LoopData | None, now: dt.datetime, ready_urls: dict,
@@ -208,6 +216,7 @@ def decide(uow, now: dt.datetime, settings, cache: DispatchCache | None = None) 
         data = _load(uow, settings, cache)
         decision = _decide(uow, data, now, settings)
         uow.outbox.add_decided(decision.rows)
+        uow.portal.add_feed_links(feed_link_rows(settings.link_secret, set(decision.feed_links), now))
         uow.commit()
     data.keys.update(r["key"] for r in decision.rows)
     return decision.per_kind

@@ -17,7 +17,7 @@ import re
 from notifications import links
 from storage.models_portal import FeedLinkRow
 
-FEED = "feed"
+FEED = links.FEED
 
 
 def personal_link(uow, secret: str, email: str, now: dt.datetime) -> str:
@@ -32,8 +32,11 @@ def personal_link(uow, secret: str, email: str, now: dt.datetime) -> str:
 
 def feed_link_rows(secret: str, emails, now: dt.datetime) -> list[dict]:
     """The feed-link rows of the people an invitation goes to (stored when it is decided)."""
-    return [{"token_hash": links.token_hash(links.personal_token(secret, FEED, e)), "email": e.strip().lower(),
-             "created_at": now} for e in emails]
+    rows = {}
+    for e in emails:
+        h = links.token_hash(links.personal_token(secret, FEED, e))
+        rows[h] = {"token_hash": h, "email": e.strip().lower(), "created_at": now}
+    return list(rows.values())
 
 
 def feed_url(base_url: str, token: str) -> str:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from calendars.texts import danish_date
 from cycle import kinds, vocabulary
 from cycle.organisation import Unit
 from kvalitetsloop.errors import UserError
@@ -420,7 +421,7 @@ def talk_basis(uow, email: str, talk_uid: str) -> TalkBasis:
                 statements = _versions(uow, c.uid, kinds.BOARD_STATEMENT.submission)
             elif c.kind == kinds.DATA_PACKAGE.event_kind:
                 urls = [s.url for s, _ in uow.portal.versions(c.uid, kinds.DATA_PACKAGE.submission) if s.url]
-                package = [urls[-1]] if urls else [f"Ikke meldt klar endnu (senest {c.start.date().isoformat()})"]
+                package = [urls[-1]] if urls else [f"Ikke meldt klar endnu (senest {danish_date(c.start.date())})"]
             elif c.kind == kinds.YOUTH_INPUT.event_kind:
                 youth = [v.text for v in _versions(uow, c.uid, kinds.YOUTH_INPUT.submission) if v.text][-1:]
         first = _latest_form(uow, loop.id, unit.id, 1) or {}
