@@ -49,3 +49,21 @@ def test_a_board_writes_its_statement_gets_a_receipt_and_the_reminders_stop(port
         rows = c.execute(sa.text("select s.by, s.content, f.capability_hash from submission s join submission_form f "
                                  "on f.submission_id = s.id where s.kind='board_statement'")).all()
     assert len(rows) == 1 and rows[0][0] == board and rows[0][1] == text and len(rows[0][2]) == 64
+
+
+def test_the_same_link_amends_until_the_deadline_and_keeps_every_version(portal, board_reminder):
+    link, unit_id, board, due = board_reminder
+    with httpx.Client(follow_redirects=True, timeout=30) as client:
+        post_statement(client, link, "Første udgave.")
+        portal.clock.now += dt.timedelta(days=2)
+        second = post_statement(client, link, "Anden udgave, rettet.")
+        assert "udgave 2; de tidligere er gemt" in second.text
+        # After the deadline the statement stands: the page shows it and takes no more.
+        portal.clock.now = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(9, 0), CPH)
+        page = client.get(link)
+        assert page.status_code == 200 and "kan ikke længere rettes" in page.text and "<form" not in page.text
+        late = client.post(link, data={**form_fields(page.text), "text": "For sent."}, files={"pdf": ("", b"")})
+        assert late.status_code in (403, 410)
+    with engine_for(portal.db).connect() as c:
+        rows = c.execute(sa.text("select content from submission where kind='board_statement' order by id")).scalars()
+        assert list(rows) == ["Første udgave.", "Anden udgave, rettet."]
