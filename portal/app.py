@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 from calendars.texts import ZONE, danish_date, danish_time
 from kvalitetsloop.bootstrap import unit_of_work_for
 from kvalitetsloop.unit_of_work import SqlUnitOfWork
+from kvalitetsloop.usecases.feeds import FeedCache
 from kvalitetsloop.usecases.forms import LinkRefused
 from portal.security import BodyLimit, Csrf, WrongLinkLimit
 
@@ -49,7 +50,7 @@ class Portal:
         self.env = environment()
         self.csrf = Csrf(settings.link_secret)
         self.wrong_links = WrongLinkLimit()
-        self.feed_cache: dict = {}
+        self.feed_cache = FeedCache()
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.url)

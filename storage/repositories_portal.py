@@ -81,6 +81,33 @@ class PortalRepository:
              .order_by(EventRow.start))
         return [tuple(r) for r in self.session.execute(q)]
 
+    def person_events(self, loop_id: str, email: str, tz) -> list:
+        """The loop's events `email` takes part in, with all their attendees, as domain objects."""
+        from collections import defaultdict
+
+        from cycle.events import Attendee, Event
+        from storage.models import AttendeeRow
+
+        ev, at = EventRow.__table__.c, AttendeeRow.__table__.c
+        mine = (sa.select(at.event_id).join(EventRow.__table__, ev.id == at.event_id)
+                .where(ev.loop_id == loop_id, sa.func.lower(at.email) == email.strip().lower(), at.active.is_(True)))
+        ids = list(self.session.execute(mine).scalars())
+        attendees: dict[int, list] = defaultdict(list)
+        out = []
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            for a in self.session.execute(sa.select(at.event_id, at.email, at.role, at.name)
+                                          .where(at.event_id.in_(part), at.active.is_(True)).order_by(at.id)):
+                attendees[a.event_id].append(Attendee(a.email, a.role, a.name))
+            for r in self.session.execute(sa.select(EventRow.__table__).where(ev.id.in_(part))):
+                out.append(Event(
+                    uid=r.uid, kind=r.kind, start=r.start.astimezone(tz), end=r.end.astimezone(tz), title=r.title,
+                    unit_id=r.unit_id, number=r.number, all_day=r.all_day, sequence=r.sequence, status=r.status,
+                    attendees=tuple(attendees[r.id]), parent_uid=r.parent_uid, host_role=r.host_role,
+                    sector=r.sector, details=dict(r.details or {})))
+        out.sort(key=lambda e: (e.start, e.uid))
+        return out
+
     def feed_link(self, token_hash: str) -> FeedLinkRow | None:
         return self.session.get(FeedLinkRow, token_hash)
 
@@ -98,7 +125,8 @@ class PortalRepository:
         """Changes whenever an event, a loop or a submission changes: the calendar feeds' ETag."""
         from storage.models import EventChangeRow, UnitRow
 
-        ch = self.session.execute(sa.select(sa.func.max(EventChangeRow.id), sa.func.count(EventChangeRow.id))).one()
+        # Changes are only ever appended: the newest id names the state.
+        ch = self.session.execute(sa.select(sa.func.max(EventChangeRow.id))).one()
         lp = tuple(self.session.execute(sa.select(LoopRow.id).where(LoopRow.status == "active")
                                         .order_by(LoopRow.id)).scalars())
         # An organisation update that renames a unit changes the feeds' texts without an event change.

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from notifications import links
 from storage.models_portal import FeedLinkRow
@@ -56,21 +58,45 @@ def person_of(uow, token: str) -> str | None:
         return row.email if row is not None else None
 
 
-def feed(uow, email: str, now: dt.datetime, cache: dict, if_none_match: str | None = None) -> tuple[str, bytes | None]:
-    """(ETag, the feed) for `email`; the feed is None when `if_none_match` names the current ETag."""
+@dataclass
+class FeedCache:
+    """What the portal keeps between feed requests: the organisation and the built feeds, both
+    valid while the fingerprint of the database is the same."""
+
+    fingerprint: tuple | None = None
+    organisation: object = None
+    feeds: dict = field(default_factory=dict)
+
+
+def feed(uow, email: str, now: dt.datetime, cache: FeedCache,
+         if_none_match: str | None = None) -> tuple[str, bytes | None]:
+    """(ETag, the feed) for `email`; the feed is None when `if_none_match` names the current ETag.
+
+    Only the person's own events are read (with their loops' frameworks and the organisation
+    for the texts); the feed is built by kvalitetsloop.calendar_context.feed_ics, the builder of
+    `calendar feed`."""
+    email = email.strip().lower()
     with uow:
         fingerprint = uow.portal.fingerprint()
-    etag = '"' + hashlib.sha256(f"{email}|{fingerprint}".encode()).hexdigest()[:32] + '"'
-    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
-        return etag, None
-    hit = cache.get(email)
-    if hit is not None and hit[0] == etag:
-        return etag, hit[1]
-    from kvalitetsloop.calendar_context import feed_ics
-    from kvalitetsloop.usecases.loops import active_views
+        etag = '"' + hashlib.sha256(f"{email}|{fingerprint}".encode()).hexdigest()[:32] + '"'
+        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+            return etag, None
+        if cache.fingerprint != fingerprint:
+            cache.fingerprint, cache.organisation, cache.feeds = fingerprint, uow.organisation.load(), {}
+        hit = cache.feeds.get(email)
+        if hit is not None:
+            return etag, hit
+        from kvalitetsloop.calendar_context import feed_ics
+        from kvalitetsloop.usecases.loops import LoopView
 
-    payload, _ = feed_ics(active_views(uow), email, now)
-    if len(cache) > 5000:
-        cache.clear()
-    cache[email] = (etag, payload)
+        views = []
+        for loop in uow.loops.active():
+            fw = uow.loops.framework(loop)
+            events = uow.portal.person_events(loop.id, email, ZoneInfo(fw.timezone))
+            if events:
+                views.append(LoopView(loop, uow.loops.framework_row(loop), fw, events, cache.organisation))
+    payload, _ = feed_ics(views, email, now)
+    if len(cache.feeds) > 5000:
+        cache.feeds.clear()
+    cache.feeds[email] = payload
     return etag, payload
