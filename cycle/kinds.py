@@ -107,9 +107,10 @@ YOUTH_INPUT = DeadlineKind(
     attendees=lambda fw: ["leader", "youth_rep"], remind=("leader", "youth_rep"),
     schedule="before_due", offsets_key="youth_input.reminder_days_before_due",
     offsets=lambda fw: tuple(fw.youth_input.reminder_days_before_due) if fw.youth_input else (),
-    reminder="youth_input_reminder", in_digest=True, talk="before",
+    reminder="youth_input_reminder", link="youth_input", path="/ungeinput/{token}", in_digest=True, talk="before",
     words=DeadlineWords(calendar="Frist for input fra {body} før {talk} {number} for {unit}.",
-                        title="Input fra {body} før {talk} {n}: {unit}"),
+                        title="Input fra {body} før {talk} {n}: {unit}",
+                        link_label="Registrér børnenes og de unges input"),
     english="a youth-input deadline before talk {n}", noun="youth input")
 
 FOLLOWUP_FORM = DeadlineKind(

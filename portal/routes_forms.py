@@ -160,3 +160,92 @@ def followup_receipt(token: str, request: Request, portal: PortalDep):
     if view.latest is None:
         return RedirectResponse(f"/opfoelgning/{token}", status_code=303)
     return portal.page("followup_receipt.html", token_path=token, v=view, w=view.words, labels=forms.FIELD_LABELS)
+
+
+# -- youth input (schools and FU, before talk 1) and the supervision report (self-owned daycares) --
+
+YOUTH = kinds.YOUTH_INPUT.link
+SUPERVISION = kinds.SUPERVISION_REPORT.link
+
+
+def _receipt_or_form(portal, token: str, purpose: str, template: str, path: str):
+    view = forms.open_link(portal.uow(), token, purpose, portal.clock())
+    if view.latest is None:
+        return RedirectResponse(f"{path}/{token}", status_code=303)
+    return portal.page(template, token_path=token, v=view, w=view.words, receipt=True, problems={},
+                       form=view.latest.form, sections=forms.SUPERVISION_SECTIONS)
+
+
+@router.get("/ungeinput/{token}", response_class=HTMLResponse)
+def youth_page(token: str, request: Request, portal: PortalDep):
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    view = forms.open_link(portal.uow(), token, YOUTH, portal.clock())
+    return portal.page("youth.html", token_path=token, v=view, w=view.words, problems={}, receipt=False,
+                       form=view.latest.form if view.latest else {}, **_form_fields(portal, view))
+
+
+@router.post("/ungeinput/{token}", response_class=HTMLResponse)
+async def youth_post(token: str, request: Request, portal: PortalDep):
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    now = portal.clock()
+    view = forms.open_link(portal.uow(), token, YOUTH, now)
+    data, refusal = await _posted(portal, request, view, limit=MAX_FORM_BYTES)
+    if refusal is not None:
+        return refusal
+    try:
+        forms.submit_youth_input(portal.uow(), token, data.get("text"), now, form_id=data.get("form_id"))
+    except forms.FormRejected as exc:
+        return portal.page("youth.html", status=422, token_path=token, v=view, w=view.words, problems=exc.problems,
+                           receipt=False, form={"text": forms.clean_text(data.get("text"), forms.MAX_TEXT)},
+                           **_form_fields(portal, view))
+    return RedirectResponse(f"/ungeinput/{token}/kvittering", status_code=303)
+
+
+@router.get("/ungeinput/{token}/kvittering", response_class=HTMLResponse)
+def youth_receipt(token: str, request: Request, portal: PortalDep):
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    return _receipt_or_form(portal, token, YOUTH, "youth.html", "/ungeinput")
+
+
+@router.get("/tilsyn/{token}", response_class=HTMLResponse)
+def supervision_page(token: str, request: Request, portal: PortalDep):
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    view = forms.open_link(portal.uow(), token, SUPERVISION, portal.clock())
+    return portal.page("supervision.html", token_path=token, v=view, w=view.words, problems={}, receipt=False,
+                       form=view.latest.form if view.latest else {}, sections=forms.SUPERVISION_SECTIONS,
+                       **_form_fields(portal, view))
+
+
+@router.post("/tilsyn/{token}", response_class=HTMLResponse)
+async def supervision_post(token: str, request: Request, portal: PortalDep):
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    now = portal.clock()
+    view = forms.open_link(portal.uow(), token, SUPERVISION, now)
+    data, refusal = await _posted(portal, request, view)
+    if refusal is not None:
+        return refusal
+    upload = data.get("pdf")
+    attachment = None
+    if upload is not None and hasattr(upload, "read") and upload.filename:
+        attachment = (upload.filename, await upload.read(forms.MAX_PDF_BYTES + 1))
+    sections = {key: data.get(key) for key, _ in forms.SUPERVISION_SECTIONS}
+    try:
+        forms.submit_supervision(portal.uow(), token, sections, attachment, now, form_id=data.get("form_id"))
+    except forms.FormRejected as exc:
+        return portal.page("supervision.html", status=422, token_path=token, v=view, w=view.words,
+                           problems=exc.problems, receipt=False, sections=forms.SUPERVISION_SECTIONS,
+                           form={k: forms.clean_text(v, forms.MAX_TEXT) for k, v in sections.items()},
+                           **_form_fields(portal, view))
+    return RedirectResponse(f"/tilsyn/{token}/kvittering", status_code=303)
+
+
+@router.get("/tilsyn/{token}/kvittering", response_class=HTMLResponse)
+def supervision_receipt(token: str, request: Request, portal: PortalDep):
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    return _receipt_or_form(portal, token, SUPERVISION, "supervision.html", "/tilsyn")

@@ -285,6 +285,67 @@ def _outbox(uow, kind: str, key: str, view: LinkView, to: list[tuple[str, str]],
     return uow.portal.outbox_ids([r["key"] for r in rows])
 
 
+# -- youth input and the supervision report: texts and sections ------------------------------
+
+def _record(uow, view: LinkView, kind: str, content: str, form: dict, now: dt.datetime,
+            attachment: tuple[str | None, bytes | None] = (None, None)) -> Receipt:
+    version = len(view.versions) + 1
+    row = SubmissionRow(event_uid=view.event_uid, loop_id=view.loop_id, kind=kind, unit_id=view.unit.id,
+                        number=view.number, submitted_at=now, by=view.recipient, content=content)
+    uow.portal.add_submission(row, SubmissionFormRow(capability_hash=view.token_hash, form=form,
+                                                     attachment_name=attachment[0], attachment=attachment[1]))
+    uow.commit()
+    view.versions.append(Version(version, now, view.recipient, content, form, attachment[0]))
+    return Receipt(view, version, now, [])
+
+
+def submit_youth_input(uow, token: str, text: object, now: dt.datetime, form_id: str | None = None) -> Receipt:
+    """Record the pupils' council's or youth senate's input before talk 1 (data E of the talk)."""
+    with uow:
+        view = _view(uow, token, kinds.YOUTH_INPUT.link, now)
+        again = _replayed(view, form_id, now)
+        if again is not None:
+            return again
+        _check_open(view)
+        body = clean_text(text, MAX_TEXT)
+        if not body:
+            raise FormRejected({"text": "Skriv det input, elevrådet eller senatet har givet."})
+        if len(body) > MAX_TEXT:
+            raise FormRejected({"text": f"Teksten er for lang; højst {MAX_TEXT:,} tegn.".replace(",", ".")})
+        return _record(uow, view, kinds.YOUTH_INPUT.submission, body, {"text": body, "form_id": form_id}, now)
+
+
+# The administration's template for a self-owned daycare board's written supervision report:
+# "basistilsynet, kommunale retningslinjer samt det pædagogiske tilsyn" [000].
+SUPERVISION_SECTIONS = (("basic", "Basistilsynet"), ("guidelines", "Kommunale retningslinjer"),
+                        ("pedagogical", "Det pædagogiske tilsyn"))
+
+
+def submit_supervision(uow, token: str, sections: dict, attachment: tuple[str, bytes] | None, now: dt.datetime,
+                       form_id: str | None = None) -> Receipt:
+    """Record a self-owned daycare board's supervision report; the next dispatch tells the chief
+    (the registry's notice `supervision_report_received`)."""
+    with uow:
+        view = _view(uow, token, kinds.SUPERVISION_REPORT.link, now)
+        again = _replayed(view, form_id, now)
+        if again is not None:
+            return again
+        _check_open(view)
+        problems: dict[str, str] = {}
+        form = {key: clean_text(sections.get(key), MAX_TEXT) for key, _ in SUPERVISION_SECTIONS}
+        for key, label in SUPERVISION_SECTIONS:
+            if not form[key] and not (attachment and attachment[1]):
+                problems[key] = f"Udfyld afsnittet «{label}», eller vedhæft afrapporteringen som PDF."
+            elif len(form[key]) > MAX_TEXT:
+                problems[key] = f"Afsnittet «{label}» er for langt; højst {MAX_TEXT:,} tegn.".replace(",", ".")
+        name, data = _attachment(attachment, problems)
+        if problems:
+            raise FormRejected(problems)
+        content = "\n\n".join(f"{label}:\n{form[key]}" for key, label in SUPERVISION_SECTIONS if form[key])
+        form["form_id"] = form_id
+        return _record(uow, view, kinds.SUPERVISION_REPORT.submission, content, form, now, (name, data))
+
+
 # -- the leader's follow-up form (the learning circle) -----------------------------------------
 
 # The learning circle's steps [000]: data, reflection, decision, action, follow-up.
