@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -51,7 +50,7 @@ def page_url(base_url: str, token: str) -> str:
 
 def person_of(uow, token: str) -> str | None:
     """Whose token this is, or None."""
-    if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{20,%d}" % links.MAX_TOKEN_LENGTH, token):
+    if not links.well_formed(token):
         return None
     with uow:
         row = uow.portal.feed_link(links.token_hash(token))

@@ -105,7 +105,7 @@ def _labelled(page) -> None:
 
 def test_a_leader_a_board_and_the_data_team_use_their_pages(portal, browser, artifacts):
     from tests.portal.test_followup import _followup_reminder
-    from tests.portal.test_youth_supervision import _first
+    from tests.portal.test_youth_supervision import reminded
 
     with engine_for(portal.db).begin() as c:
         c.execute(sa.text("update loop set themes = :t"), {"t": '["Sprog og kommunikation", "Trivsel og fællesskaber"]'})
@@ -127,10 +127,7 @@ def test_a_leader_a_board_and_the_data_team_use_their_pages(portal, browser, art
     page.screenshot(path=str(artifacts / "2-opfoelgning-kvittering.png"), full_page=True)
 
     # A self-owned daycare's board: the supervision report.
-    due, _, uid = _first(portal.db, "supervision_report_due")
-    portal.dispatch(dt.datetime.combine(due - dt.timedelta(days=21), dt.time(9, 0), CPH))
-    reminder = [m for m in portal.mails("supervision_report_reminder") if m["X-Kvalitetsloop-Event"] == uid][0]
-    page.goto(link_in(reminder, "/tilsyn/"))
+    page.goto(reminded(portal, "supervision_report_due", 21, "/tilsyn/")[0])
     _labelled(page)
     for label, text in (("Basistilsynet", "Ingen bemærkninger."), ("Kommunale retningslinjer", "Følges."),
                         ("Det pædagogiske tilsyn", "Læreplanen er evalueret sammen med forældrene.")):
