@@ -67,15 +67,21 @@ class FeedCache:
     feeds: dict = field(default_factory=dict)
 
 
-def feed(uow, email: str, now: dt.datetime, cache: FeedCache,
-         if_none_match: str | None = None) -> tuple[str, bytes | None]:
-    """(ETag, the feed) for `email`; the feed is None when `if_none_match` names the current ETag.
+def feed(uow, token: str, now: dt.datetime, cache: FeedCache,
+         if_none_match: str | None = None) -> tuple[str, bytes | None] | None:
+    """(ETag, the feed) of the person whose link `token` is, or None for no such link; the feed
+    is None when `if_none_match` names the current ETag.
 
     Only the person's own events are read (with their loops' frameworks and the organisation
     for the texts); the feed is built by kvalitetsloop.calendar_context.feed_ics, the builder of
     `calendar feed`."""
-    email = email.strip().lower()
+    if not links.well_formed(token):
+        return None
     with uow:
+        row = uow.portal.feed_link(links.token_hash(token))
+        if row is None:
+            return None
+        email = row.email
         fingerprint = uow.portal.fingerprint()
         etag = '"' + hashlib.sha256(f"{email}|{fingerprint}".encode()).hexdigest()[:32] + '"'
         if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
