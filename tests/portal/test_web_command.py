@@ -38,3 +38,6 @@ def test_web_serves_the_portal_and_link_prints_a_data_team_link(small_loop, tmp_
     busy = subprocess.run([str(KVALITETSLOOP), "web", "--port", "70000"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert busy.returncode == 2 and "Traceback" not in busy.stderr
+    public = subprocess.run([str(KVALITETSLOOP), "web", "--host", "0.0.0.0", "--port", str(port)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert public.returncode == 2 and "KVALITETSLOOP_LINK_SECRET is the development value" in public.stderr
