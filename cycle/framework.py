@@ -269,6 +269,14 @@ class Invitations(_Strict):
     lead_days: int = Field(default=28, ge=0)
 
 
+class Links(_Strict):
+    """The web links in reminders (statement, follow-up form, supervision report)."""
+
+    # A link keeps working this many days after its due date, so a late answer is still taken;
+    # a statement's link ends with its talk's day at the latest.
+    grace_days: int = Field(default=14, ge=0, le=365)
+
+
 def _mmdd(v: str) -> str:
     try:
         dt.date.fromisoformat(f"2000-{v}")
@@ -404,6 +412,7 @@ class Framework(_Strict):
     report_back: ReportBack
     supervision_report: SupervisionReport | None = None
     invitations: Invitations = Invitations()
+    links: Links = Links()
     holidays: HolidayRules = HolidayRules()
 
     @field_validator("phase_labels")

@@ -3,8 +3,8 @@
 A deadline kind says what is submitted to meet it, who the event is for and who is reminded, at
 which offsets (read from the framework), which notifications it causes (reminder, escalation,
 notice of receipt) and to whom, its link (purpose and URL path of the web form), whether the
-chief's weekly digest lists it, and its words: the Danish of the calendar text, the link label
-and the "reply instead" sentence, the event title, and an English phrase for command-line errors.
+chief's weekly digest lists it, and its words: the Danish of the calendar text, the link label,
+the event title, and an English phrase for command-line errors.
 Danish words take `str.format` fields from cycle.vocabulary.words() (``{board_s}``, ``{talk}``
 ...) so each municipality's own words are used.
 
@@ -31,9 +31,8 @@ class DeadlineWords:
     calendar: str
     # Title of the planned event: {n} {unit} {talk} {board} {Data_package} {body} {what} {year}.
     title: str
-    # The web form's button, and what to do instead while the forms are not served.
+    # The web form's button.
     link_label: str | None = None
-    reply_instead: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,7 @@ BOARD_STATEMENT = DeadlineKind(
     words=DeadlineWords(
         calendar="Frist for {board_s} skriftlige udtalelse før {talk} {number} for {unit}.",
         title="Udtalelse fra {board} før {talk} {n}: {unit}",
-        link_label="Skriv {board_s} udtalelse",
-        reply_instead="Send {board_s} udtalelse som svar på denne e-mail, så registrerer vi den."),
+        link_label="Skriv {board_s} udtalelse"),
     english="a board statement before talk {n}", noun="board statement")
 
 YOUTH_INPUT = DeadlineKind(
@@ -109,9 +107,10 @@ YOUTH_INPUT = DeadlineKind(
     attendees=lambda fw: ["leader", "youth_rep"], remind=("leader", "youth_rep"),
     schedule="before_due", offsets_key="youth_input.reminder_days_before_due",
     offsets=lambda fw: tuple(fw.youth_input.reminder_days_before_due) if fw.youth_input else (),
-    reminder="youth_input_reminder", in_digest=True, talk="before",
+    reminder="youth_input_reminder", link="youth_input", path="/ungeinput/{token}", in_digest=True, talk="before",
     words=DeadlineWords(calendar="Frist for input fra {body} før {talk} {number} for {unit}.",
-                        title="Input fra {body} før {talk} {n}: {unit}"),
+                        title="Input fra {body} før {talk} {n}: {unit}",
+                        link_label="Registrér børnenes og de unges input"),
     english="a youth-input deadline before talk {n}", noun="youth input")
 
 FOLLOWUP_FORM = DeadlineKind(
@@ -123,8 +122,7 @@ FOLLOWUP_FORM = DeadlineKind(
     words=DeadlineWords(
         calendar="Frist for opfølgningsskemaet efter {talk} {number} for {unit}.",
         title="Opfølgningsskema efter {talk} {n} ({what}): {unit}",
-        link_label="Udfyld opfølgningsskemaet",
-        reply_instead="Send opfølgningsskemaets indhold som svar på denne e-mail, så registrerer vi det."),
+        link_label="Udfyld opfølgningsskemaet"),
     english="a follow-up form after talk {n}", noun="follow-up form")
 
 SUPERVISION_REPORT = DeadlineKind(
@@ -139,8 +137,7 @@ SUPERVISION_REPORT = DeadlineKind(
     words=DeadlineWords(
         calendar="Frist for {board_s} skriftlige tilsynsafrapportering for {unit}.",
         title="Skriftlig tilsynsafrapportering fra {board} ({year}): {unit}",
-        link_label="Aflevér tilsynsafrapporteringen",
-        reply_instead="Send tilsynsafrapporteringen som svar på denne e-mail, så registrerer vi den."),
+        link_label="Aflevér tilsynsafrapporteringen"),
     english="supervision report {n}", noun="supervision report")
 
 REPORT_BACK = DeadlineKind(
@@ -207,6 +204,9 @@ NOTIFICATION_KINDS: dict[str, NotificationKind] = {n.name: n for n in (
                      SUPERVISION_REPORT.event_kind),
     NotificationKind("supervision_report_received", "supervision_report_received", "beskeder",
                      SUPERVISION_REPORT.event_kind),
+    # Sent by the portal when a board's statement or a leader's follow-up form is posted.
+    NotificationKind("board_statement_receipt", "board_statement_receipt", "beskeder", BOARD_STATEMENT.event_kind),
+    NotificationKind("followup_form_to_board", "followup_form_to_board", "beskeder", FOLLOWUP_FORM.event_kind),
     NotificationKind("report_back_reminder", "report_back_reminder", "andre påmindelser", REPORT_BACK.event_kind),
     NotificationKind(DATA_PACKAGE_TRIGGER, "data_package_trigger", "datapakke-bestillinger", DATA_PACKAGE.event_kind),
     NotificationKind("data_package_ready", "data_package_ready", "beskeder", DATA_PACKAGE.event_kind),

@@ -79,12 +79,9 @@ class Settings(BaseSettings):
     # waiting, and after how long (the outbox's first backoff; the retry sends what has come due).
     flow_send_retries: NotNegative = 2
     flow_send_retry_delay_seconds: NotNegative = 60
-    # Secret for the capability links in emails (statement, follow-up and supervision forms).
-    # Set it in production; the default is for development and demos only.
+    # Secret of the personal calendar-feed links (notifications.links.personal_token); the form
+    # links are random and need none. Set it in production; the default is for demos only.
     link_secret: Secret = "kvalitetsloop-development-secret"
-    # The web forms behind those links come with the portal. Until it is switched on, emails ask
-    # for a reply instead (Reply-To is the organiser's mailbox) and nobody gets a dead link.
-    forms_enabled: Switch = False
     dry_run_dir: Path = Path("var/dry-run")
 
     # Operations alerts (flows/notify_ops.py, docs/ops-alerts.md): who gets an email when a

@@ -15,6 +15,7 @@ from storage.db import engine_for
 from storage.repositories import (EventRepository, HolidayRepository, LoopRepository, OrganisationRepository,
                                   OutboxRepository, SubmissionRepository)
 from storage.repositories_replies import ReplyRepository
+from storage.repositories_portal import PortalRepository
 
 
 class SqlUnitOfWork:
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     submissions: SubmissionRepository
     outbox: OutboxRepository
     replies: ReplyRepository
+    portal: PortalRepository
 
     def __init__(self, url: str):
         self.url = url
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
         self.submissions = SubmissionRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.replies = ReplyRepository(self.session)
+        self.portal = PortalRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

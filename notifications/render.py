@@ -101,7 +101,8 @@ def one_line(text: str) -> str:
 
 
 def render(template: str, context: dict, recipient: str, name: str, organisation: dict,
-           link: str | None = None, reply_instead: str | None = None) -> Rendered:
+           link: str | None = None, personal: dict | None = None) -> Rendered:
+    """`personal`: the recipient's own addresses (feed_url, talks_url) an invitation shows."""
     """Subject, text and HTML of one email to one recipient."""
     env = environment()
     txt = env.get_template(f"{template}.txt")
@@ -109,7 +110,7 @@ def render(template: str, context: dict, recipient: str, name: str, organisation
     w = words_of(context)
     variables = {"c": context, "w": w, "to": {"email": recipient, "name": name}, "greeting": greeting(name),
                  "org": organisation, "link": link, "link_label": link_label(context, w) if link else None,
-                 "reply_instead": reply_instead}
+                 "feed_url": None, "talks_url": None, **(personal or {})}
     subject = one_line("".join(txt.blocks["subject"](txt.new_context(variables))))
     variables["subject"] = subject
     return Rendered(subject, tidy(txt.render(variables)), html.render(variables))
@@ -119,20 +120,14 @@ def link_label(context: dict, w: dict) -> str:
     """The button of an email's link: the deadline kind's label; a URL given with a submission
     (a data package's) is the data package's."""
     purpose = (context.get("link") or {}).get("purpose")
+    if purpose == "data_team":  # notifications.links.DATA_TEAM: the data team's page
+        return "Meld datapakker klar"
     if not purpose and context.get("url"):
         purpose = kinds.DATA_PACKAGE.link
     deadline = kinds.deadline_for_link(purpose or "")
     if deadline is None or not deadline.words.link_label:
         return "Åbn"
     return deadline.words.link_label.format(**w)
-
-
-def reply_instead_text(context: dict) -> str | None:
-    """What to ask for instead of the form link while the forms are not served."""
-    deadline = kinds.deadline_for_link(((context or {}).get("link") or {}).get("purpose") or "")
-    if deadline is None or not deadline.words.reply_instead:
-        return None
-    return deadline.words.reply_instead.format(**words_of(context))
 
 
 def render_subject(template: str, context: dict, name: str = "") -> str:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from notifications import outbox
-from notifications.compose import compose, envelope_sender
+from notifications.compose import compose_message, envelope_sender
+from storage.models_notifications import CapabilityRow
 from notifications.transport import DeliveryError
 
 # After this many connection failures in a row the server is taken to be away for this run.
@@ -101,7 +102,7 @@ class RenderFailure:
 
 def _compose_or_failure(row, settings, now):
     try:
-        return compose(row, settings, now)
+        return compose_message(row, settings, now)
     except Exception as exc:  # noqa: BLE001 - any failure of one row must not stop the batch
         return RenderFailure(exc)
 
@@ -120,8 +121,13 @@ def _send_chunk(db: sa.Connection, transport, settings, now, rows, report: Drain
             report.errors.append(f"{row.id} {row.recipient}: {data.reason}")
             report.unsent.append((row.id, row.kind, row.recipient, "failed", data.reason))
             continue
+        if data.capability is not None:
+            # Stored before the email leaves, so its link works the moment it arrives; a send
+            # that then fails leaves a capability nobody holds, which simply expires.
+            with db.begin():
+                db.execute(sa.insert(CapabilityRow.__table__), [data.capability])
         try:
-            answer = transport.deliver([row.recipient], data, envelope_from=envelope_sender(row, settings))
+            answer = transport.deliver([row.recipient], data.data, envelope_from=envelope_sender(row, settings))
         except DeliveryError as exc:
             with db.begin():
                 status = outbox.mark_failed_attempt(

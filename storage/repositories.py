@@ -18,7 +18,7 @@ from cycle.organisation import Organisation
 from cycle.workcalendar import HolidayPeriod
 from storage import repository as rows
 from storage.models import AttendeeRow, EventChangeRow, EventRow, FrameworkRow, LoopRow
-from storage.models_notifications import CapabilityRow, OutboxRow, SubmissionRow
+from storage.models_notifications import OutboxRow, SubmissionRow
 
 
 class OrganisationRepository:
@@ -214,13 +214,11 @@ class OutboxRepository:
     def save(self, row: OutboxRow) -> None:
         self.session.add(row)
 
-    def add_decided(self, decided: list[dict], capabilities: list[dict]) -> None:
-        """Store decided emails and their link capabilities; keys already there are skipped."""
+    def add_decided(self, decided: list[dict]) -> None:
+        """Store decided emails; keys already there are skipped."""
         from notifications import outbox
 
         outbox.insert_ignoring_duplicates(self.session, OutboxRow.__table__, decided, "key")
-        unique = list({c["token_hash"]: c for c in capabilities}.values())
-        outbox.insert_ignoring_duplicates(self.session, CapabilityRow.__table__, unique, "token_hash")
 
     def due(self, now: dt.datetime) -> list[OutboxRow]:
         return list(self.session.exec(select(OutboxRow).where(OutboxRow.status == "pending",

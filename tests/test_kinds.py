@@ -52,7 +52,7 @@ def test_every_deadline_kind_has_its_words_links_and_notifications():
     for d in kinds.DEADLINES:
         assert d.words.calendar and d.words.title and d.english and d.noun, d.event_kind
         assert _fields(d.words.calendar) | _fields(d.words.title) <= event_fields | set(words), d.event_kind
-        for text in (d.words.link_label, d.words.reply_instead):
+        for text in (d.words.link_label,):
             if text:
                 text.format(**words)  # only the vocabulary's fields
         for kind in (d.reminder, d.escalation, d.notice):
@@ -62,7 +62,7 @@ def test_every_deadline_kind_has_its_words_links_and_notifications():
             assert kinds.deadline_for_link(d.link) is d
             if d.path:
                 assert d.path.startswith("/") and "{token}" in d.path
-                assert links.PATHS[d.link] == d.path and d.words.reply_instead, d.event_kind
+                assert links.PATHS[d.link] == d.path, d.event_kind
         assert (d.schedule == "none") == (d.reminder is None), d.event_kind
         assert kinds.deadline_for_event_kind(d.event_kind) is d
         assert kinds.deadline_for_submission(d.submission) is d

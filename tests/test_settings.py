@@ -41,7 +41,6 @@ def _outbox(url: str) -> list:
     ("SMTP_TIMEOUT", "-1", "a number of seconds greater than 0"),
     ("OUTBOX_MAX_ATTEMPTS", "0", "a whole number of at least 1"),
     ("OUTBOX_BATCH", "many", "a whole number of at least 1"),
-    ("FORMS_ENABLED", "maybe", "true or false"),
     ("SENDER", "not an email", "an email address"),
     ("BASE_URL", "kvalitet.example.dk", "an http:// or https:// address"),
 ])

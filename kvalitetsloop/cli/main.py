@@ -13,7 +13,7 @@ import typer
 # Typer 0.29 ships its own copy of click; its usage errors derive from this ClickException.
 from typer._click import ClickException
 
-from kvalitetsloop.cli import board, calendar, db, events, loops, mail, org, replies
+from kvalitetsloop.cli import board, calendar, db, events, loops, mail, org, replies, web
 from kvalitetsloop.cli.common import Fail, database_url, err
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -36,6 +36,8 @@ app.add_typer(db.db_app, name="db")
 app.add_typer(replies.replies_app, name="replies")
 app.add_typer(replies.report_app, name="report")
 events.event_app.command("show")(replies.event_show_cmd)
+app.command("web")(web.web_cmd)
+app.add_typer(web.link_app, name="link")
 
 
 @app.callback()

@@ -26,6 +26,7 @@ from cycle.events import Event
 from cycle.framework import Framework
 from cycle.phases import DIGEST, DIGEST_PHASE, Phase, phase_key, phases
 from cycle.vocabulary import sector_label
+from kvalitetsloop.usecases.feeds import feed_link_rows
 from notifications import links
 from notifications.compose import compose
 from notifications.mime import new_message_id
@@ -114,10 +115,11 @@ def _answers(uow, data: DispatchCache) -> dict | None:
 @dataclass
 class Decision:
     rows: list[dict]
-    capabilities: list[dict]
     per_kind: Counter
     # Emails that fell due while no dispatch ran and are of no use now: (kind, recipient, reason).
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    # Who got an invitation: their calendar-feed link (its hash) is stored with the decision.
+    feed_links: list[str] = field(default_factory=list)
 
 
 def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
@@ -127,7 +129,7 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
                               since=since, answers=_answers(uow, data))
     by_loop = {l.row.id: l for l in data.loops}
     ready_urls = {(x.event_uid): x.url for x in subs if x.kind == kinds.DATA_PACKAGE.submission and x.url}
-    rows, caps, per_kind, skipped = [], [], Counter(), []
+    rows, per_kind, skipped, feed_links = [], Counter(), [], []
     ics_cache: dict[tuple, dict[str, bytes]] = {}
     for a in actions:
         new = [r for r in a.recipients if a.row_key(r) not in data.keys]
@@ -152,9 +154,10 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
             ctx = {**a.context, "names": {r: a.names.get(r, "")}}
             link = ctx.get("link")
             if link and ld is not None:
-                link, cap = _capability(link, a, r, ld, now, settings)
-                ctx["link"] = link
-                caps.append(cap)
+                ctx["link"] = _link_expiry(link, a, ld, now)
+            elif a.kind == kinds.DATA_PACKAGE_TRIGGER:  # the data team's page, to mark packages ready
+                ctx["link"] = {"purpose": links.DATA_TEAM, "event_uid": "",
+                               "expires": (now + dt.timedelta(days=links.DATA_TEAM_DAYS)).isoformat()}
             rows.append({
                 "key": a.row_key(r), "kind": a.kind, "loop_id": a.loop_id, "event_uid": a.event_uid,
                 "recipient": r, "subject": render_subject(a.template, ctx, a.names.get(r, "")),
@@ -163,7 +166,9 @@ def _decide(uow, data: DispatchCache, now: dt.datetime, settings) -> Decision:
                 "due_at": a.due_at, "created_at": now, "next_attempt_at": now, "updated_at": now,
             })
             per_kind[a.kind] += 1
-    return Decision(rows, caps, per_kind, skipped)
+            if a.kind == kinds.INVITATION:
+                feed_links.append(r)
+    return Decision(rows, per_kind, skipped, feed_links)
 
 
 def _skipped_row(a: DueAction, recipient: str, now: dt.datetime, settings) -> dict:
@@ -216,16 +221,16 @@ def _invitation_files(a: DueAction, ld: _LoopData | None, now: dt.datetime, read
     return out
 
 
-def _capability(link: dict, a: DueAction, recipient: str, ld: _LoopData, now: dt.datetime, settings):
+def _link_expiry(link: dict, a: DueAction, ld: _LoopData, now: dt.datetime) -> dict:
+    """The link's expiry, decided with the email; its token is made when the email is composed
+    (notifications.links) and only its hash stored then."""
     event = ld.events_by_uid.get(a.event_uid or "")
     tz = ZoneInfo(ld.framework.timezone)
     due = event.start.astimezone(tz).date() if event else now.date()
     talk = (event.details.get("talk_date") if event else None)
-    expires = links.expiry(link["purpose"], due, dt.date.fromisoformat(talk) if talk else None, tz)
-    tok = links.token(settings.link_secret, link["purpose"], link["event_uid"], recipient, expires)
-    cap = {"token_hash": links.token_hash(tok), "purpose": link["purpose"], "event_uid": link["event_uid"],
-           "recipient": recipient, "expires_at": expires, "created_at": now}
-    return {**link, "expires": expires.isoformat()}, cap
+    expires = links.expiry(link["purpose"], due, dt.date.fromisoformat(talk) if talk else None, tz,
+                           ld.framework.links.grace_days)
+    return {**link, "expires": expires.isoformat()}
 
 
 # -- dispatch ------------------------------------------------------------------------------
@@ -252,7 +257,8 @@ def decide(uow, now: dt.datetime, settings, cache: DispatchCache | None = None) 
     with uow:
         data = _load(uow, settings, cache)
         decision = _decide(uow, data, now, settings)
-        uow.outbox.add_decided(decision.rows, decision.capabilities)
+        uow.outbox.add_decided(decision.rows)
+        uow.portal.add_feed_links(feed_link_rows(settings.link_secret, set(decision.feed_links), now))
         uow.commit()
     data.keys.update(r["key"] for r in decision.rows)
     return decision
@@ -327,7 +333,7 @@ def dry_run(uow, now: dt.datetime, settings, directory: Path) -> DispatchReport:
     with uow:  # never committed: what it decided is rolled back when the block ends
         data = _load(uow, settings, None)
         decision = _decide(uow, data, now, settings)
-        uow.outbox.add_decided(decision.rows, [])
+        uow.outbox.add_decided(decision.rows)
         for i, row in enumerate(uow.outbox.due(now), start=1):
             safe = "".join(ch if ch.isalnum() or ch in "@._-" else "_" for ch in row.recipient)
             path = directory / f"{i:05d}-{row.kind}-{safe}.eml"

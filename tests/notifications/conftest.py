@@ -114,7 +114,7 @@ def settings_for(port: int, **extra) -> Settings:
                   sender="kvalitetsloop@aarhus.example.dk", organiser="kvalitet@aarhus.example.dk",
                   organiser_name="Børn og Unge, Aarhus Kommune", data_team="data@aarhus.example.dk",
                   base_url="https://kvalitet.aarhus.example.dk", message_id_domain="kvalitetsloop.aarhus.example.dk",
-                  frameworks_dir=FRAMEWORKS, forms_enabled=True)
+                  frameworks_dir=FRAMEWORKS)
     values.update(extra)
     return Settings(**values)
 

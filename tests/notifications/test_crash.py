@@ -28,7 +28,7 @@ def _decide_many(url, settings, times):
         with uow:
             data = dispatch._load(uow, settings, cache)
             decision = dispatch._decide(uow, data, now, settings)
-            uow.outbox.add_decided(decision.rows, [])
+            uow.outbox.add_decided(decision.rows)
             uow.commit()
         data.keys.update(r["key"] for r in decision.rows)
 

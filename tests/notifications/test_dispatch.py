@@ -183,22 +183,3 @@ def test_cli_dispatch_statement_package_and_outbox(small_loop, smtp, tmp_path, s
         assert bad.returncode == 2, (args, bad.stdout, bad.stderr)
         assert "Traceback" not in bad.stderr and bad.stderr.startswith("Error: "), (args, bad.stderr)
         assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
-
-
-def test_without_the_portal_a_board_is_asked_to_reply_and_gets_no_dead_link(small_loop, smtp):
-    """Until the web forms are served (KVALITETSLOOP_FORMS_ENABLED), a reminder must not send a
-    board to a page that does not exist: it asks for a reply to the administration's mailbox."""
-    with engine_for(small_loop).connect() as c:
-        start, unit_id = c.execute(sa.text("select start, unit_id from event where kind='board_statement_due' "
-                                           "and number=2 order by start limit 1")).one()
-    due = dt.datetime.fromisoformat(str(start)).replace(tzinfo=dt.timezone.utc).astimezone(CPH).date()
-    when = dt.datetime.combine(due - dt.timedelta(days=21), dt.time(9, 0), CPH)
-    run_dispatch(small_loop, when, settings_for(smtp.port, forms_enabled=False))
-    rem = next(m.message for m in smtp.messages if m.message["X-Kvalitetsloop-Kind"] == "board_statement_reminder"
-               and m.rcpt_tos == [f"bestyrelse-{unit_id}@example.dk"])
-    plain = rem.get_body(("plain",)).get_content()
-    html = rem.get_body(("html",)).get_content()
-    assert "/udtalelse/" not in plain and "/udtalelse/" not in html and "linket" not in plain
-    assert "Send bestyrelsens udtalelse som svar på denne e-mail" in plain
-    assert "Send bestyrelsens udtalelse som svar på denne e-mail" in html
-    assert rem["Reply-To"] == "kvalitet@aarhus.example.dk"
