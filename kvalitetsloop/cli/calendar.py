@@ -29,8 +29,13 @@ def feed(ctx: typer.Context, email: str = typer.Argument(..., help="The person w
          now: NowOption = None):
     """A person's calendar feed (.ics, METHOD:PUBLISH) to subscribe to."""
     from kvalitetsloop.calendar_context import feed_ics
+    from kvalitetsloop.usecases.loops import person_in_loops
 
-    payload, count = feed_ics(_views(ctx, loop), email, parse_now(now))
+    # Only the person's own events are read: a national loop has tens of thousands.
+    mine = person_in_loops(unit_of_work(ctx), email, loop)
+    if not mine:
+        raise Fail("no loop has been started yet")
+    payload, count = feed_ics(mine, email, parse_now(now))
     if count == 0:
         raise Fail(f"{email} takes part in no event of {'loop ' + loop if loop else 'the active loops'}")
     if output:
