@@ -11,16 +11,16 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import Fail, NowOption, check_writable, out, parse_now, settings, unit_of_work
+from kvalitetsloop.cli.common import Fail, NowOption, check_writable, counted, out, parse_now, settings, unit_of_work
 
 loop_app = typer.Typer(no_args_is_help=True, help="Start, show and export loops.")
 
 
 def _summary_table(chiefs, title: str) -> Table:
     t = Table(title=title)
-    for col in ("chef", "enheder", "læringssamtaler", "1:1", "datapakker", "udtalelser", "mødetimer",
-                "første samtale", "sidste samtale"):
-        t.add_column(col, justify="left" if col == "chef" else "right")
+    for col in ("chief", "units", "learning talks", "one-to-ones", "data packages", "board statements",
+                "meeting hours", "first talk", "last talk"):
+        t.add_column(col, justify="left" if col == "chief" else "right")
     for c in chiefs:
         t.add_row(c.chief, str(c.units), str(c.talks), str(c.one_to_ones), str(c.data_packages),
                   str(c.statements), f"{c.hours:.0f}", c.first_talk.isoformat() if c.first_talk else "",
@@ -29,8 +29,8 @@ def _summary_table(chiefs, title: str) -> Table:
 
 
 def _milestones_table(shared) -> Table:
-    t = Table(title="Fælles milepæle")
-    for col in ("dato", "hvad"):
+    t = Table(title="Shared milestones")
+    for col in ("date", "what"):
         t.add_column(col)
     for e in shared:
         t.add_row(e.start.strftime("%Y-%m-%d %H:%M") if not e.all_day else e.start.date().isoformat(), e.title)
@@ -75,12 +75,12 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
     units = {e.unit_id for e in started.events if e.unit_id}
     verb = "Would plan" if dry_run else "Planned"
     out.print(f"{verb} loop {started.loop_id} ({started.framework.framework.name} {started.framework.framework.version}): "
-              f"{len(started.events)} events for {len(units)} units; "
+              f"{counted(len(started.events), 'event')} for {counted(len(units), 'unit')}; "
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     from cycle.summary import milestones, per_chief
 
     out.print(_milestones_table(milestones(started.events)))
-    out.print(_summary_table(per_chief(started.events, started.organisation), f"Loop {started.loop_id} per chef"))
+    out.print(_summary_table(per_chief(started.events, started.organisation), f"Loop {started.loop_id} per chief"))
     if export and not dry_run:
         view = view_loop(uow, started.loop_id)
         names = {u.id: u.name for u in view.organisation.units}
@@ -114,7 +114,7 @@ def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id,
     summary = summarise_loop(unit_of_work(ctx), loop, unit)
     fw = summary.framework
     out.print(f"Loop {summary.loop.id}: area {summary.loop.area}, council {summary.loop.council_date.isoformat()}, "
-              f"framework {fw.name} {fw.version} ({fw.content_hash}), {summary.event_count} events")
+              f"framework {fw.name} {fw.version} ({fw.content_hash}), {counted(summary.event_count, 'event')}")
     if unit:
         if not summary.unit_events:
             raise Fail(f"the loop {loop} has no events for unit '{unit}'")
@@ -128,7 +128,7 @@ def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id,
         out.print(t)
         return
     out.print(_milestones_table(summary.milestones))
-    out.print(_summary_table(summary.per_chief, f"Loop {summary.loop.id} per chef"))
+    out.print(_summary_table(summary.per_chief, f"Loop {summary.loop.id} per chief"))
 
 
 @loop_app.command("export")
@@ -180,7 +180,7 @@ def status_cmd(ctx: typer.Context, now: NowOption = None):
             t.add_row(kind, str(st.past.get(kind, 0)), str(st.upcoming.get(kind, 0)))
         out.print(t)
         if st.cancelled:
-            out.print(f"{st.cancelled} cancelled events.")
+            out.print(f"{counted(st.cancelled, 'cancelled event')}.")
         if st.next_events:
             nt = Table("next", "title", title="Next events")
             for e in st.next_events:

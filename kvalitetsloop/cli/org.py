@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import Fail, NowOption, out, parse_now, read_text, unit_of_work
+from kvalitetsloop.cli.common import Fail, NowOption, counted, out, parse_now, read_text, unit_of_work
 
 org_app = typer.Typer(no_args_is_help=True, help="The organisation: units, leaders, chiefs, boards.")
 holidays_app = typer.Typer(no_args_is_help=True, help="School holidays and closing days.")
@@ -17,12 +17,15 @@ holidays_app = typer.Typer(no_args_is_help=True, help="School holidays and closi
 def org_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Organisation CSV (SPEC 2.1)."),
                now: NowOption = None):
     """Import or re-import the organisation; all or nothing."""
+    from kvalitetsloop.cli.progress import progress_shown
     from kvalitetsloop.usecases.organisation import import_organisation
 
     text = read_text(file, "organisation")
-    report = import_organisation(unit_of_work(ctx), text, parse_now(now))
+    when = parse_now(now)
+    with progress_shown() as progress:
+        report = import_organisation(unit_of_work(ctx), text, when, progress=progress)
     d = report.diff
-    out.print(f"Imported {report.units} units from {file}.")
+    out.print(f"Imported {counted(report.units, 'unit')} from {file}.")
     if report.first_import:
         return
     if d.empty:
@@ -33,15 +36,18 @@ def org_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Organi
     for unit_id, role, before, after in d.people_changed:
         out.print(f"  {unit_id} {role}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
     if report.attendee_changes:
-        out.print(f"{len(report.attendee_changes)} future events get new participants "
+        n = len(report.attendee_changes)
+        out.print(f"{counted(n, 'future event')} {'gets' if n == 1 else 'get'} new participants "
                   "(cancellations to those taken off, invitations to those added).")
     if report.cancelled_events:
-        out.print(f"{len(report.cancelled_events)} future events of removed units are cancelled.")
+        n = len(report.cancelled_events)
+        out.print(f"{counted(n, 'future event')} of removed units {'is' if n == 1 else 'are'} cancelled.")
     for unit_id, loop_id in report.outside_loops:
         out.print(f"{unit_id} is new and not part of the running loop {loop_id}; it joins the area's next loop.")
     if report.conflicts:
-        out.print(f"{len(report.conflicts)} future meetings now clash with another meeting of the same person; "
-                  "move them with 'event move':")
+        n = len(report.conflicts)
+        out.print(f"{counted(n, 'future meeting')} now {'clashes' if n == 1 else 'clash'} with another meeting of "
+                  f"the same person; move {'it' if n == 1 else 'them'} with 'event move':")
         for title, start, reason in report.conflicts[:50]:
             out.print(f"  {start:%Y-%m-%d %H:%M} {title}: {reason}")
 
@@ -56,8 +62,8 @@ def org_show(ctx: typer.Context):
         raise Fail("no organisation has been imported yet; run 'kvalitetsloop org import FILE.csv'")
     t = Table("id", "name", "sector", "chief", "leader", "self-owned", "special needs")
     for u in sorted(org.units, key=lambda u: (u.chief.email, u.id)):
-        t.add_row(u.id, u.name, u.sector, u.chief.email, u.leader.email, "ja" if u.self_owned else "",
-                  "ja" if u.special_needs else "")
+        t.add_row(u.id, u.name, u.sector, u.chief.email, u.leader.email, "yes" if u.self_owned else "",
+                  "yes" if u.special_needs else "")
     out.print(t)
 
 
@@ -68,9 +74,11 @@ def holidays_import(ctx: typer.Context, file: Path = typer.Argument(..., help="C
     from kvalitetsloop.usecases.organisation import import_holidays
 
     result = import_holidays(unit_of_work(ctx), read_text(file, "holiday"), settings().frameworks_dir)
-    out.print(f"Imported {result.added} new holiday periods from {file}.")
+    out.print(f"Imported {counted(result.added, 'new holiday period')} from {file}.")
     if result.clashes:
-        out.print(f"{len(result.clashes)} planned meetings now fall in these periods; move them with 'event move':")
+        n = len(result.clashes)
+        out.print(f"{counted(n, 'planned meeting')} now {'falls' if n == 1 else 'fall'} in these periods; "
+                  f"move {'it' if n == 1 else 'them'} with 'event move':")
         for loop_id, title, start, period in result.clashes[:50]:
             out.print(f"  {start:%Y-%m-%d %H:%M} {title} ({period}, loop {loop_id})")
         if len(result.clashes) > 50:

@@ -15,6 +15,7 @@ from cycle.planner import event_attendees
 from cycle.workcalendar import HolidayPeriod
 from kvalitetsloop.errors import UserError
 from kvalitetsloop.frameworks import framework_holiday_calendars, shipped_holidays
+from kvalitetsloop.work_progress import Progress, silent
 
 
 @dataclass
@@ -31,17 +32,26 @@ class ImportReport:
     outside_loops: list[tuple[str, str]] = field(default_factory=list)
 
 
-def import_organisation(uow, text: str, now: dt.datetime) -> ImportReport:
-    """Import or re-import the organisation, all or nothing; running loops' future events follow."""
+IMPORT_STEPS = "Importing the organisation (steps)"
+
+
+def import_organisation(uow, text: str, now: dt.datetime, progress: Progress = silent) -> ImportReport:
+    """Import or re-import the organisation, all or nothing; running loops' future events follow.
+    `progress` is told after each step: compare, store, follow the running loops, check clashes."""
     org = parse_organisation(text)  # raises OrganisationError before anything is touched
+    progress(IMPORT_STEPS, 0, 4)
     with uow:
         old = uow.organisation.load()
         diff = diff_organisations(old, org)
+        progress(IMPORT_STEPS, 1, 4)
         uow.organisation.save(org, diff.removed)
+        progress(IMPORT_STEPS, 2, 4)
         report = ImportReport(len(org.units), diff, first_import=not old.units)
         _follow_organisation(uow, org, diff, now, report)
+        progress(IMPORT_STEPS, 3, 4)
         _report_clashes(uow, org, diff, now, report)
         uow.commit()
+    progress(IMPORT_STEPS, 4, 4)
     return report
 
 
