@@ -4,8 +4,8 @@ The targets (issue 10, point 5): each command under 1 s as a person at the termi
 fresh process), and the feed under 0.1 s inside the process. The organisation comes from
 `bench/make_org.py --units 4400 --chiefs 300`; its 0-6 loop (council 2027-04-28) is planned into a
 SQLite file once, then each command runs in fresh processes; `loop list` is beside them as the
-floor (process start, imports, the schema check). Inside the process the use case and the
-rendering are timed, warm (the second call on), as a web page or a flow calls them.
+floor (process start, imports, the schema check). Inside the process the use cases are timed, warm
+(the second call on), as a web page or a flow calls them; the feed with its iCalendar file.
 
     ./dev bench national                                   # builds the database in a temporary folder
     .venv/bin/python -m bench.national --keep var/national.sqlite   # keeps (and reuses) the database
@@ -129,7 +129,8 @@ def main(argv: list[str]) -> str:
              f"Load average (1 min) {load_start} at the start, {load_end} at the end, on {os.cpu_count()} cores.", "",
              "| command, fresh process | wall | CPU | target |", "|---|---:|---:|---|"]
     lines += [f"| kvalitetsloop {name} | {w:.2f} s | {c:.2f} s | {target} |" for name, w, c, target in rows]
-    lines += ["", "| inside the process (use case + rendering, warm) | wall | CPU | target |", "|---|---:|---:|---|"]
+    lines += ["", "| inside the process (the use case, warm; the feed with its .ics) | wall | CPU | target |",
+              "|---|---:|---:|---|"]
     targets = {"calendar feed": "< 0.1 s"}
     lines += [f"| {name} | {w:.3f} s | {c:.3f} s | {targets.get(name, '—')} |" for name, (w, c) in inside.items()]
     for line in lines[4:]:
