@@ -18,8 +18,9 @@ loop_app = typer.Typer(no_args_is_help=True, help="Start, show and export loops.
 
 def _summary_table(chiefs, title: str) -> Table:
     t = Table(title=title)
-    for col in ("chief", "units", "learning talks", "one-to-ones", "data packages", "board statements",
-                "meeting hours", "first talk", "last talk"):
+    # Headings no wider than before, so a piped table (160 columns) does not wrap the chief.
+    for col in ("chief", "units", "learning talks", "1:1", "data packages", "statements", "meeting hours",
+                "first talk", "last talk"):
         t.add_column(col, justify="left" if col == "chief" else "right")
     for c in chiefs:
         t.add_row(c.chief, str(c.units), str(c.talks), str(c.one_to_ones), str(c.data_packages),
