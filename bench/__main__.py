@@ -20,7 +20,7 @@ from bench.machine import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
-ORDER = ["plan", "ics", "send", "cli", "flows", "portal"]
+ORDER = ["plan", "ics", "send", "cli", "national", "flows", "portal"]
 
 
 class _Tee(io.TextIOBase):

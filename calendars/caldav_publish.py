@@ -16,7 +16,7 @@ domain (SPEC 4.1), so every save passes increase_seqno=False.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,18 +93,23 @@ def _open_collection(url: str, user: str | None, password: str | None):
 
 
 def publish(events: Iterable[Event], url: str, ctx: CalendarContext, user: str | None = None,
-            password: str | None = None) -> PublishReport:
+            password: str | None = None, progress: Callable[[str, int, int], None] | None = None,
+            label: str = "publish") -> PublishReport:
     """Put every event into the collection at `url`; change only what differs from the server.
 
     A run that fails half-way (PublishError) leaves what it wrote; running it again finishes the
-    job and changes nothing that is already right.
+    job and changes nothing that is already right. `progress(label, done, total)` is told after
+    each event (kvalitetsloop.work_progress): a first publish writes thousands, one request each.
     """
     report = PublishReport()
+    events = list(events)
     try:
         client, calendar = _open_collection(url, user, password)
         with client:
             stored = _stored_objects(calendar)
-            for event in events:
+            if progress:
+                progress(label, 0, len(events))
+            for done, event in enumerate(events, 1):
                 body, digest = resource(event, ctx)
                 found = stored.get(event.uid)
                 cancelled = event.status == "cancelled"
@@ -117,6 +122,8 @@ def publish(events: Iterable[Event], url: str, ctx: CalendarContext, user: str |
                     found.obj.data = body.decode("utf-8")
                     found.obj.save(increase_seqno=False)
                     report._count("cancelled" if cancelled and not found.cancelled else "updated", event.uid)
+                if progress:
+                    progress(label, done, len(events))
     except caldav_error.AuthorizationError:
         raise PublishError(f"the CalDAV server at {_safe(url)} refused the user name or password") from None
     except caldav_error.DAVError as exc:

@@ -36,10 +36,10 @@ class Ledger:
                 continue
             others = [b for b in booked if b[2] != ignore_uid] if ignore_uid else booked
             if len(others) >= self.max_per_day:
-                return Conflict(email, f"{email} already has {len(others)} meetings on {day.isoformat()} (the limit is {self.max_per_day} a day)")
+                return Conflict(email, f"{email} already has {len(others)} meeting{'s' if len(others) != 1 else ''} on {day.isoformat()} (the limit is {self.max_per_day} a day)")
             for s, e, uid in others:
                 if start < e + self.buffer and s < end + self.buffer:
-                    return Conflict(email, f"{email} has another meeting on {day.isoformat()} from {s // 60:02d}:{s % 60:02d} to {e // 60:02d}:{e % 60:02d} (with {self.buffer} minutes between meetings)")
+                    return Conflict(email, f"{email} has another meeting on {day.isoformat()} from {s // 60:02d}:{s % 60:02d} to {e // 60:02d}:{e % 60:02d} (with {self.buffer} minute{'s' if self.buffer != 1 else ''} between meetings)")
         return None
 
     def is_free(self, emails, day: dt.date, start: int, end: int) -> bool:

@@ -420,9 +420,10 @@ class _Planner:
                 if len(units) > capacity:
                     w = self.tl.talk_windows(units[0].sector)[n - 1]
                     raise PlanningError(
-                        f"{email} must attend {len(units)} learning talks {n} between {w.start.isoformat()} and "
-                        f"{w.end.isoformat()}, but that window has room for {capacity} ({len(days)} working days, "
-                        f"{per_day} talks a day): {len(units) - capacity} over capacity")
+                        f"{email} must attend learning talk {n} of {len(units)} units between {w.start.isoformat()} "
+                        f"and {w.end.isoformat()}, but that window has room for {capacity} ({len(days)} working "
+                        f"day{'s' if len(days) != 1 else ''}, {per_day} talk{'s' if per_day != 1 else ''} a day): "
+                        f"{len(units) - capacity} over capacity")
 
     def _one_to_one_bounds(self, u: Unit, n: int) -> tuple[dt.date | None, dt.date | None]:
         """The earliest and latest day talk n of a unit may take, so that every gap around it still

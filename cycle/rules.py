@@ -81,13 +81,13 @@ def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: 
             if other.kind == "learning_talk":
                 od = other.start.astimezone(tz).date()
                 if abs((od - day).days) < margin:
-                    problems.append(f"a one-to-one must be at least {margin} days from a learning talk "
+                    problems.append(f"a one-to-one must be at least {margin} day{'s' if margin != 1 else ''} from a learning talk "
                                     f"(talk {other.number} is on {od.isoformat()})")
     if event.kind == "learning_talk":
         for other in same_unit:
             if other.kind == "one_to_one":
                 od = other.start.astimezone(tz).date()
                 if abs((od - day).days) < margin:
-                    problems.append(f"one-to-one {other.number} on {od.isoformat()} would be less than {margin} days "
+                    problems.append(f"one-to-one {other.number} on {od.isoformat()} would be less than {margin} day{'s' if margin != 1 else ''} "
                                     f"from the talk")
     return problems

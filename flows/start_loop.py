@@ -67,9 +67,9 @@ def plan_markdown(started: StartedLoop) -> str:
               f"| chef | enheder | {plural(fw.talk_label.lower())} | 1:1 | mødetimer | første samtale | sidste samtale |",
               "|---|---:|---:|---:|---:|---|---|"]
     for c in per_chief(started.events, started.organisation):
-        first = min(c.talk_days).isoformat() if c.talk_days else ""
-        last = max(c.talk_days).isoformat() if c.talk_days else ""
-        lines.append(f"| {c.chief} | {len(c.units)} | {c.talks} | {c.one_to_ones} | {c.hours:.0f} | {first} | {last} |")
+        first = c.first_talk.isoformat() if c.first_talk else ""
+        last = c.last_talk.isoformat() if c.last_talk else ""
+        lines.append(f"| {c.chief} | {c.units} | {c.talks} | {c.one_to_ones} | {c.hours:.0f} | {first} | {last} |")
     return "\n".join(lines) + "\n"
 
 

@@ -6,13 +6,14 @@ import datetime as dt
 
 from calendars.context import CalendarContext, loop_info, units_from_organisation
 from calendars.feeds import loop_calendar, person_feed_of_loops
-from kvalitetsloop.usecases.loops import LoopView
+from kvalitetsloop.usecases.loops import LoopView, PersonInLoop
 from kvalitetsloop.settings import get_settings
 
 
-def context_for(view: LoopView, now: dt.datetime | None = None) -> CalendarContext:
+def context_for(view: LoopView | PersonInLoop, now: dt.datetime | None = None) -> CalendarContext:
     """Everything the invitation and feed builders need about this loop, in the words of the
-    loop's own framework. `now` stamps DTSTAMP."""
+    loop's own framework. `now` stamps DTSTAMP. The units are those of `view.organisation`: the
+    whole organisation, or for a person's feed only the units of their events."""
     loop = view.loop
     return CalendarContext.from_settings(
         get_settings(),
@@ -26,7 +27,7 @@ def loop_ics(view: LoopView, now: dt.datetime | None = None) -> bytes:
     return loop_calendar(view.events, context_for(view, now))
 
 
-def feed_ics(views: list[LoopView], email: str, now: dt.datetime) -> tuple[bytes, int]:
+def feed_ics(views: list[LoopView | PersonInLoop], email: str, now: dt.datetime) -> tuple[bytes, int]:
     """One person's feed over the given loops, and how many events it holds. Each event is
     described with its own loop's context: its area, council date, counts and framework."""
     email = email.strip().lower()

@@ -20,6 +20,7 @@ from kvalitetsloop.errors import UserError
 from kvalitetsloop.usecases.dispatch import DispatchCache, _LoopData, _load, dispatch
 from kvalitetsloop.usecases.events import cancel_event, move_event
 from kvalitetsloop.usecases.loops import view_loop
+from kvalitetsloop.work_progress import Progress, silent
 from storage.models_notifications import SubmissionRow
 
 # -- simulation ----------------------------------------------------------------------------
@@ -101,9 +102,10 @@ def load_script(path: Path) -> Script:
 
 
 CATEGORIES = kinds.CATEGORIES
-# Column heads of the weekly table (narrow enough for 160 columns), in the order of CATEGORIES.
-CATEGORY_HEADS = ("invitationer", "ændringer", "påmind. bestyrelse", "eskaleringer", "opfølgn.skema",
-                  "andre påmind.", "datapakker", "beskeder", "ugeovers.")
+# Column heads of the weekly table on the command line (English, narrow enough for 160 columns),
+# in the order of CATEGORIES (whose Danish keys are the registry's).
+CATEGORY_HEADS = ("invitations", "changes", "board reminders", "escalations", "follow-up forms",
+                  "other reminders", "data packages", "notices", "digests")
 
 
 @dataclass
@@ -138,8 +140,9 @@ def _scripted_time(event: Event, offset, tz: ZoneInfo, at: dt.time) -> dt.dateti
 def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, transport_factory: Callable,
              frameworks_dir: Path, wall: Callable[[], dt.datetime], step: dt.timedelta = dt.timedelta(days=1),
              at: dt.time = dt.time(16, 0), script: Script | None = None, sink_dir: Path | None = None,
-             progress: Callable[[dt.datetime], None] | None = None) -> SimulationReport:
-    """Run dispatch at `at` on every step from `start` to `end`, with the script's people acting."""
+             progress: Progress = silent) -> SimulationReport:
+    """Run dispatch at `at` on every step from `start` to `end`, with the script's people acting;
+    `progress` is told after each dispatch run."""
     if end < start:
         raise UserError(f"the simulation cannot end ({end.isoformat()}) before it starts ({start.isoformat()})")
     if step < dt.timedelta(hours=1):
@@ -162,6 +165,9 @@ def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, trans
     schedule_for = None
     now = dt.datetime.combine(start, at, tz)
     stop = dt.datetime.combine(end, at, tz)
+    total = _count_steps(now, stop, step, at, tz)
+    what = f"Simulating loop {loop_id} (dispatch runs)"
+    progress(what, 0, total)
     while now <= stop:
         steps += 1
         while pending_moves and _when(pending_moves[0]["at"], tz) <= now:
@@ -197,12 +203,25 @@ def simulate(uow, loop_id: str, start: dt.date, end: dt.date, *, settings, trans
             report = dispatch(uow, now, settings, transport_factory(), wall=wall, cache=cache, on_sent=count)
             failed += (report.drain.failed + report.drain.retrying) if report.drain else 0
             n_skipped += len(report.skipped)
-        if progress:
-            progress(now)
-        now = dt.datetime.combine((now + step).astimezone(tz).date(), at, tz) if step >= dt.timedelta(days=1) \
-            else now + step
+        progress(what, steps, total)
+        now = _next_step(now, step, at, tz)
     return SimulationReport(loop_id, weeks, steps, n_subs, n_moves, failed, sink_dir, time.monotonic() - started,
                             n_org, n_skipped)
+
+
+def _next_step(now: dt.datetime, step: dt.timedelta, at: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """The next dispatch time: whole days keep the local time of day across a DST change."""
+    if step >= dt.timedelta(days=1):
+        return dt.datetime.combine((now + step).astimezone(tz).date(), at, tz)
+    return now + step
+
+
+def _count_steps(now: dt.datetime, stop: dt.datetime, step: dt.timedelta, at: dt.time, tz: ZoneInfo) -> int:
+    n = 0
+    while now <= stop:
+        n += 1
+        now = _next_step(now, step, at, tz)
+    return n
 
 
 def _when(value, tz: ZoneInfo) -> dt.datetime:

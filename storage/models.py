@@ -91,6 +91,11 @@ class LoopRow(SQLModel, table=True):
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "event"
+    # Read a loop in part (`status`, `loop show`, feeds): its events in time order (the next
+    # events), and its tallies per unit and kind, which the second index answers on its own
+    # (it covers every column they read, already in their grouping order).
+    __table_args__ = (sa.Index("ix_event_loop_id_start", "loop_id", "start"),
+                      sa.Index("ix_event_loop_id_unit_id_kind", "loop_id", "unit_id", "kind", "status", "start", "end"))
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(unique=True, max_length=128)
     loop_id: str = Field(foreign_key="loop.id", index=True, max_length=64)
@@ -115,7 +120,8 @@ class AttendeeRow(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("event_id", "email"),)
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
-    email: str = Field(max_length=254)
+    # Indexed: a person's feed finds their events without reading the loop's other attendees.
+    email: str = Field(max_length=254, index=True)
     name: str = ""
     role: str = Field(max_length=32)
     # A person taken off a meeting (re-import replaced them) stays as a row with active=False, so

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from cycle.events import Attendee, Event, EventChange
 from cycle.framework import Framework, parse_framework
-from cycle.organisation import Organisation
+from cycle.organisation import Organisation, Person
+from cycle.summary import ChiefTally
 from cycle.workcalendar import HolidayPeriod
 from storage import repository as rows
 from storage.models import AttendeeRow, EventChangeRow, EventRow, FrameworkRow, LoopRow
@@ -27,6 +28,10 @@ class OrganisationRepository:
 
     def load(self) -> Organisation:
         return rows.load_organisation(self.session)
+
+    def units(self, unit_ids: list[str]) -> Organisation:
+        """Only these units, with their people."""
+        return rows.load_organisation(self.session, unit_ids)
 
     def save(self, org: Organisation, removed: list[str], unchanged_roles: frozenset[str] = frozenset()) -> None:
         """Store `org`; the roles of the units in `unchanged_roles` are known to be stored already."""
@@ -94,6 +99,46 @@ class EventRepository:
 
     def of_loop(self, loop_id: str, tz: ZoneInfo) -> list[Event]:
         return rows.load_events(self.session, loop_id, tz)
+
+    # Parts of a loop, for what shows a national loop without reading all of it.
+
+    def count(self, loop_id: str) -> int:
+        return self.session.execute(sa.select(sa.func.count()).select_from(EventRow.__table__)
+                                    .where(EventRow.__table__.c.loop_id == loop_id)).scalar_one()
+
+    def counts(self, loop_id: str, now: dt.datetime) -> list:
+        """(kind, status, past, n): how many events of each kind and status ended by `now`."""
+        return rows.event_counts(self.session, loop_id, now)
+
+    def next_live(self, loop_id: str, now: dt.datetime, limit: int, tz: ZoneInfo) -> list[Event]:
+        """The first `limit` events not cancelled that have not ended at `now`, by start."""
+        ev = EventRow.__table__.c
+        return rows.load_events_where(self.session, sa.and_(ev.loop_id == loop_id, ev.status != "cancelled",
+                                                            ev.end > now), tz, limit=limit)
+
+    def of_unit(self, loop_id: str, unit_id: str, tz: ZoneInfo) -> list[Event]:
+        ev = EventRow.__table__.c
+        return rows.load_events_where(self.session, sa.and_(ev.loop_id == loop_id, ev.unit_id == unit_id), tz)
+
+    def shared(self, loop_id: str, tz: ZoneInfo) -> list[Event]:
+        """The events of no unit (network meetings, council, committee, report-back), for a list
+        of titles and times: without their attendees."""
+        ev = EventRow.__table__.c
+        return rows.load_events_where(self.session, sa.and_(ev.loop_id == loop_id, ev.unit_id.is_(None)), tz,
+                                      with_attendees=False)
+
+    def of_person(self, loop_id: str, email: str, tz: ZoneInfo) -> list[Event]:
+        """The events of a loop `email` takes part in."""
+        ev = EventRow.__table__.c
+        return rows.load_events_where(self.session, sa.and_(ev.loop_id == loop_id, rows.of_person(email)), tz)
+
+    def live_tallies(self, loop_id: str, tz: ZoneInfo) -> tuple[list[ChiefTally], dict[Person, int]]:
+        """Per chief and kind, their units' events not cancelled (count, duration, first and last
+        local day), and per chief how many units: cycle.summary.tally, by the database."""
+        per_kind, units = rows.live_chief_tallies(self.session, loop_id)
+        tallies = [ChiefTally(Person(r.email, r.name or ""), r.kind, r.n, float(r.seconds or 0),
+                              r.first.astimezone(tz).date(), r.last.astimezone(tz).date()) for r in per_kind]
+        return tallies, {Person(r.email, r.name or ""): r.n for r in units}
 
     def add_planned(self, loop_id: str, events: list[Event], now: dt.datetime) -> None:
         rows.add_events(self.session, loop_id, events, now)

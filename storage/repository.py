@@ -12,6 +12,7 @@ from cycle.events import Attendee, Event
 from cycle.organisation import Organisation, Person, Unit
 from cycle.workcalendar import HolidayPeriod
 from storage.models import (
+    UTCDateTime,
     AttendeeRow,
     EventChangeRow,
     EventRow,
@@ -26,22 +27,24 @@ from storage.models import (
 
 # -- organisation ---------------------------------------------------------------------------
 
-def load_organisation(session: Session) -> Organisation:
-    """Read as plain rows (no ORM objects): a national organisation has tens of thousands of roles."""
-    U, P, R = UnitRow.__table__.c, PersonRow.__table__.c, UnitRoleRow.__table__.c
-    names = dict(session.execute(sa.select(P.email, P.name)).all())
+def load_organisation(session: Session, unit_ids: list[str] | None = None) -> Organisation:
+    """The stored organisation; with `unit_ids`, only those units. Read as plain rows (no ORM
+    objects): a national organisation has tens of thousands of roles."""
+    u, r, p = UnitRow.__table__.c, UnitRoleRow.__table__.c, PersonRow.__table__.c
+    role_q = (sa.select(r.unit_id, r.role, r.email, p.name)
+              .select_from(UnitRoleRow.__table__.outerjoin(PersonRow.__table__, p.email == r.email))
+              .order_by(r.unit_id, r.role, r.position))
+    unit_q = sa.select(u.id, u.name, u.sector, u.self_owned, u.special_needs, u.address).order_by(u.id)
+    if unit_ids is not None:
+        role_q = role_q.where(r.unit_id.in_(unit_ids))
+        unit_q = unit_q.where(u.id.in_(unit_ids))
     roles: dict[str, dict[str, list[Person]]] = defaultdict(lambda: defaultdict(list))
-    persons: dict[str, Person] = {}  # one object per person, however many units they serve
-    for unit_id, role, email in session.execute(sa.select(R.unit_id, R.role, R.email)
-                                                .order_by(R.unit_id, R.role, R.position)):
-        p = persons.get(email)
-        if p is None:
-            p = persons[email] = Person(email, names.get(email, ""))
-        roles[unit_id][role].append(p)
+    for unit_id, role, email, name in session.execute(role_q).all():
+        roles[unit_id][role].append(Person(email, name or ""))
     units = []
-    for u in session.execute(sa.select(U.id, U.name, U.sector, U.self_owned, U.special_needs, U.address).order_by(U.id)):
-        people = tuple((role, tuple(ps)) for role, ps in roles[u.id].items())
-        units.append(Unit(u.id, u.name, u.sector, u.self_owned, u.special_needs, u.address, people))
+    for row in session.execute(unit_q).all():
+        people = tuple((role, tuple(ps)) for role, ps in roles[row.id].items())
+        units.append(Unit(row.id, row.name, row.sector, row.self_owned, row.special_needs, row.address, people))
     return Organisation(tuple(units))
 
 
@@ -157,21 +160,94 @@ def add_events(session: Session, loop_id: str, events: list[Event], now: dt.date
 
 
 def load_events(session: Session, loop_id: str, tz) -> list[Event]:
-    """A loop's events as domain objects; read as plain rows (no ORM identity map) for speed."""
+    """A loop's events as domain objects, in time order."""
+    return load_events_where(session, EventRow.__table__.c.loop_id == loop_id, tz)
+
+
+def load_events_where(session: Session, where, tz, limit: int | None = None,
+                      with_attendees: bool = True) -> list[Event]:
+    """The events matching `where` (a condition on the event table) with their active attendees
+    (or none, for what only shows titles and times), ordered by start; read as plain rows (no ORM
+    identity map) for speed."""
     ev, at = EventRow.__table__.c, AttendeeRow.__table__.c
+    q = sa.select(EventRow.__table__).where(where).order_by(ev.start, ev.id)
+    rows_ = session.execute(q.limit(limit) if limit is not None else q).all()
     attendees: dict[int, list[Attendee]] = defaultdict(list)
-    for a in session.execute(sa.select(at.event_id, at.email, at.role, at.name)
-                             .join(EventRow.__table__, ev.id == at.event_id)
-                             .where(ev.loop_id == loop_id, at.active.is_(True)).order_by(at.id)):
+    aq = sa.select(at.event_id, at.email, at.role, at.name).where(at.active.is_(True)).order_by(at.id)
+    if not with_attendees:
+        found = []
+    elif limit is not None or len(rows_) <= 1000:
+        # A few events: their attendees by id (a feed, the next events).
+        ids = [r.id for r in rows_]
+        found = []
+        for i in range(0, len(ids), 1000):
+            found += session.execute(aq.where(at.event_id.in_(ids[i:i + 1000]))).all()
+    else:
+        found = session.execute(aq.join(EventRow.__table__, ev.id == at.event_id).where(where)).all()
+    for a in found:
         attendees[a.event_id].append(Attendee(a.email, a.role, a.name))
     out = []
-    for r in session.execute(sa.select(EventRow.__table__).where(ev.loop_id == loop_id).order_by(ev.start, ev.id)):
+    for r in rows_:
         out.append(Event(
             uid=r.uid, kind=r.kind, start=r.start.astimezone(tz), end=r.end.astimezone(tz), title=r.title,
             unit_id=r.unit_id, number=r.number, all_day=r.all_day, sequence=r.sequence, status=r.status,
             attendees=tuple(attendees[r.id]), parent_uid=r.parent_uid, host_role=r.host_role, sector=r.sector,
             details=dict(r.details or {})))
     return out
+
+
+def of_person(email: str):
+    """The condition for events `email` takes part in (an active attendee); for load_events_where."""
+    mine = AttendeeRow.__table__.alias("mine")
+    return EventRow.__table__.c.id.in_(
+        sa.select(mine.c.event_id).where(mine.c.email == email, mine.c.active.is_(True)).correlate(None))
+
+
+def event_counts(session: Session, loop_id: str, now: dt.datetime) -> list:
+    """Per kind and status: how many of a loop's events ended by `now` (past) and how many not."""
+    ev = EventRow.__table__.c
+    past = (ev.end <= now).label("past")
+    q = (sa.select(ev.kind, ev.status, past, sa.func.count().label("n")).where(ev.loop_id == loop_id)
+         .group_by(ev.kind, ev.status, past))
+    return list(session.execute(q))
+
+
+def _seconds(session: Session, start, end):
+    """`end - start` in seconds, in the database's own arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        # Stored as UTC text; julianday is exact to the millisecond, so rounding gives whole seconds.
+        return sa.func.round((sa.func.julianday(end) - sa.func.julianday(start)) * 86400)
+    return sa.extract("epoch", end - start)
+
+
+def live_chief_tallies(session: Session, loop_id: str) -> tuple[list, list]:
+    """Over a loop's events that are not cancelled and belong to a unit that has a chief: per
+    chief and kind, how many, their summed duration in seconds, the first and last start; and per
+    chief, how many units (in `n`)."""
+    ev, r, p = EventRow.__table__.c, UnitRoleRow.__table__.c, PersonRow.__table__.c
+    # Grouped per unit first, so the chief is looked up once per unit and kind, not per event; a
+    # common table expression used twice in one statement is computed once (SQLite, PostgreSQL).
+    per_unit = (sa.select(ev.unit_id, ev.kind, sa.func.count().label("n"),
+                          sa.func.sum(_seconds(session, ev.start, ev.end)).label("seconds"),
+                          sa.func.min(ev.start).label("first"), sa.func.max(ev.start).label("last"))
+                .where(ev.loop_id == loop_id, ev.status != "cancelled", ev.unit_id.is_not(None))
+                .group_by(ev.unit_id, ev.kind).cte("per_unit"))
+    g = per_unit.c
+    chiefs = (per_unit.join(UnitRoleRow.__table__, sa.and_(r.unit_id == g.unit_id, r.role == "chief", r.position == 0))
+              .outerjoin(PersonRow.__table__, p.email == r.email))
+    per_kind = (sa.select(r.email, p.name, g.kind, sa.func.sum(g.n).label("n"), sa.func.sum(g.seconds).label("seconds"),
+                          sa.func.min(g.first).label("first"), sa.func.max(g.last).label("last"))
+                .select_from(chiefs).group_by(r.email, p.name, g.kind))
+    # The units per chief ride along as rows without a kind.
+    units = (sa.select(r.email, p.name, sa.null().label("kind"), sa.func.count(sa.distinct(g.unit_id)),
+                       sa.null(), sa.null(), sa.null())
+             .select_from(chiefs).group_by(r.email, p.name))
+    both = sa.union_all(per_kind, units).subquery()
+    typed = sa.select(both.c.email, both.c.name, both.c.kind, both.c.n, both.c.seconds,
+                      sa.type_coerce(both.c.first, UTCDateTime()).label("first"),
+                      sa.type_coerce(both.c.last, UTCDateTime()).label("last"))
+    result = list(session.execute(typed))
+    return [row for row in result if row.kind is not None], [row for row in result if row.kind is None]
 
 
 def event_by_uid(session: Session, uid: str) -> EventRow | None:

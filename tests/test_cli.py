@@ -279,7 +279,7 @@ def test_imported_closing_days_keep_meetings_away(cli, tmp_path):
     day, _ = busy.most_common(1)[0]
     csv_file = tmp_path / "lukkedage.csv"
     csv_file.write_text(f"calendar,name,start,end\naarhus-dagtilbud,Personaledag,{day},{day}\n", encoding="utf-8")
-    assert "Imported 1 new holiday periods" in cli("holidays", "import", str(csv_file)).stdout
+    assert "Imported 1 new holiday period from" in cli("holidays", "import", str(csv_file)).stdout
     cli("loop", "start", "--area", "0-6", "--council-date", "2029-04-25", "--now", NOW, "--past", "held")
     moved = cli("event", "move", _talk(data, "dt-001", 1)["uid"], "--start", f"{day}T13:00", "--now", NOW, check=False)
     assert moved.returncode == 2 and "Personaledag" in moved.stderr

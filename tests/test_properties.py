@@ -546,9 +546,9 @@ def near_dst(day: dt.date, within: int = 7) -> bool:
 # ==============================================================================================
 
 CAPACITY = re.compile(
-    r"(?P<email>\S+@\S+) must attend (?P<n>\d+) learning talks (?P<k>\d+) between (?P<a>\d{4}-\d\d-\d\d) and "
-    r"(?P<b>\d{4}-\d\d-\d\d), but that window has room for (?P<cap>\d+) \((?P<days>\d+) working days, "
-    r"(?P<per>\d+) talks a day\): (?P<over>\d+) over capacity")
+    r"(?P<email>\S+@\S+) must attend learning talk (?P<k>\d+) of (?P<n>\d+) units between (?P<a>\d{4}-\d\d-\d\d) "
+    r"and (?P<b>\d{4}-\d\d-\d\d), but that window has room for (?P<cap>\d+) \((?P<days>\d+) working "
+    r"(?:day|days), (?P<per>\d+) (?:talk|talks) a day\): (?P<over>\d+) over capacity")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 DATE = re.compile(r"\d{4}-\d\d-\d\d")
 

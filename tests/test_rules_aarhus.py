@@ -770,12 +770,24 @@ def test_a_chief_over_capacity_is_refused_naming_the_person_window_and_excess(aa
     assert "chief@example.dk" in message                       # the person
     assert "2027-05-05" in message and "2027-06-23" in message  # the window
     assert "14 over capacity" in message                       # how far over
-    assert "80 learning talks 1" in message and "room for 66" in message and "33 working days" in message
+    assert "learning talk 1 of 80 units" in message and "room for 66" in message and "33 working days" in message
+    assert "2 talks a day" in message
     # Within the room: planned. (66, the room's size, no longer fits: the same chief's 198
     # one-to-ones between talk 1 and talk 2 have the summer holiday taken out of their gap.)
     org = parse_organisation(_over_capacity_org(60))
     events = plan_loop(org, aarhus, calendar, LoopSpec("x", "0-6", C06)).events
     assert len(of(events, "learning_talk")) == 60 * 4
+
+
+def test_the_capacity_refusal_counts_in_good_english(aarhus_data, calendar):
+    """One 5-hour talk a day fits: the sentence says "1 talk a day", not "1 talks a day", and
+    names talk 1 and the units ("learning talk 1 of 80 units", not "80 learning talks 1")."""
+    fw = framework_with(aarhus_data, durations__learning_talk=300)
+    with pytest.raises(PlanningError) as exc:
+        plan_loop(parse_organisation(_over_capacity_org(80)), fw, calendar, LoopSpec("x", "0-6", C06))
+    message = str(exc.value)
+    assert "must attend learning talk 1 of 80 units between 2027-05-05 and 2027-06-23" in message
+    assert "(33 working days, 1 talk a day): 47 over capacity" in message
 
 
 def test_over_capacity_through_the_command_line_changes_nothing(cli, tmp_path):
@@ -788,7 +800,7 @@ def test_over_capacity_through_the_command_line_changes_nothing(cli, tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     err = " ".join(proc.stderr.split())
-    assert err.startswith("Error: the loop cannot be planned: chief@example.dk must attend 80 learning talks 1")
+    assert err.startswith("Error: the loop cannot be planned: chief@example.dk must attend learning talk 1 of 80 units")
     assert "between 2027-05-05 and 2027-06-23" in err and "14 over capacity" in err
     assert "No loop has been started yet." in cli("loop", "list").stdout
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from kvalitetsloop.cli.common import Fail, NowOption, out, parse_now, unit_of_work
+from kvalitetsloop.cli.common import Fail, NowOption, counted, out, parse_now, unit_of_work
 
 calendar_app = typer.Typer(no_args_is_help=True, help="Calendar feeds and CalDAV publishing.")
 
@@ -29,8 +29,13 @@ def feed(ctx: typer.Context, email: str = typer.Argument(..., help="The person w
          now: NowOption = None):
     """A person's calendar feed (.ics, METHOD:PUBLISH) to subscribe to."""
     from kvalitetsloop.calendar_context import feed_ics
+    from kvalitetsloop.usecases.loops import person_in_loops
 
-    payload, count = feed_ics(_views(ctx, loop), email, parse_now(now))
+    # Only the person's own events are read: a national loop has tens of thousands.
+    mine = person_in_loops(unit_of_work(ctx), email, loop)
+    if not mine:
+        raise Fail("no loop has been started yet")
+    payload, count = feed_ics(mine, email, parse_now(now))
     if count == 0:
         raise Fail(f"{email} takes part in no event of {'loop ' + loop if loop else 'the active loops'}")
     if output:
@@ -39,7 +44,7 @@ def feed(ctx: typer.Context, email: str = typer.Argument(..., help="The person w
             output.write_bytes(payload)
         except OSError as exc:  # a folder that cannot exist (/proc/x), no permission, a full disk
             raise Fail(f"cannot write {output} ({exc.strerror or exc})") from None
-        out.print(f"Wrote {count} events for {email} to {output}.")
+        out.print(f"Wrote {counted(count, 'event')} for {email} to {output}.")
     else:
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
@@ -56,11 +61,14 @@ def publish(ctx: typer.Context,
     from calendars.caldav_publish import PublishError
     from calendars.caldav_publish import publish as do_publish
     from kvalitetsloop.calendar_context import context_for
+    from kvalitetsloop.cli.progress import progress_shown
 
     when = parse_now(now)
     for view in _views(ctx, loop):
         try:
-            report = do_publish(view.events, url, context_for(view, when), user=user, password=password)
+            with progress_shown() as progress:
+                report = do_publish(view.events, url, context_for(view, when), user=user, password=password,
+                                    progress=progress, label=f"Publishing loop {view.loop.id} (events)")
         except PublishError as exc:
             raise Fail(str(exc).rstrip(".")) from None
         out.print(f"Loop {view.loop.id}: {report.created} created, {report.updated} updated, "

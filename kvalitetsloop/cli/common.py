@@ -27,6 +27,11 @@ class Fail(Exception):
     """Raised by commands to end with one sentence and a non-zero exit."""
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 event', '2 events': the command line's English counts (plural: an irregular one)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def wall_clock() -> dt.datetime:
     """The real clock: the entry point is the only place that reads it."""
     return dt.datetime.now(dt.timezone.utc)

@@ -11,32 +11,29 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import Fail, NowOption, check_writable, out, parse_now, settings, unit_of_work
+from kvalitetsloop.cli.common import Fail, NowOption, check_writable, counted, out, parse_now, settings, unit_of_work
 
 loop_app = typer.Typer(no_args_is_help=True, help="Start, show and export loops.")
 
 
-def _summary_table(events, org, title: str) -> Table:
-    from cycle.summary import per_chief
-
+def _summary_table(chiefs, title: str) -> Table:
     t = Table(title=title)
-    for col in ("chef", "enheder", "læringssamtaler", "1:1", "datapakker", "udtalelser", "mødetimer",
-                "første samtale", "sidste samtale"):
-        t.add_column(col, justify="left" if col == "chef" else "right")
-    for c in per_chief(events, org):
-        t.add_row(c.chief, str(len(c.units)), str(c.talks), str(c.one_to_ones), str(c.data_packages),
-                  str(c.statements), f"{c.hours:.0f}", min(c.talk_days).isoformat() if c.talk_days else "",
-                  max(c.talk_days).isoformat() if c.talk_days else "")
+    # Headings no wider than before, so a piped table (160 columns) does not wrap the chief.
+    for col in ("chief", "units", "learning talks", "1:1", "data packages", "statements", "meeting hours",
+                "first talk", "last talk"):
+        t.add_column(col, justify="left" if col == "chief" else "right")
+    for c in chiefs:
+        t.add_row(c.chief, str(c.units), str(c.talks), str(c.one_to_ones), str(c.data_packages),
+                  str(c.statements), f"{c.hours:.0f}", c.first_talk.isoformat() if c.first_talk else "",
+                  c.last_talk.isoformat() if c.last_talk else "")
     return t
 
 
-def _milestones_table(events) -> Table:
-    from cycle.summary import milestones
-
-    t = Table(title="Fælles milepæle")
-    for col in ("dato", "hvad"):
+def _milestones_table(shared) -> Table:
+    t = Table(title="Shared milestones")
+    for col in ("date", "what"):
         t.add_column(col)
-    for e in milestones(events):
+    for e in shared:
         t.add_row(e.start.strftime("%Y-%m-%d %H:%M") if not e.all_day else e.start.date().isoformat(), e.title)
     return t
 
@@ -82,15 +79,17 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
     units = {e.unit_id for e in started.events if e.unit_id}
     verb = "Would plan" if dry_run else "Planned"
     out.print(f"{verb} loop {started.loop_id} ({started.framework.framework.name} {started.framework.framework.version}): "
-              f"{len(started.events)} events for {len(units)} units; "
+              f"{counted(len(started.events), 'event')} for {counted(len(units), 'unit')}; "
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     held = [e for e in started.events if e.status == "held"]
     if held:
-        out.print(f"{len(held)} events before today recorded as held (nothing is sent for them): "
+        out.print(f"{counted(len(held), 'event')} before today recorded as held (nothing is sent for them): "
                   + "; ".join(f"{e.start.date().isoformat()} {e.title}" for e in held[:10])
                   + (f" and {len(held) - 10} more" if len(held) > 10 else ""))
-    out.print(_milestones_table(started.events))
-    out.print(_summary_table(started.events, started.organisation, f"Loop {started.loop_id} per chef"))
+    from cycle.summary import milestones, per_chief
+
+    out.print(_milestones_table(milestones(started.events)))
+    out.print(_summary_table(per_chief(started.events, started.organisation), f"Loop {started.loop_id} per chief"))
     if export and not dry_run:
         view = view_loop(uow, started.loop_id)
         names = {u.id: u.name for u in view.organisation.units}
@@ -119,20 +118,19 @@ def loop_list(ctx: typer.Context):
 def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
               unit: Optional[str] = typer.Option(None, help="Show every event of one unit instead.")):
     """Summary per chief, or one unit's whole plan."""
-    from kvalitetsloop.usecases.loops import view_loop
+    from kvalitetsloop.usecases.loops import summarise_loop
 
-    view = view_loop(unit_of_work(ctx), loop)
-    out.print(f"Loop {view.loop.id}: area {view.loop.area}, council {view.loop.council_date.isoformat()}, "
-              f"framework {view.framework.name} {view.framework.version} ({view.framework.content_hash}), "
-              f"{len(view.events)} events")
+    summary = summarise_loop(unit_of_work(ctx), loop, unit)
+    fw = summary.framework
+    out.print(f"Loop {summary.loop.id}: area {summary.loop.area}, council {summary.loop.council_date.isoformat()}, "
+              f"framework {fw.name} {fw.version} ({fw.content_hash}), {counted(summary.event_count, 'event')}")
     if unit:
-        evs = [e for e in view.events if e.unit_id == unit]
-        if not evs:
+        if not summary.unit_events:
             raise Fail(f"the loop {loop} has no events for unit '{unit}'")
         t = Table("start", "end", "kind", "nr", "title", "status", "seq")
         # The uid is what 'event move' takes: never cut it, let the title wrap instead.
         t.add_column("uid", no_wrap=True, min_width=52)
-        for e in evs:
+        for e in summary.unit_events:
             fmt = "%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"
             t.add_row(e.start.strftime(fmt), "" if e.all_day else e.end.strftime("%H:%M"), e.kind,
                       str(e.number or ""), e.title, e.status, str(e.sequence), e.uid)
@@ -143,8 +141,8 @@ def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id,
         if answers is not None:
             out.print(answers)
         return
-    out.print(_milestones_table(view.events))
-    out.print(_summary_table(view.events, view.organisation, f"Loop {view.loop.id} per chef"))
+    out.print(_milestones_table(summary.milestones))
+    out.print(_summary_table(summary.per_chief, f"Loop {summary.loop.id} per chief"))
 
 
 @loop_app.command("export")
@@ -242,7 +240,7 @@ def status_cmd(ctx: typer.Context, now: NowOption = None):
             t.add_row(kind, str(st.past.get(kind, 0)), str(st.upcoming.get(kind, 0)))
         out.print(t)
         if st.cancelled:
-            out.print(f"{st.cancelled} cancelled events.")
+            out.print(f"{counted(st.cancelled, 'cancelled event')}.")
         if st.next_events:
             nt = Table("next", "title", title="Next events")
             for e in st.next_events:

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import (Fail, NowOption, err, out, parse_now, read_small_file, settings,
+from kvalitetsloop.cli.common import (Fail, NowOption, counted, err, out, parse_now, read_small_file, settings,
                                       unit_of_work, wall_clock)
 
 outbox_app = typer.Typer(no_args_is_help=True, help="The emails decided and their sending: list, retry, give up.")
@@ -30,16 +30,16 @@ def dispatch_cmd(ctx: typer.Context, now: NowOption = None,
     if dry_run:
         folder = out_dir or config.dry_run_dir
         r = dispatch.dry_run(unit_of_work(ctx), when, config, folder)
-        out.print(f"Dry run at {when.isoformat()}: {len(r.dry_run_files)} emails would be sent; "
-                      f"nothing was sent or recorded. The messages are in {folder}/.")
+        out.print(f"Dry run at {when.isoformat()}: {counted(len(r.dry_run_files), 'email')} would be sent; "
+                  f"nothing was sent or recorded. The messages are in {folder}/.")
         _kinds_table(r.dry_run_files)
         _skipped(r.skipped)
         return
     r = dispatch.dispatch(unit_of_work(ctx), when, config, YagTransport.from_settings(config), wall=wall_clock)
     d = r.drain
     decided = sum(r.decided.values())
-    out.print(f"Dispatch at {when.isoformat()}: {decided} new emails decided, {d.total_sent} sent over "
-                  f"{d.connections} SMTP connection{'s' if d.connections != 1 else ''}"
+    out.print(f"Dispatch at {when.isoformat()}: {counted(decided, 'new email')} decided, {d.total_sent} sent over "
+              f"{counted(d.connections, 'SMTP connection')}"
                   + (f", {d.retrying} to retry, {d.failed} failed" if d.retrying or d.failed else "") + ".")
     if d.sent:
         t = Table("kind", "sent")
@@ -210,6 +210,7 @@ def simulate_cmd(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop 
     demo database, not the production one.
     """
     from kvalitetsloop import simulation
+    from kvalitetsloop.cli.progress import progress_shown
     from notifications import mailsink
     from notifications.transport import YagTransport
 
@@ -233,23 +234,28 @@ def simulate_cmd(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop 
             return YagTransport(host="127.0.0.1", port=port, user=config.sender, password="", tls="none",
                                 timeout=config.smtp_timeout, envelope_from=config.sender)
 
-        report = simulation.simulate(unit_of_work(ctx), loop, first, last, settings=config,
-                                     transport_factory=transport, frameworks_dir=config.frameworks_dir,
-                                     wall=wall_clock, step=the_step, at=at_time, script=the_script, sink_dir=sink)
+        with progress_shown() as progress:
+            report = simulation.simulate(unit_of_work(ctx), loop, first, last, settings=config,
+                                         transport_factory=transport, frameworks_dir=config.frameworks_dir,
+                                         wall=wall_clock, step=the_step, at=at_time, script=the_script,
+                                         sink_dir=sink, progress=progress)
     finally:
         mailsink.stop_process(proc)
-    t = Table("uge", *simulation.CATEGORY_HEADS, "i alt", title=f"Sendt pr. uge i loop {loop} (simuleret tid)")
+    t = Table("week", *simulation.CATEGORY_HEADS, "total", title=f"Sent per week in loop {loop} (simulated time)")
     for week in sorted(report.weeks):
         c = report.weeks[week]
         t.add_row(week, *(str(c.get(k, 0) or "") for k in simulation.CATEGORIES), str(sum(c.values())))
     out.print(t)
-    out.print(f"{report.total} emails in {len(report.weeks)} weeks, {report.steps} dispatch runs, "
-                  f"{report.submissions} scripted submissions, {report.moves} moves/cancellations, "
-                  f"{report.seconds:.1f} s. The emails are in {sink}/.")
+    out.print(f"{counted(report.total, 'email')} in {counted(len(report.weeks), 'week')}, "
+              f"{counted(report.steps, 'dispatch run')}, {counted(report.submissions, 'scripted submission')}, "
+              f"{counted(report.moves, 'move or cancellation', 'moves or cancellations')}, "
+              f"{report.seconds:.1f} s. The emails are in {sink}/.")
     if report.organisation_changes or report.skipped:
-        out.print(f"{report.organisation_changes} organisation changes; {report.skipped} emails that fell due "
-                  "while no dispatch ran were skipped (see 'outbox list --status skipped').")
+        out.print(f"{counted(report.organisation_changes, 'organisation change')}; "
+                  f"{counted(report.skipped, 'email')} that fell due while no dispatch ran "
+                  f"{'was' if report.skipped == 1 else 'were'} skipped (see 'outbox list --status skipped').")
     if report.failed:
-        err.print(f"{report.failed} sends failed or wait for a retry; see 'kvalitetsloop outbox list'.")
+        err.print(f"{counted(report.failed, 'email')} failed or {'waits' if report.failed == 1 else 'wait'} "
+                  "for a retry; see 'kvalitetsloop outbox list'.")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import Fail, NowOption, out, parse_now, read_text, unit_of_work
+from kvalitetsloop.cli.common import Fail, NowOption, counted, out, parse_now, read_text, unit_of_work
 
 org_app = typer.Typer(no_args_is_help=True, help="The organisation: units, leaders, chiefs, boards.")
 holidays_app = typer.Typer(no_args_is_help=True, help="School holidays and closing days.")
@@ -20,26 +20,29 @@ def org_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Organi
                now: NowOption = None):
     """Import or re-import the organisation; all or nothing. A file that removes units only shows
     what that would do, unless --apply (or --yes) is given."""
+    from kvalitetsloop.cli.progress import progress_shown
     from kvalitetsloop.usecases.organisation import import_organisation
 
     if apply and dry_run:
         raise Fail("--apply and --dry-run contradict each other; give one of them")
     text = read_text(file, "organisation")
-    report = import_organisation(unit_of_work(ctx), text, parse_now(now), apply=apply, dry_run=dry_run)
+    with progress_shown() as progress:
+        report = import_organisation(unit_of_work(ctx), text, parse_now(now), apply=apply, dry_run=dry_run,
+                                     progress=progress)
     if report.first_import:
-        out.print(f"{'Would import' if dry_run else 'Imported'} {report.units} units from {file}.")
+        out.print(f"{'Would import' if dry_run else 'Imported'} {counted(report.units, 'unit')} from {file}.")
         return
     _print_import_effect(report, file)
     if dry_run:
         out.print("Dry run: nothing was changed.")
     elif not report.applied:
-        raise Fail(f"the file would remove {len(report.diff.removed)} unit{'s' if len(report.diff.removed) != 1 else ''} "
+        raise Fail(f"the file would remove {counted(len(report.diff.removed), 'unit')} "
                    f"and nothing was changed; run it again with --apply to apply what is shown above")
 
 
 def _print_import_effect(report, file: Path) -> None:
     d, applied = report.diff, report.applied
-    out.print(f"{'Imported' if applied else 'Would import'} {report.units} units from {file}.")
+    out.print(f"{'Imported' if applied else 'Would import'} {counted(report.units, 'unit')} from {file}.")
     if d.empty:
         out.print("Nothing changed.")
     for label, items in (("added", d.added), ("removed", d.removed), ("changed", d.changed)):
@@ -49,22 +52,28 @@ def _print_import_effect(report, file: Path) -> None:
         out.print(f"  {unit_id} {role}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
     verb = "get" if applied else "would get"
     if report.attendee_changes:
-        out.print(f"{len(report.attendee_changes)} future events {verb} new participants "
+        n = len(report.attendee_changes)
+        out.print(f"{counted(n, 'future event')} {('gets' if n == 1 else 'get') if applied else 'would get'} new participants "
                   "(cancellations to those taken off, invitations to those added, an update to the others "
                   "where the chief or leader changed).")
     if report.cancelled_events:
-        out.print(f"{len(report.cancelled_events)} future events of removed units {'are' if applied else 'would be'} "
-                  f"cancelled; {report.cancellations} invitations already sent {verb} a cancellation "
+        n = len(report.cancelled_events)
+        be = ("is" if n == 1 else "are") if applied else "would be"
+        out.print(f"{counted(n, 'future event')} of removed units {be} cancelled; "
+                  f"{counted(report.cancellations, 'invitation')} already sent {verb} a cancellation "
                   "at the next dispatch.")
     if report.withdrawn:
-        out.print(f"{report.withdrawn} emails not sent yet {'are' if applied else 'would be'} withdrawn "
-                  "(see 'outbox list --status withdrawn').")
+        n = report.withdrawn
+        be = ("is" if n == 1 else "are") if applied else "would be"
+        out.print(f"{counted(n, 'email')} not sent yet {be} withdrawn (see 'outbox list --status withdrawn').")
     for unit_id, loop_id in report.outside_loops:
         out.print(f"{unit_id} is new and not part of the running loop {loop_id}; plan it in with "
                   f"'kvalitetsloop loop add-unit {loop_id} {unit_id}', or it joins the area's next loop.")
     if report.conflicts:
-        out.print(f"{len(report.conflicts)} future meetings {'now clash' if applied else 'would clash'} with another "
-                  "meeting of the same person; move them with 'event move':")
+        n = len(report.conflicts)
+        verb_clash = ("now clashes" if n == 1 else "now clash") if applied else "would clash"
+        out.print(f"{counted(n, 'future meeting')} {verb_clash} with another meeting of the same person; "
+                  f"move {'it' if n == 1 else 'them'} with 'event move':")
         for title, start, reason in report.conflicts[:50]:
             out.print(f"  {start:%Y-%m-%d %H:%M} {title}: {reason}")
 
@@ -79,8 +88,8 @@ def org_show(ctx: typer.Context):
         raise Fail("no organisation has been imported yet; run 'kvalitetsloop org import FILE.csv'")
     t = Table("id", "name", "sector", "chief", "leader", "self-owned", "special needs")
     for u in sorted(org.units, key=lambda u: (u.chief.email, u.id)):
-        t.add_row(u.id, u.name, u.sector, u.chief.email, u.leader.email, "ja" if u.self_owned else "",
-                  "ja" if u.special_needs else "")
+        t.add_row(u.id, u.name, u.sector, u.chief.email, u.leader.email, "yes" if u.self_owned else "",
+                  "yes" if u.special_needs else "")
     out.print(t)
 
 
@@ -91,9 +100,11 @@ def holidays_import(ctx: typer.Context, file: Path = typer.Argument(..., help="C
     from kvalitetsloop.usecases.organisation import import_holidays
 
     result = import_holidays(unit_of_work(ctx), read_text(file, "holiday"), settings().frameworks_dir)
-    out.print(f"Imported {result.added} new holiday periods from {file}.")
+    out.print(f"Imported {counted(result.added, 'new holiday period')} from {file}.")
     if result.clashes:
-        out.print(f"{len(result.clashes)} planned meetings now fall in these periods; move them with 'event move':")
+        n = len(result.clashes)
+        out.print(f"{counted(n, 'planned meeting')} now {'falls' if n == 1 else 'fall'} in these periods; "
+                  f"move {'it' if n == 1 else 'them'} with 'event move':")
         for loop_id, title, start, period in result.clashes[:50]:
             out.print(f"  {start:%Y-%m-%d %H:%M} {title} ({period}, loop {loop_id})")
         if len(result.clashes) > 50:

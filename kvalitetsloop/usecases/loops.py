@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ import sqlalchemy.exc
 from cycle.events import Event
 from cycle.framework import Framework
 from cycle.organisation import Organisation
+from cycle.summary import ChiefSummary, milestones, per_chief_of_tallies
 from cycle.planner import LoopSpec, PlanningError, parity_problem, plan_loop
 from cycle.workcalendar import WorkCalendar
 from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation, NotFound,
@@ -181,19 +182,72 @@ class LoopStatus:
 
 
 def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]:
-    """Each loop: how many events of each kind lie behind and ahead of `now`, and the next ones."""
+    """Each loop: how many events of each kind lie behind and ahead of `now`, and the next ones.
+
+    Counted by the database and only the next events read: a national loop has tens of thousands."""
     out = []
-    for loop in list_loops(uow):
-        view = view_loop(uow, loop.id)
-        past: dict[str, int] = {}
-        upcoming: dict[str, int] = {}
-        cancelled = 0
-        for e in view.events:
-            if e.status == "cancelled":
-                cancelled += 1
-                continue
-            bucket = past if e.end <= now else upcoming
-            bucket[e.kind] = bucket.get(e.kind, 0) + 1
-        nxt = [e for e in view.events if e.status != "cancelled" and e.end > now][:next_count]
-        out.append(LoopStatus(loop, past, upcoming, cancelled, nxt))
+    with uow:
+        for loop in uow.loops.all():
+            tz = ZoneInfo(uow.loops.framework(loop).timezone)
+            past: dict[str, int] = {}
+            upcoming: dict[str, int] = {}
+            cancelled = 0
+            for kind, status, ended, n in uow.events.counts(loop.id, now):
+                if status == "cancelled":
+                    cancelled += n
+                    continue
+                bucket = past if ended else upcoming
+                bucket[kind] = bucket.get(kind, 0) + n
+            out.append(LoopStatus(loop, past, upcoming, cancelled, uow.events.next_live(loop.id, now, next_count, tz)))
+    return out
+
+
+@dataclass
+class LoopSummary:
+    """What `loop show` says of a loop: its framework, how many events, the shared milestones and
+    each chief's share (or one unit's events)."""
+    loop: LoopRow
+    framework: FrameworkRow
+    event_count: int
+    milestones: list[Event] = field(default_factory=list)
+    per_chief: list[ChiefSummary] = field(default_factory=list)
+    unit_events: list[Event] = field(default_factory=list)
+
+
+def summarise_loop(uow, loop_id: str, unit_id: str | None = None) -> LoopSummary:
+    """A loop's milestones and per-chief summary, or with `unit_id` that unit's events, read by
+    aggregate queries rather than loading the whole loop."""
+    with uow:
+        loop = require_loop(uow, loop_id)
+        tz = ZoneInfo(uow.loops.framework(loop).timezone)
+        summary = LoopSummary(loop, uow.loops.framework_row(loop), uow.events.count(loop_id))
+        if unit_id is not None:
+            summary.unit_events = uow.events.of_unit(loop_id, unit_id, tz)
+        else:
+            summary.milestones = milestones(uow.events.shared(loop_id, tz))
+            summary.per_chief = per_chief_of_tallies(*uow.events.live_tallies(loop_id, tz))
+        return summary
+
+
+@dataclass
+class PersonInLoop:
+    """One person's events of a loop, with the loop, its framework and the units those events
+    concern (what a feed describes them with); not the whole loop."""
+    loop: LoopRow
+    fw: Framework
+    events: list[Event]
+    organisation: Organisation
+
+
+def person_in_loops(uow, email: str, loop_id: str | None = None) -> list[PersonInLoop]:
+    """A person's events in one loop, or in every running loop (one entry per loop, even empty)."""
+    email = email.strip().lower()
+    out = []
+    with uow:
+        loops = [require_loop(uow, loop_id)] if loop_id else uow.loops.active()
+        for loop in loops:
+            fw = uow.loops.framework(loop)
+            events = uow.events.of_person(loop.id, email, ZoneInfo(fw.timezone))
+            units = sorted({e.unit_id for e in events if e.unit_id})
+            out.append(PersonInLoop(loop, fw, events, uow.organisation.units(units)))
     return out

@@ -19,6 +19,7 @@ from kvalitetsloop.frameworks import calendars_named, framework_holiday_calendar
 
 # A change of these people moves a unit's meetings to the new person and updates everyone else.
 HOST_ROLES = ("chief", "leader")
+from kvalitetsloop.work_progress import Progress, silent
 
 
 @dataclass
@@ -46,25 +47,34 @@ class ImportReport:
         return bool(self.diff.removed) and not self.first_import
 
 
+IMPORT_STEPS = "Importing the organisation (steps)"
+
+
 def import_organisation(uow, text: str, now: dt.datetime, *, apply: bool = False,
-                        dry_run: bool = False) -> ImportReport:
+                        dry_run: bool = False, progress: Progress = silent) -> ImportReport:
     """Import or re-import the organisation, all or nothing; running loops' future events follow.
 
     The effect is worked out inside the transaction, so the preview is exactly what applying does.
     It is stored unless `dry_run`, or unless it removes units and `apply` is not given (a partial
-    file must not silently cancel the loop of every unit it leaves out)."""
+    file must not silently cancel the loop of every unit it leaves out). `progress` is told after
+    each step: compare, store, follow the running loops, check clashes."""
     org = parse_organisation(text)  # raises OrganisationError before anything is touched
+    progress(IMPORT_STEPS, 0, 4)
     with uow:
         old = uow.organisation.load()
         diff = diff_organisations(old, org)
+        progress(IMPORT_STEPS, 1, 4)
         changed = {u for u, *_ in diff.people_changed}
         uow.organisation.save(org, diff.removed, frozenset(u.id for u in old.units if u.id not in changed))
+        progress(IMPORT_STEPS, 2, 4)
         report = ImportReport(len(org.units), diff, first_import=not old.units)
         _follow_organisation(uow, org, diff, now, report)
+        progress(IMPORT_STEPS, 3, 4)
         _report_clashes(uow, org, diff, now, report)
         report.applied = not dry_run and (apply or not report.needs_apply)
         if report.applied:
             uow.commit()
+    progress(IMPORT_STEPS, 4, 4)
     return report
 
 

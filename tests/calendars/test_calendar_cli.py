@@ -49,9 +49,15 @@ def test_a_chief_feed_holds_exactly_the_chiefs_events(sqlite_cli, tmp_path):
 def test_publish_twice_changes_nothing_and_a_move_updates_one_resource(sqlite_cli, tmp_path, radicale):  # noqa: F811
     data = _small_loop(sqlite_cli, tmp_path)
     url = f"{radicale}/{USER}/kvalitetsloop-cli/"
-    first = sqlite_cli("calendar", "publish", "--url", url, "--now", NOW).stdout
+    proc = sqlite_cli("calendar", "publish", "--url", url, "--now", NOW)
+    first = proc.stdout
     n = len(data["events"])
     assert f"{n} created, 0 updated, 0 cancelled, 0 unchanged" in first
+    # Not on a terminal: a few plain progress lines on stderr, not one per event (issue 10, 7).
+    progress = proc.stderr.splitlines()
+    assert progress[0] == f"Publishing loop 0-6-2027-04-28 (events): 0 of {n} ..."
+    assert progress[-1].startswith(f"Publishing loop 0-6-2027-04-28 (events): {n} of {n} done in ")
+    assert 2 <= len(progress) <= 5
     again = sqlite_cli("calendar", "publish", "--url", url, "--now", "2027-03-02T09:00+01:00").stdout
     assert f"0 created, 0 updated, 0 cancelled, {n} unchanged" in again
     o2o = next(e for e in data["events"] if e["kind"] == "one_to_one")
@@ -65,6 +71,7 @@ def test_publish_twice_changes_nothing_and_a_move_updates_one_resource(sqlite_cl
     assert int(ev["SEQUENCE"]) == 1 and ev["DTSTART"].dt.hour == 14
     unreachable = sqlite_cli("calendar", "publish", "--url", "http://127.0.0.1:1/x/", check=False)
     assert unreachable.returncode == 2 and "could not be reached" in unreachable.stderr
+    assert len(unreachable.stderr.splitlines()) == 1  # one sentence: the progress had not started
 
 
 def _descriptions(path) -> dict[str, str]:

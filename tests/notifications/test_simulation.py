@@ -77,7 +77,7 @@ def _kind(msgs, kind):
 
 
 def test_the_simulation_prints_two_years_of_weeks(simulated):
-    assert "Sendt pr. uge" in simulated["out"] and "2027-W" in simulated["out"] and "2029-W" in simulated["out"]
+    assert "Sent per week" in simulated["out"] and "2027-W" in simulated["out"] and "2029-W" in simulated["out"]
 
 
 def test_each_board_gets_the_configured_reminders_until_it_submits_and_an_escalation_when_it_does_not(simulated):
