@@ -67,7 +67,8 @@ def main(argv: list[str]) -> str:
               f"{targets.get(units, '—')} |" for units, first, again in rows]
     lines += ["", f"Growth from 4,400 to {largest[0]:,} units: {largest[1][1] / base:.1f}× the CPU time for "
                   f"{largest[0] / 4_400:.1f}× the units. The CPU time (user + system of the command's process) "
-                  "is given beside the wall time because the machine was shared and loaded."]
+                  "is given beside the wall time because the machine may be shared: the load average "
+                  f"at the end of this run was {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."]
     return "\n".join(lines) + "\n"
 
 
