@@ -64,9 +64,8 @@ def test_a_reimport_without_some_units_sends_nothing_about_them(sqlite_url, tmp_
         # The other units' reminders go out ...
         assert "followup_form_reminder" in kinds, kinds
         about_removed = [m for m in msgs if _about_removed(m, removed_names, units)]
-        # ... and about a removed unit only the cancellation of its meetings in the next two weeks,
-        # so that they leave the calendars.
-        assert about_removed
+        # ... and about a removed unit at most the cancellation of a meeting whose invitation went
+        # out (here none had: this is the loop's first dispatch, so nobody is sent a CANCEL).
         for m in about_removed:
             assert m["X-Kvalitetsloop-Kind"] == "invitation", (m["X-Kvalitetsloop-Kind"], m["Subject"])
             assert "METHOD:CANCEL" in _calendar_part(m), m["Subject"]

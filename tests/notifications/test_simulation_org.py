@@ -17,6 +17,7 @@ import datetime as dt
 import email
 import io
 from collections import Counter, defaultdict
+from email.header import decode_header, make_header
 from email.utils import parseaddr, parsedate_to_datetime
 
 import pytest
@@ -203,7 +204,8 @@ def test_every_data_package_is_ordered_late_after_the_month_without_dispatch_or_
         for line in body.splitlines():
             if line.startswith("- ") and "datapakke" in line:
                 unit = line.split("(")[1].split(",")[0]
-                listed[(unit, int(line.split("datapakke ")[1].split(",")[0]))].append(m["Subject"])
+                subject = str(make_header(decode_header(m["Subject"])))  # compat32 leaves it encoded
+                listed[(unit, int(line.split("datapakke ")[1].split(",")[0]))].append(subject)
     skipped = {r["event_uid"] for r in simulated["outbox"] if r["kind"] == "data_package_trigger"
                and r["status"] == "skipped"}
     in_pause = 0
