@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import glob
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,8 @@ from calendars.context import CalendarContext, loop_info, units_from_organisatio
 from cycle.framework import parse_framework  # noqa: E402
 from cycle.organisation import parse_organisation  # noqa: E402
 from cycle.planner import LoopSpec, plan_loop  # noqa: E402
-from cycle.workcalendar import WorkCalendar, parse_holiday_calendar  # noqa: E402
+from cycle.workcalendar import WorkCalendar  # noqa: E402
+from kvalitetsloop.frameworks import shipped_holidays  # noqa: E402
 from bench.machine import describe
 
 LOOPS = (("0-6", dt.date(2027, 4, 28)), ("6-18", dt.date(2028, 4, 26)))
@@ -76,10 +76,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     fw = parse_framework(yaml.safe_load((ROOT / "frameworks/aarhus.yaml").read_text(encoding="utf-8")))
-    periods = []
-    for f in sorted(glob.glob(str(ROOT / "frameworks/holidays/*.yaml"))):
-        periods += parse_holiday_calendar(yaml.safe_load(Path(f).read_text(encoding="utf-8")), f)
-    cal = WorkCalendar(fw, periods)
+    cal = WorkCalendar(fw, shipped_holidays(ROOT / "frameworks"))
     org = parse_organisation(organisation_text(args.org))
     units = units_from_organisation(org)
     now = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.timezone.utc)

@@ -119,14 +119,14 @@ def test_submission_arguments_are_checked(sqlite_cli, sqlite_url, tmp_path):
     _start(sqlite_cli)
     stmt = tmp_path / "s.txt"
     stmt.write_text("Bestyrelsen ønsker mere fokus på sprog.", encoding="utf-8")
-    _refused(sqlite_cli, "statement", "submit", "--unit", "dt-001", "--talk", "2", "--file", str(stmt),
+    _refused(sqlite_cli, "statement", "submit", "--unit", "dt-004", "--talk", "2", "--file", str(stmt),
              "--by", "not an email", message="'not an email' is not an email address")
     _refused(sqlite_cli, "package", "ready", "--unit", "dt-001", "--number", "1",
              "--url", "https://data.example.dk/p/1\r\nBcc: x@evil.example", message="line break")
-    _refused(sqlite_cli, "submission", "add", "--kind", "board_statement", "--unit", "dt-001", "--file", str(stmt),
+    _refused(sqlite_cli, "submission", "add", "--kind", "board_statement", "--unit", "dt-004", "--file", str(stmt),
              message="--number")
     assert _submissions(sqlite_url) == 0
-    sqlite_cli("statement", "submit", "--unit", "dt-001", "--talk", "2", "--file", str(stmt),
+    sqlite_cli("statement", "submit", "--unit", "dt-004", "--talk", "2", "--file", str(stmt),
                "--by", "formand@example.dk")
     assert _submissions(sqlite_url) == 1
 

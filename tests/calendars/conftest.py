@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from calendars.context import CalendarContext, loop_info, units_from_organisatio
 from cycle.framework import parse_framework
 from cycle.organisation import parse_organisation
 from cycle.planner import LoopSpec, plan_loop
-from cycle.workcalendar import WorkCalendar, parse_holiday_calendar
+from cycle.workcalendar import WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[2]
 # The tests import their readers as `ics_readers`, whatever pytest's import mode.
@@ -35,10 +34,10 @@ def albertslund():
 
 
 def _periods() -> list:
-    periods = []
-    for f in sorted(glob.glob(str(ROOT / "frameworks/holidays/*.yaml"))):
-        periods += parse_holiday_calendar(yaml.safe_load(Path(f).read_text(encoding="utf-8")), f)
-    return periods
+    """The shipped dated calendars: holidays and the committee's meetings."""
+    from kvalitetsloop.frameworks import shipped_holidays
+
+    return shipped_holidays(ROOT / "frameworks")
 
 
 @pytest.fixture(scope="session")

@@ -98,7 +98,7 @@ def test_a_feed_over_both_loops_describes_each_event_with_its_own_loop(sqlite_cl
 def test_a_feed_over_loops_of_two_frameworks_counts_and_names_each_talk_by_its_own(sqlite_cli, tmp_path):
     sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
     sqlite_cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--council-date", "2027-04-28",
-               "--now", NOW)
+               "--now", NOW, "--past", "held")
     sqlite_cli("loop", "start", "--area", "6-18", "--council-date", "2028-04-26", "--now", NOW, "--past", "held")
     sqlite_cli("calendar", "feed", "chief-01@example.dk", "--out", "chief.ics", "--now", NOW)
     got = _descriptions(tmp_path / "chief.ics")
