@@ -115,7 +115,8 @@ class AttendeeRow(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("event_id", "email"),)
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
-    email: str = Field(max_length=254)
+    # Indexed: a person's feed and page of talks look their events up by address (portal/).
+    email: str = Field(max_length=254, index=True)
     name: str = ""
     role: str = Field(max_length=32)
     # A person taken off a meeting (re-import replaced them) stays as a row with active=False, so
