@@ -120,7 +120,8 @@ class AttendeeRow(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("event_id", "email"),)
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
-    # Indexed: a person's feed finds their events without reading the loop's other attendees.
+    # Indexed: a person's feed and page of talks find their events by address, without reading
+    # the loop's other attendees (migration 0007).
     email: str = Field(max_length=254, index=True)
     name: str = ""
     role: str = Field(max_length=32)

@@ -76,13 +76,14 @@ class PortalRepository:
 
         q = (sa.select(EventRow.uid, EventRow.title, EventRow.start)
              .join(AttendeeRow, AttendeeRow.event_id == EventRow.id).join(LoopRow, LoopRow.id == EventRow.loop_id)
-             .where(sa.func.lower(AttendeeRow.email) == email.strip().lower(), AttendeeRow.active,
+             .where(AttendeeRow.email == email.strip().lower(), AttendeeRow.active,
                     EventRow.kind == "learning_talk", EventRow.status != "cancelled", LoopRow.status == "active")
              .order_by(EventRow.start))
         return [tuple(r) for r in self.session.execute(q)]
 
     def person_events(self, loop_id: str, email: str, tz) -> list:
-        """The loop's events `email` takes part in, with all their attendees, as domain objects."""
+        """The loop's events `email` takes part in, with all their attendees, as domain objects
+        (addresses are stored in lower case, cycle.organisation)."""
         from collections import defaultdict
 
         from cycle.events import Attendee, Event
@@ -90,7 +91,7 @@ class PortalRepository:
 
         ev, at = EventRow.__table__.c, AttendeeRow.__table__.c
         mine = (sa.select(at.event_id).join(EventRow.__table__, ev.id == at.event_id)
-                .where(ev.loop_id == loop_id, sa.func.lower(at.email) == email.strip().lower(), at.active.is_(True)))
+                .where(ev.loop_id == loop_id, at.email == email.strip().lower(), at.active.is_(True)))
         ids = list(self.session.execute(mine).scalars())
         attendees: dict[int, list] = defaultdict(list)
         out = []

@@ -18,10 +18,9 @@ def upgrade() -> None:
     op.create_index('ix_event_loop_id_start', 'event', ['loop_id', 'start'], unique=False)
     op.create_index('ix_event_loop_id_unit_id_kind', 'event', ['loop_id', 'unit_id', 'kind', 'status', 'start', 'end'],
                     unique=False)
-    op.create_index('ix_attendee_email', 'attendee', ['email'], unique=False)
+    # ix_attendee_email (a person's feed) comes with the portal's migration 0007.
 
 
 def downgrade() -> None:
-    op.drop_index('ix_attendee_email', table_name='attendee')
     op.drop_index('ix_event_loop_id_unit_id_kind', table_name='event')
     op.drop_index('ix_event_loop_id_start', table_name='event')

@@ -1,4 +1,4 @@
-"""portal: submission_form (a web submission's fields, link and PDF), feed_link
+"""portal: submission_form (a web submission's fields, link and PDF), feed_link, attendee.email index
 
 Revision ID: 0007
 Revises: 0003
@@ -38,6 +38,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_feed_link_email'), ['email'], unique=False)
 
 
+    # A person's feed and page of talks find their events by address.
+    with op.batch_alter_table('attendee', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendee_email'), ['email'], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('attendee', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendee_email'))
     op.drop_table('feed_link')
     op.drop_table('submission_form')
