@@ -84,6 +84,12 @@ def test_the_replies_flow_records_and_files_like_the_command(prefect_api, invite
     assert state.result()["outcomes"] == {"applied": 1}
     assert _answers(small_loop) == {(uid, attendee): ("TENTATIVE", sequence)}
     assert mailbox.subjects() == [] and len(mailbox.subjects("Kvalitetsloop/Behandlet")) == 1
+    # No mailbox configured (replies not set up yet): the scheduled run completes and reads nothing.
+    monkeypatch.delenv("KVALITETSLOOP_IMAP_HOST")
+    get_settings.cache_clear()
+    idle = fetch_replies(now=LATER, return_state=True)
+    assert idle.is_completed() and idle.result() == {"messages": 0, "not_configured": True}
+    monkeypatch.setenv("KVALITETSLOOP_IMAP_HOST", "127.0.0.1")
     # The mailbox away: the run fails with the sentence (and the ops alert hook runs).
     monkeypatch.setenv("KVALITETSLOOP_IMAP_PASSWORD", "forkert")
     monkeypatch.setenv("KVALITETSLOOP_FLOW_SEND_RETRIES", "0")
