@@ -15,6 +15,7 @@ from storage.db import engine_for
 from storage.repositories import (EventRepository, HolidayRepository, LoopRepository, OrganisationRepository,
                                   OutboxRepository, SubmissionRepository)
 from storage.repositories_portal import PortalRepository
+from storage.repositories_reports import ReportRepository
 
 
 class SqlUnitOfWork:
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     submissions: SubmissionRepository
     outbox: OutboxRepository
     portal: PortalRepository
+    reports: ReportRepository
 
     def __init__(self, url: str):
         self.url = url
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
         self.submissions = SubmissionRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.portal = PortalRepository(self.session)
+        self.reports = ReportRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,7 +13,7 @@ import typer
 # Typer 0.29 ships its own copy of click; its usage errors derive from this ClickException.
 from typer._click import ClickException
 
-from kvalitetsloop.cli import calendar, db, events, loops, mail, org, web
+from kvalitetsloop.cli import calendar, db, events, loops, mail, org, reports, web
 from kvalitetsloop.cli.common import Fail, database_url, err
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -23,6 +23,7 @@ app.add_typer(loops.loop_app, name="loop")
 app.add_typer(events.event_app, name="event")
 app.add_typer(org.holidays_app, name="holidays")
 app.command("status")(loops.status_cmd)
+app.add_typer(reports.report_app, name="report")
 app.add_typer(calendar.calendar_app, name="calendar")
 app.command("dispatch")(mail.dispatch_cmd)
 app.add_typer(mail.outbox_app, name="outbox")

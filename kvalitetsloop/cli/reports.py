@@ -1,0 +1,69 @@
+"""`kvalitetsloop report KIND LOOP`: the administration's reports as HTML, CSV or PDF.
+
+KIND is status, meeting-cost, committee (the committee overview of focus areas) or report-back.
+Other parts add their own reports to this app (e.g. `report replies`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kvalitetsloop.cli.common import Fail, NowOption, check_writable, out, parse_now, unit_of_work
+
+report_app = typer.Typer(no_args_is_help=True, help="Reports of a loop: status, meeting cost, committee overview, report-back.")
+
+LoopArg = Annotated[str, typer.Argument(help="Loop id, e.g. 0-6-2027-04-28.")]
+FormatOption = Annotated[str, typer.Option("--format", help="html, csv or pdf.")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")]
+
+
+def _emit(ctx: typer.Context, kind: str, loop: str, fmt: str, output: Optional[Path], now: Optional[str]) -> None:
+    from kvalitetsloop.reports.build import build_report
+    from kvalitetsloop.reports.render import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise Fail(f"--format must be html, csv or pdf, not '{fmt}'")
+    when = parse_now(now)
+    if output:
+        check_writable(output)
+    data = render(build_report(unit_of_work(ctx), kind, loop, when), fmt)
+    if output:
+        output.write_bytes(data)
+        out.print(f"Wrote {output} ({len(data):,} bytes).")
+    elif fmt == "pdf" and sys.stdout.isatty():
+        raise Fail("a PDF is not for the terminal; give --out FILE.pdf or redirect the output")
+    else:
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
+        sys.stdout.flush()
+
+
+@report_app.command("status")
+def report_status(ctx: typer.Context, loop: LoopArg, fmt: FormatOption = "html", output: OutOption = None,
+                  now: NowOption = None):
+    """Per unit, chief and area: talks held, one-to-ones this loop-year, statements, forms, packages, overdue."""
+    _emit(ctx, "status", loop, fmt, output, now)
+
+
+@report_app.command("meeting-cost")
+def report_meeting_cost(ctx: typer.Context, loop: LoopArg, fmt: FormatOption = "html", output: OutOption = None,
+                        now: NowOption = None):
+    """Meeting hours per role, per chief (with the busiest weeks) and per month."""
+    _emit(ctx, "meeting-cost", loop, fmt, output, now)
+
+
+@report_app.command("committee")
+def report_committee(ctx: typer.Context, loop: LoopArg, fmt: FormatOption = "html", output: OutOption = None,
+                     now: NowOption = None):
+    """The committee overview: every unit's focus areas by theme and sector."""
+    _emit(ctx, "committee", loop, fmt, output, now)
+
+
+@report_app.command("report-back")
+def report_report_back(ctx: typer.Context, loop: LoopArg, fmt: FormatOption = "html", output: OutOption = None,
+                       now: NowOption = None):
+    """The report-back: the area's aggregate, then each unit's focus areas, decisions and statements."""
+    _emit(ctx, "report-back", loop, fmt, output, now)
