@@ -14,6 +14,7 @@ from sqlmodel import Session
 from storage.db import engine_for
 from storage.repositories import (EventRepository, HolidayRepository, LoopRepository, OrganisationRepository,
                                   OutboxRepository, SubmissionRepository)
+from storage.repositories_admin import AdminRepository
 from storage.repositories_portal import PortalRepository
 from storage.repositories_reports import ReportRepository
 
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     portal: PortalRepository
     reports: ReportRepository
+    admins: AdminRepository
 
     def __init__(self, url: str):
         self.url = url
@@ -45,6 +47,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.portal = PortalRepository(self.session)
         self.reports = ReportRepository(self.session)
+        self.admins = AdminRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

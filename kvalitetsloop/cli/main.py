@@ -13,7 +13,7 @@ import typer
 # Typer 0.29 ships its own copy of click; its usage errors derive from this ClickException.
 from typer._click import ClickException
 
-from kvalitetsloop.cli import calendar, db, events, loops, mail, org, reports, web
+from kvalitetsloop.cli import admin, calendar, db, events, loops, mail, org, reports, web
 from kvalitetsloop.cli.common import Fail, database_url, err
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -35,6 +35,7 @@ app.command("simulate")(mail.simulate_cmd)
 app.add_typer(db.db_app, name="db")
 app.command("web")(web.web_cmd)
 app.add_typer(web.link_app, name="link")
+app.add_typer(admin.admin_app, name="admin")
 
 
 @app.callback()

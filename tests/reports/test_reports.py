@@ -183,3 +183,17 @@ def test_a_wrong_report_request_is_one_sentence(small_loop, tmp_path, args, sent
     proc = Cli(small_loop, tmp_path)(*args, check=False)
     assert proc.returncode == 2
     assert sentence in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_admin_add_user_stores_only_a_hash_and_refuses_a_short_password(small_loop, tmp_path, monkeypatch):
+    cli = Cli(small_loop, tmp_path)
+    monkeypatch.setenv("KVALITETSLOOP_ADMIN_PASSWORD", "kort")
+    proc = cli("admin", "add-user", "anna@aarhus.example.dk", check=False)
+    assert proc.returncode == 2 and "at least 12 characters" in proc.stderr
+    monkeypatch.setenv("KVALITETSLOOP_ADMIN_PASSWORD", "et-langt-kodeord-2027")
+    assert "Added the administrator 'anna@aarhus.example.dk'" in cli("admin", "add-user", "Anna@aarhus.example.dk").stdout
+    with engine_for(small_loop).connect() as c:
+        stored = c.execute(sa.text("select password_hash from admin_user")).scalar()
+    assert stored.startswith("$argon2id$") and "et-langt-kodeord-2027" not in stored
+    again = cli("admin", "add-user", "anna@aarhus.example.dk", check=False)
+    assert again.returncode == 2 and "exists already" in again.stderr
