@@ -45,6 +45,9 @@ def main(argv=None) -> str:
     parser.add_argument("--units", type=int, default=4400)
     parser.add_argument("--chiefs", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--db", type=Path, default=None,
+                        help="keep the planned database in this SQLite file and reuse it next time "
+                             "(default: var/bench/portal-UNITS.sqlite)")
     args = parser.parse_args(argv)
 
     import httpx
@@ -61,17 +64,20 @@ def main(argv=None) -> str:
     import os
 
     lines = [f"machine: {describe()}; load average (1 min) at the start {os.getloadavg()[0]:.1f}"]
+    db = args.db or ROOT / "var" / "bench" / f"portal-{args.units}.sqlite"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{db}"
+    now = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+    frameworks = ROOT / "frameworks"
     with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "org.csv"
-        subprocess.run([sys.executable, str(ROOT / "bench/make_org.py"), "--units", str(args.units), "--chiefs",
-                        str(args.chiefs), "--out", str(csv)], check=True)
-        url = f"sqlite:///{Path(tmp) / 'national.sqlite'}"
-        now = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
         t0 = time.perf_counter()
-        organisation.import_organisation(unit_of_work_for(url), csv.read_text(encoding="utf-8"), now)
-        frameworks = ROOT / "frameworks"
-        loops.start_loop(unit_of_work_for(url), frameworks, "aarhus", "0-6", dt.date(2027, 4, 28), now)
-        loops.start_loop(unit_of_work_for(url), frameworks, "aarhus", "6-18", dt.date(2028, 4, 26), now)
+        if not db.exists() or not loops.list_loops(unit_of_work_for(url)):
+            csv = Path(tmp) / "org.csv"
+            subprocess.run([sys.executable, str(ROOT / "bench/make_org.py"), "--units", str(args.units), "--chiefs",
+                            str(args.chiefs), "--out", str(csv)], check=True)
+            organisation.import_organisation(unit_of_work_for(url), csv.read_text(encoding="utf-8"), now)
+            loops.start_loop(unit_of_work_for(url), frameworks, "aarhus", "0-6", dt.date(2027, 4, 28), now)
+            loops.start_loop(unit_of_work_for(url), frameworks, "aarhus", "6-18", dt.date(2028, 4, 26), now)
         setup = time.perf_counter() - t0
         with engine_for(url).connect() as c:
             events = c.execute(sa.text("select count(*) from event")).scalar()
@@ -79,7 +85,7 @@ def main(argv=None) -> str:
                 "select a.email, count(*) from attendee a join event e on e.id = a.event_id where a.role = 'chief' "
                 "group by a.email order by count(*) desc limit 1")).one()
         lines.append(f"organisation: {args.units:,} units, {args.chiefs} chiefs; both loops planned: {events:,} events "
-                     f"(setup {setup:.0f} s, not part of the figures)")
+                     f"in {db.name} (setup {setup:.0f} s, not part of the figures)")
 
         settings = Settings(database_url=url, frameworks_dir=frameworks)
         app = create_app(settings, lambda: now)

@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 
 from cycle.kinds import deadline_for_link
@@ -36,6 +37,14 @@ DATA_TEAM_DAYS = 60
 TOKEN_BYTES = 32
 # The longest token the portal will look at (a longer path segment is refused before any lookup).
 MAX_TOKEN_LENGTH = 64
+
+
+_WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{20,%d}" % MAX_TOKEN_LENGTH)
+
+
+def well_formed(token: object) -> bool:
+    """Whether `token` can be a token at all (looked up only then)."""
+    return isinstance(token, str) and _WELL_FORMED.fullmatch(token) is not None
 
 
 def new_token() -> str:

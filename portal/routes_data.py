@@ -9,8 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kvalitetsloop.usecases import datapackages, forms
 from notifications import links
 from portal.app import PortalDep
-from portal.routes_forms import _guard
-from portal.security import cross_site
+from portal.routes_forms import _guard, posted_form, uploaded
 
 router = APIRouter()
 
@@ -38,17 +37,10 @@ def data_team(token: str, request: Request, portal: PortalDep, klar: str = ""):
 async def mark_ready(token: str, event_uid: str, request: Request, portal: PortalDep):
     if (blocked := _guard(portal, request)) is not None:
         return blocked
-    if cross_site(request.headers, portal.settings.base_url):
-        return portal.page("refused.html", status=403, expired=False, contact={},
-                           message="Formularen kan kun sendes fra kvalitetsloops egen side.")
-    data = await request.form(max_files=1, max_fields=20)
-    if not portal.csrf.valid(links.token_hash(token), data.get("form_id"), data.get("csrf")):
-        return portal.page("refused.html", status=403, expired=False, contact={},
-                           message="Formularen er for gammel eller ikke sendt fra denne side. Åbn siden igen.")
-    upload = data.get("file")
-    attachment = None
-    if upload is not None and hasattr(upload, "read") and upload.filename:
-        attachment = (upload.filename, await upload.read(forms.MAX_PDF_BYTES + 1))
+    data, refusal = await posted_form(portal, request, links.token_hash(token))
+    if refusal is not None:
+        return refusal
+    attachment = await uploaded(data, "file")
     try:
         row = datapackages.mark_ready(portal.uow(), token, event_uid, data.get("url"), attachment, portal.clock(),
                                       portal.settings.base_url)

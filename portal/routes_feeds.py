@@ -24,12 +24,11 @@ def _person(portal, request: Request, token: str) -> str:
 def calendar_feed(token: str, request: Request, portal: PortalDep):
     if portal.wrong_links.blocked(client_of(request)):
         return Response(status_code=429)
-    email = feeds.person_of(portal.uow(), token)
-    if email is None:
+    found = feeds.feed(portal.uow(), token, portal.clock(), portal.feed_cache, request.headers.get("if-none-match"))
+    if found is None:
         portal.wrong_links.failed(client_of(request))
         return Response("Kalenderen findes ikke.", status_code=404, media_type="text/plain; charset=utf-8")
-    etag, payload = feeds.feed(portal.uow(), email, portal.clock(), portal.feed_cache,
-                               request.headers.get("if-none-match"))
+    etag, payload = found
     headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
     if payload is None:
         return Response(status_code=304, headers=headers)

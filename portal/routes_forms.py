@@ -1,12 +1,16 @@
-"""The forms behind the links in reminders: the board's statement and the leader's follow-up form.
+"""The forms behind the links in reminders: the board's statement, the leader's follow-up form,
+youth input and the supervision report.
 
 Each form is GET (the page), POST (store, then redirect: a reload never posts twice) and a
-receipt page. The link's token is the only key; what a page shows comes from the use cases.
+receipt page, made from one table of form pages. The link's token is the only key; what a page
+shows comes from the use cases (kvalitetsloop.usecases.forms).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,8 +22,21 @@ from portal.security import MAX_FORM_BYTES, cross_site
 
 router = APIRouter()
 
-STATEMENT = kinds.BOARD_STATEMENT.link
-FOLLOWUP = kinds.FOLLOWUP_FORM.link
+
+@dataclass(frozen=True)
+class FormPage:
+    """One form behind a link: where it lives, its templates, what it reads from a post."""
+
+    purpose: str
+    path: str
+    template: str
+    receipt_template: str
+    # (portal, token, posted form, attachment, now, form id) -> Receipt
+    submit: Callable
+    # The posted fields to show again when the post is refused.
+    refill: Callable[[object], dict]
+    # Takes a PDF (a bigger body); the others are small forms.
+    files: bool = False
 
 
 def _guard(portal, request: Request) -> HTMLResponse | None:
@@ -31,25 +48,33 @@ def _guard(portal, request: Request) -> HTMLResponse | None:
     return None
 
 
-def _form_fields(portal, view: forms.LinkView) -> dict:
-    form_id = portal.csrf.new_form_id()
-    return {"form_id": form_id, "csrf": portal.csrf.token(view.token_hash, form_id)}
+def _refused(portal, status: int, message: str) -> HTMLResponse:
+    return portal.page("refused.html", status=status, expired=False, contact={}, message=message)
 
 
-async def _posted(portal, request: Request, view: forms.LinkView, limit: int | None = None):
-    """The posted form, if it passes the CSRF and cross-site checks; else a refusal page."""
+CROSS_SITE = "Formularen kan kun sendes fra kvalitetsloops egen side."
+STALE_FORM = ("Formularen er for gammel eller ikke sendt fra denne side. Åbn linket fra e-mailen igen, og send "
+              "den på ny.")
+
+
+async def posted_form(portal, request: Request, scope_id: str, limit: int | None = None):
+    """The posted form, if it passes the size, cross-site and CSRF checks; else a refusal page."""
     if limit is not None and int(request.headers.get("content-length") or 0) > limit:
-        return None, portal.page("refused.html", status=413, expired=False, contact={},
-                                 message="Det sendte er for stort.")
+        return None, _refused(portal, 413, "Det sendte er for stort.")
     if cross_site(request.headers, portal.settings.base_url):
-        return None, portal.page("refused.html", status=403, expired=False, contact={},
-                                 message="Formularen kan kun sendes fra kvalitetsloops egen side.")
+        return None, _refused(portal, 403, CROSS_SITE)
     data = await request.form(max_files=1, max_fields=200)
-    if not portal.csrf.valid(view.token_hash, data.get("form_id"), data.get("csrf")):
-        return None, portal.page("refused.html", status=403, expired=False, contact={},
-                                 message="Formularen er for gammel eller ikke sendt fra denne side. Åbn linket fra "
-                                         "e-mailen igen, og send den på ny.")
+    if not portal.csrf.valid(scope_id, data.get("form_id"), data.get("csrf")):
+        return None, _refused(portal, 403, STALE_FORM)
     return data, None
+
+
+async def uploaded(data, name: str) -> tuple[str, bytes] | None:
+    """The file posted in field `name` (read up to one byte over the limit), or None."""
+    upload = data.get(name)
+    if upload is None or not hasattr(upload, "read") or not upload.filename:
+        return None
+    return upload.filename, await upload.read(forms.MAX_PDF_BYTES + 1)
 
 
 def _send_now(portal, background: BackgroundTasks, ids: list[int]) -> None:
@@ -71,181 +96,97 @@ def _send_now(portal, background: BackgroundTasks, ids: list[int]) -> None:
     background.add_task(send)
 
 
-# -- the board's statement ---------------------------------------------------------------------
-
-@router.get("/udtalelse/{token}", response_class=HTMLResponse)
-def statement_page(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    view = forms.open_link(portal.uow(), token, STATEMENT, portal.clock())
-    return portal.page("statement.html", token_path=token, v=view, w=view.words, problems={}, text=view.latest.text if view.latest else "",
-                       **_form_fields(portal, view))
+def _values(portal, page: FormPage, token: str, view: forms.LinkView, form: dict) -> dict:
+    form_id = portal.csrf.new_form_id()
+    return {"token_path": token, "v": view, "w": view.words, "form": form, "labels": forms.FIELD_LABELS,
+            "sections": forms.SUPERVISION_SECTIONS, "receipt": False, "problems": {}, "form_id": form_id,
+            "csrf": portal.csrf.token(view.token_hash, form_id)}
 
 
-@router.post("/udtalelse/{token}", response_class=HTMLResponse)
-async def statement_post(token: str, request: Request, portal: PortalDep, background: BackgroundTasks):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    now = portal.clock()
-    view = forms.open_link(portal.uow(), token, STATEMENT, now)
-    data, refusal = await _posted(portal, request, view)
-    if refusal is not None:
-        return refusal
-    upload = data.get("pdf")
-    attachment = None
-    if upload is not None and hasattr(upload, "read") and upload.filename:
-        attachment = (upload.filename, await upload.read(forms.MAX_PDF_BYTES + 1))
-    try:
-        receipt = forms.submit_statement(portal.uow(), token, data.get("text"), attachment, now,
-                                         portal.settings.message_id_domain, form_id=data.get("form_id"))
-    except forms.FormRejected as exc:
-        return portal.page("statement.html", status=422, token_path=token, v=view, w=view.words, problems=exc.problems,
-                           text=forms.clean_text(data.get("text"), forms.MAX_TEXT), **_form_fields(portal, view))
-    _send_now(portal, background, receipt.outbox_ids)
-    return RedirectResponse(f"/udtalelse/{token}/kvittering", status_code=303)
+def _routes(page: FormPage) -> None:
+    async def show(token: str, request: Request, portal: PortalDep):
+        if (blocked := _guard(portal, request)) is not None:
+            return blocked
+        view = forms.open_link(portal.uow(), token, page.purpose, portal.clock())
+        return portal.page(page.template, **_values(portal, page, token, view,
+                                                    dict(view.latest.form) if view.latest else {}))
+
+    async def post(token: str, request: Request, portal: PortalDep, background: BackgroundTasks):
+        if (blocked := _guard(portal, request)) is not None:
+            return blocked
+        now = portal.clock()
+        view = forms.open_link(portal.uow(), token, page.purpose, now)
+        data, refusal = await posted_form(portal, request, view.token_hash, None if page.files else MAX_FORM_BYTES)
+        if refusal is not None:
+            return refusal
+        attachment = await uploaded(data, "pdf") if page.files else None
+        try:
+            receipt = page.submit(portal, token, data, attachment, now, data.get("form_id"))
+        except forms.FormRejected as exc:
+            values = _values(portal, page, token, view, page.refill(data))
+            values["problems"] = exc.problems
+            return portal.page(page.template, status=422, **values)
+        _send_now(portal, background, receipt.outbox_ids)
+        return RedirectResponse(f"{page.path}/{token}/kvittering", status_code=303)
+
+    async def receipt(token: str, request: Request, portal: PortalDep):
+        if (blocked := _guard(portal, request)) is not None:
+            return blocked
+        view = forms.open_link(portal.uow(), token, page.purpose, portal.clock())
+        if view.latest is None:
+            return RedirectResponse(f"{page.path}/{token}", status_code=303)
+        values = _values(portal, page, token, view, dict(view.latest.form))
+        values["receipt"] = True
+        return portal.page(page.receipt_template, **values)
+
+    router.add_api_route(f"{page.path}/{{token}}", show, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route(f"{page.path}/{{token}}", post, methods=["POST"], response_class=HTMLResponse)
+    router.add_api_route(f"{page.path}/{{token}}/kvittering", receipt, methods=["GET"], response_class=HTMLResponse)
 
 
-@router.get("/udtalelse/{token}/kvittering", response_class=HTMLResponse)
-def statement_receipt(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    view = forms.open_link(portal.uow(), token, STATEMENT, portal.clock())
-    if view.latest is None:
-        return RedirectResponse(f"/udtalelse/{token}", status_code=303)
-    return portal.page("statement_receipt.html", token_path=token, v=view, w=view.words)
+def _text(data) -> dict:
+    return {"text": forms.clean_text(data.get("text"), forms.MAX_TEXT)}
 
 
-# -- the leader's follow-up form ----------------------------------------------------------------
-
-@router.get("/opfoelgning/{token}", response_class=HTMLResponse)
-def followup_page(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    view = forms.open_link(portal.uow(), token, FOLLOWUP, portal.clock())
-    form = dict(view.latest.form) if view.latest else {}
-    return portal.page("followup.html", token_path=token, v=view, w=view.words, problems={}, form=form, labels=forms.FIELD_LABELS,
-                       **_form_fields(portal, view))
+FOLLOWUP_FIELDS = (*forms.CIRCLE_FIELDS, "children_perspective", "how_it_went")
 
 
-@router.post("/opfoelgning/{token}", response_class=HTMLResponse)
-async def followup_post(token: str, request: Request, portal: PortalDep, background: BackgroundTasks):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    now = portal.clock()
-    view = forms.open_link(portal.uow(), token, FOLLOWUP, now)
-    data, refusal = await _posted(portal, request, view, limit=MAX_FORM_BYTES)
-    if refusal is not None:
-        return refusal
-    answers = {name: data.get(name) for name in (*forms.CIRCLE_FIELDS, "children_perspective", "how_it_went")}
+def _followup_answers(data) -> dict:
+    answers = {name: data.get(name) for name in FOLLOWUP_FIELDS}
     answers["focus_theme"] = data.getlist("focus_theme")[:forms.MAX_FOCUS_AREAS + 1]
     answers["focus_title"] = data.getlist("focus_title")[:forms.MAX_FOCUS_AREAS + 1]
-    try:
-        receipt = forms.submit_followup(portal.uow(), token, answers, now, portal.settings.message_id_domain,
-                                        form_id=data.get("form_id"))
-    except forms.FormRejected as exc:
-        form = {k: forms.clean_text(v, forms.MAX_FIELD) for k, v in answers.items() if isinstance(v, str)}
-        form["focus_areas"] = [{"theme": t, "title": forms.clean_text(x, 400)}
-                               for t, x in zip(answers["focus_theme"], answers["focus_title"])]
-        return portal.page("followup.html", status=422, token_path=token, v=view, w=view.words, problems=exc.problems, form=form,
-                           labels=forms.FIELD_LABELS, **_form_fields(portal, view))
-    _send_now(portal, background, receipt.outbox_ids)
-    return RedirectResponse(f"/opfoelgning/{token}/kvittering", status_code=303)
+    return answers
 
 
-@router.get("/opfoelgning/{token}/kvittering", response_class=HTMLResponse)
-def followup_receipt(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    view = forms.open_link(portal.uow(), token, FOLLOWUP, portal.clock())
-    if view.latest is None:
-        return RedirectResponse(f"/opfoelgning/{token}", status_code=303)
-    return portal.page("followup_receipt.html", token_path=token, v=view, w=view.words, labels=forms.FIELD_LABELS)
+def _followup_refill(data) -> dict:
+    answers = _followup_answers(data)
+    form = {k: forms.clean_text(v, forms.MAX_FIELD) for k, v in answers.items() if isinstance(v, str)}
+    form["focus_areas"] = [{"theme": t, "title": forms.clean_text(x, 400)}
+                           for t, x in zip(answers["focus_theme"], answers["focus_title"])]
+    return form
 
 
-# -- youth input (schools and FU, before talk 1) and the supervision report (self-owned daycares) --
-
-YOUTH = kinds.YOUTH_INPUT.link
-SUPERVISION = kinds.SUPERVISION_REPORT.link
+def _sections(data) -> dict:
+    return {key: data.get(key) for key, _ in forms.SUPERVISION_SECTIONS}
 
 
-def _receipt_or_form(portal, token: str, purpose: str, template: str, path: str):
-    view = forms.open_link(portal.uow(), token, purpose, portal.clock())
-    if view.latest is None:
-        return RedirectResponse(f"{path}/{token}", status_code=303)
-    return portal.page(template, token_path=token, v=view, w=view.words, receipt=True, problems={},
-                       form=view.latest.form, sections=forms.SUPERVISION_SECTIONS)
-
-
-@router.get("/ungeinput/{token}", response_class=HTMLResponse)
-def youth_page(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    view = forms.open_link(portal.uow(), token, YOUTH, portal.clock())
-    return portal.page("youth.html", token_path=token, v=view, w=view.words, problems={}, receipt=False,
-                       form=view.latest.form if view.latest else {}, **_form_fields(portal, view))
-
-
-@router.post("/ungeinput/{token}", response_class=HTMLResponse)
-async def youth_post(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    now = portal.clock()
-    view = forms.open_link(portal.uow(), token, YOUTH, now)
-    data, refusal = await _posted(portal, request, view, limit=MAX_FORM_BYTES)
-    if refusal is not None:
-        return refusal
-    try:
-        forms.submit_youth_input(portal.uow(), token, data.get("text"), now, form_id=data.get("form_id"))
-    except forms.FormRejected as exc:
-        return portal.page("youth.html", status=422, token_path=token, v=view, w=view.words, problems=exc.problems,
-                           receipt=False, form={"text": forms.clean_text(data.get("text"), forms.MAX_TEXT)},
-                           **_form_fields(portal, view))
-    return RedirectResponse(f"/ungeinput/{token}/kvittering", status_code=303)
-
-
-@router.get("/ungeinput/{token}/kvittering", response_class=HTMLResponse)
-def youth_receipt(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    return _receipt_or_form(portal, token, YOUTH, "youth.html", "/ungeinput")
-
-
-@router.get("/tilsyn/{token}", response_class=HTMLResponse)
-def supervision_page(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    view = forms.open_link(portal.uow(), token, SUPERVISION, portal.clock())
-    return portal.page("supervision.html", token_path=token, v=view, w=view.words, problems={}, receipt=False,
-                       form=view.latest.form if view.latest else {}, sections=forms.SUPERVISION_SECTIONS,
-                       **_form_fields(portal, view))
-
-
-@router.post("/tilsyn/{token}", response_class=HTMLResponse)
-async def supervision_post(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    now = portal.clock()
-    view = forms.open_link(portal.uow(), token, SUPERVISION, now)
-    data, refusal = await _posted(portal, request, view)
-    if refusal is not None:
-        return refusal
-    upload = data.get("pdf")
-    attachment = None
-    if upload is not None and hasattr(upload, "read") and upload.filename:
-        attachment = (upload.filename, await upload.read(forms.MAX_PDF_BYTES + 1))
-    sections = {key: data.get(key) for key, _ in forms.SUPERVISION_SECTIONS}
-    try:
-        forms.submit_supervision(portal.uow(), token, sections, attachment, now, form_id=data.get("form_id"))
-    except forms.FormRejected as exc:
-        return portal.page("supervision.html", status=422, token_path=token, v=view, w=view.words,
-                           problems=exc.problems, receipt=False, sections=forms.SUPERVISION_SECTIONS,
-                           form={k: forms.clean_text(v, forms.MAX_TEXT) for k, v in sections.items()},
-                           **_form_fields(portal, view))
-    return RedirectResponse(f"/tilsyn/{token}/kvittering", status_code=303)
-
-
-@router.get("/tilsyn/{token}/kvittering", response_class=HTMLResponse)
-def supervision_receipt(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    return _receipt_or_form(portal, token, SUPERVISION, "supervision.html", "/tilsyn")
+PAGES = (
+    FormPage(kinds.BOARD_STATEMENT.link, "/udtalelse", "statement.html", "statement_receipt.html",
+             lambda p, token, data, pdf, now, fid: forms.submit_statement(
+                 p.uow(), token, data.get("text"), pdf, now, p.settings.message_id_domain, form_id=fid),
+             _text, files=True),
+    FormPage(kinds.FOLLOWUP_FORM.link, "/opfoelgning", "followup.html", "followup_receipt.html",
+             lambda p, token, data, pdf, now, fid: forms.submit_followup(
+                 p.uow(), token, _followup_answers(data), now, p.settings.message_id_domain, form_id=fid),
+             _followup_refill),
+    FormPage(kinds.YOUTH_INPUT.link, "/ungeinput", "youth.html", "youth.html",
+             lambda p, token, data, pdf, now, fid: forms.submit_youth_input(
+                 p.uow(), token, data.get("text"), now, form_id=fid),
+             _text),
+    FormPage(kinds.SUPERVISION_REPORT.link, "/tilsyn", "supervision.html", "supervision.html",
+             lambda p, token, data, pdf, now, fid: forms.submit_supervision(
+                 p.uow(), token, _sections(data), pdf, now, form_id=fid),
+             lambda data: {k: forms.clean_text(v, forms.MAX_TEXT) for k, v in _sections(data).items()}, files=True),
+)
+for _page in PAGES:
+    _routes(_page)

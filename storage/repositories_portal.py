@@ -122,14 +122,10 @@ class PortalRepository:
             self.session.add(row)
 
     def fingerprint(self) -> tuple:
-        """Changes whenever an event, a loop or a submission changes: the calendar feeds' ETag."""
-        from storage.models import EventChangeRow, UnitRow
-
-        # Changes are only ever appended: the newest id names the state.
-        ch = self.session.execute(sa.select(sa.func.max(EventChangeRow.id))).one()
-        lp = tuple(self.session.execute(sa.select(LoopRow.id).where(LoopRow.status == "active")
-                                        .order_by(LoopRow.id)).scalars())
-        # An organisation update that renames a unit changes the feeds' texts without an event change.
-        units = tuple(self.session.execute(sa.select(sa.func.count(UnitRow.id),
-                                                     sa.func.sum(sa.func.length(UnitRow.name)))).one())
-        return (tuple(ch), lp, units)
+        """Changes whenever an event changes, a loop starts or ends, or a unit is added, removed
+        or renamed: the calendar feeds' ETag. One statement: it runs on every feed request.
+        (Event changes are only ever appended, so the newest id names the state; a renamed unit
+        changes the feeds' texts without an event change.)"""
+        return tuple(self.session.execute(sa.text(
+            "SELECT (SELECT max(id) FROM event_change), (SELECT count(*) FROM loop WHERE status = 'active'), "
+            "(SELECT count(*) FROM unit), (SELECT sum(length(name)) FROM unit)")).one())

@@ -17,6 +17,14 @@ def web_cmd(ctx: typer.Context,
             port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
             now: NowOption = None):
     """Serve the web portal: statement and follow-up forms, the data team's page, calendar feeds."""
+    from kvalitetsloop.settings import Settings
+
+    # The personal feed links are derived from the link secret: with the development value
+    # anyone who knows an address could make that person's link. Only a local portal may use it.
+    if settings().link_secret == Settings.model_fields["link_secret"].default and \
+            host not in ("127.0.0.1", "localhost", "::1"):
+        raise Fail(f"KVALITETSLOOP_LINK_SECRET is the development value; set a long random secret before serving "
+                   f"on {host}")
     import uvicorn
 
     from portal.app import create_app

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -51,7 +50,7 @@ def page_url(base_url: str, token: str) -> str:
 
 def person_of(uow, token: str) -> str | None:
     """Whose token this is, or None."""
-    if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{20,%d}" % links.MAX_TOKEN_LENGTH, token):
+    if not links.well_formed(token):
         return None
     with uow:
         row = uow.portal.feed_link(links.token_hash(token))
@@ -68,15 +67,21 @@ class FeedCache:
     feeds: dict = field(default_factory=dict)
 
 
-def feed(uow, email: str, now: dt.datetime, cache: FeedCache,
-         if_none_match: str | None = None) -> tuple[str, bytes | None]:
-    """(ETag, the feed) for `email`; the feed is None when `if_none_match` names the current ETag.
+def feed(uow, token: str, now: dt.datetime, cache: FeedCache,
+         if_none_match: str | None = None) -> tuple[str, bytes | None] | None:
+    """(ETag, the feed) of the person whose link `token` is, or None for no such link; the feed
+    is None when `if_none_match` names the current ETag.
 
     Only the person's own events are read (with their loops' frameworks and the organisation
     for the texts); the feed is built by kvalitetsloop.calendar_context.feed_ics, the builder of
     `calendar feed`."""
-    email = email.strip().lower()
+    if not links.well_formed(token):
+        return None
     with uow:
+        row = uow.portal.feed_link(links.token_hash(token))
+        if row is None:
+            return None
+        email = row.email
         fingerprint = uow.portal.fingerprint()
         etag = '"' + hashlib.sha256(f"{email}|{fingerprint}".encode()).hexdigest()[:32] + '"'
         if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:

@@ -33,7 +33,6 @@ MAX_FIELD = 4_000
 MAX_FOCUS_AREAS = 8
 # A PDF attached to a statement.
 MAX_PDF_BYTES = 5 * 1024 * 1024
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,%d}" % links.MAX_TOKEN_LENGTH)
 # Control characters other than tab and line feed never belong in a text a person typed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -126,7 +125,7 @@ def open_link(uow, token: str, purpose: str, now: dt.datetime) -> LinkView:
 
 def _view(uow, token: str, purpose: str, now: dt.datetime) -> LinkView:
     unknown = LinkRefused("Linket findes ikke. Tjek, at hele adressen fra e-mailen er kopieret med.")
-    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+    if not links.well_formed(token):
         raise unknown
     token_hash = links.token_hash(token)
     cap = uow.portal.capability(token_hash)
@@ -223,16 +222,35 @@ def _replayed(view: LinkView, form_id: str | None, now: dt.datetime) -> Receipt 
     return None
 
 
+def _posting(uow, token: str, purpose: str, now: dt.datetime, form_id: str | None) -> tuple[LinkView, Receipt | None]:
+    """The view of a link that is posted to, and the earlier receipt if this very form was
+    posted before; LinkRefused if nothing may be posted any more."""
+    view = _view(uow, token, purpose, now)
+    again = _replayed(view, form_id, now)
+    if again is None:
+        _check_open(view)
+    return view, again
+
+
+def _add(uow, view: LinkView, kind: str, content: str, form: dict, now: dt.datetime,
+         attachment: tuple[str | None, bytes | None] = (None, None)) -> tuple[SubmissionRow, int]:
+    """A submission and its form, in the open transaction; (the row, its version number)."""
+    row = SubmissionRow(event_uid=view.event_uid, loop_id=view.loop_id, kind=kind, unit_id=view.unit.id,
+                        number=view.number, submitted_at=now, by=view.recipient, content=content)
+    uow.portal.add_submission(row, SubmissionFormRow(capability_hash=view.token_hash, form=form,
+                                                     attachment_name=attachment[0], attachment=attachment[1]))
+    view.versions.append(Version(len(view.versions) + 1, now, view.recipient, content, form, attachment[0]))
+    return row, len(view.versions)
+
+
 def submit_statement(uow, token: str, text: object, attachment: tuple[str, bytes] | None, now: dt.datetime,
                      message_id_domain: str, form_id: str | None = None) -> Receipt:
     """Record a board's statement (or an amendment) through its link; a receipt email goes to
     the board in the same transaction (the outbox). The same form posted twice is stored once."""
     with uow:
-        view = _view(uow, token, kinds.BOARD_STATEMENT.link, now)
-        again = _replayed(view, form_id, now)
+        view, again = _posting(uow, token, kinds.BOARD_STATEMENT.link, now, form_id)
         if again is not None:
             return again
-        _check_open(view)
         problems: dict[str, str] = {}
         body = clean_text(text, MAX_TEXT)
         name, data = _attachment(attachment, problems)
@@ -242,19 +260,13 @@ def submit_statement(uow, token: str, text: object, attachment: tuple[str, bytes
             problems["text"] = f"Udtalelsen er for lang; den må højst være {MAX_TEXT:,} tegn.".replace(",", ".")
         if problems:
             raise FormRejected(problems)
-        version = len(view.versions) + 1
-        row = SubmissionRow(event_uid=view.event_uid, loop_id=view.loop_id, kind=kinds.BOARD_STATEMENT.submission,
-                            unit_id=view.unit.id, number=view.number, submitted_at=now, by=view.recipient,
-                            content=body)
-        uow.portal.add_submission(row, SubmissionFormRow(capability_hash=view.token_hash,
-                                                         form={"text": body, "form_id": form_id},
-                                                         attachment_name=name, attachment=data))
-        ctx = _mail_context(view, now, version)
-        ctx.update(text=body, attachment=name)
-        ids = _outbox(uow, RECEIPT, f"{RECEIPT}|{view.event_uid}|{row.id}", view, [(view.recipient, view.unit.board.name
-                      if view.unit.role("board") else "")], ctx, now, message_id_domain)
+        row, version = _add(uow, view, kinds.BOARD_STATEMENT.submission, body, {"text": body, "form_id": form_id},
+                            now, (name, data))
+        ctx = {**_mail_context(view, now, version), "text": body, "attachment": name}
+        board = view.unit.board.name if view.unit.role("board") else ""
+        ids = _outbox(uow, RECEIPT, f"{RECEIPT}|{view.event_uid}|{row.id}", view, [(view.recipient, board)], ctx,
+                      now, message_id_domain)
         uow.commit()
-    view.versions.append(Version(version, now, view.recipient, body, {"text": body, "form_id": form_id}, name))
     return Receipt(view, version, now, ids)
 
 
@@ -287,32 +299,20 @@ def _outbox(uow, kind: str, key: str, view: LinkView, to: list[tuple[str, str]],
 
 # -- youth input and the supervision report: texts and sections ------------------------------
 
-def _record(uow, view: LinkView, kind: str, content: str, form: dict, now: dt.datetime,
-            attachment: tuple[str | None, bytes | None] = (None, None)) -> Receipt:
-    version = len(view.versions) + 1
-    row = SubmissionRow(event_uid=view.event_uid, loop_id=view.loop_id, kind=kind, unit_id=view.unit.id,
-                        number=view.number, submitted_at=now, by=view.recipient, content=content)
-    uow.portal.add_submission(row, SubmissionFormRow(capability_hash=view.token_hash, form=form,
-                                                     attachment_name=attachment[0], attachment=attachment[1]))
-    uow.commit()
-    view.versions.append(Version(version, now, view.recipient, content, form, attachment[0]))
-    return Receipt(view, version, now, [])
-
-
 def submit_youth_input(uow, token: str, text: object, now: dt.datetime, form_id: str | None = None) -> Receipt:
     """Record the pupils' council's or youth senate's input before talk 1 (data E of the talk)."""
     with uow:
-        view = _view(uow, token, kinds.YOUTH_INPUT.link, now)
-        again = _replayed(view, form_id, now)
+        view, again = _posting(uow, token, kinds.YOUTH_INPUT.link, now, form_id)
         if again is not None:
             return again
-        _check_open(view)
         body = clean_text(text, MAX_TEXT)
         if not body:
             raise FormRejected({"text": "Skriv det input, elevrådet eller senatet har givet."})
         if len(body) > MAX_TEXT:
             raise FormRejected({"text": f"Teksten er for lang; højst {MAX_TEXT:,} tegn.".replace(",", ".")})
-        return _record(uow, view, kinds.YOUTH_INPUT.submission, body, {"text": body, "form_id": form_id}, now)
+        _, version = _add(uow, view, kinds.YOUTH_INPUT.submission, body, {"text": body, "form_id": form_id}, now)
+        uow.commit()
+    return Receipt(view, version, now, [])
 
 
 # The administration's template for a self-owned daycare board's written supervision report:
@@ -326,11 +326,9 @@ def submit_supervision(uow, token: str, sections: dict, attachment: tuple[str, b
     """Record a self-owned daycare board's supervision report; the next dispatch tells the chief
     (the registry's notice `supervision_report_received`)."""
     with uow:
-        view = _view(uow, token, kinds.SUPERVISION_REPORT.link, now)
-        again = _replayed(view, form_id, now)
+        view, again = _posting(uow, token, kinds.SUPERVISION_REPORT.link, now, form_id)
         if again is not None:
             return again
-        _check_open(view)
         problems: dict[str, str] = {}
         form = {key: clean_text(sections.get(key), MAX_TEXT) for key, _ in SUPERVISION_SECTIONS}
         for key, label in SUPERVISION_SECTIONS:
@@ -343,7 +341,9 @@ def submit_supervision(uow, token: str, sections: dict, attachment: tuple[str, b
             raise FormRejected(problems)
         content = "\n\n".join(f"{label}:\n{form[key]}" for key, label in SUPERVISION_SECTIONS if form[key])
         form["form_id"] = form_id
-        return _record(uow, view, kinds.SUPERVISION_REPORT.submission, content, form, now, (name, data))
+        _, version = _add(uow, view, kinds.SUPERVISION_REPORT.submission, content, form, now, (name, data))
+        uow.commit()
+    return Receipt(view, version, now, [])
 
 
 # -- the leader's follow-up form (the learning circle) -----------------------------------------
@@ -358,26 +358,19 @@ def submit_followup(uow, token: str, answers: dict, now: dt.datetime, message_id
     goes back to the board [000]). After talk 1 it must hold the focus areas, each within one of
     the loop's themes, and the decision on how the children's perspective is included."""
     with uow:
-        view = _view(uow, token, kinds.FOLLOWUP_FORM.link, now)
-        again = _replayed(view, form_id, now)
+        view, again = _posting(uow, token, kinds.FOLLOWUP_FORM.link, now, form_id)
         if again is not None:
             return again
-        _check_open(view)
         form, problems = _followup_form(view, answers)
         if problems:
             raise FormRejected(problems)
         form["form_id"] = form_id
-        version = len(view.versions) + 1
-        row = SubmissionRow(event_uid=view.event_uid, loop_id=view.loop_id, kind=kinds.FOLLOWUP_FORM.submission,
-                            unit_id=view.unit.id, number=view.number, submitted_at=now, by=view.recipient,
-                            content=followup_text(form, view.words))
-        uow.portal.add_submission(row, SubmissionFormRow(capability_hash=view.token_hash, form=form))
+        row, version = _add(uow, view, kinds.FOLLOWUP_FORM.submission, followup_text(form, view.words), form, now)
         ctx = {**_mail_context(view, now, version), "form": form}
         board = [(p.email, p.name) for p in view.unit.role("board")]
         ids = _outbox(uow, FOLLOWUP_TO_BOARD, f"{FOLLOWUP_TO_BOARD}|{view.event_uid}|{row.id}", view, board, ctx,
                       now, message_id_domain) if board else []
         uow.commit()
-    view.versions.append(Version(version, now, view.recipient, row.content, form))
     return Receipt(view, version, now, ids)
 
 

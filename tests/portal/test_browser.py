@@ -6,6 +6,7 @@ Screenshots of each page go to var/test-artifacts/<test>/."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -93,3 +94,63 @@ def test_a_board_member_answers_the_reminder_on_a_phone(portal, browser, artifac
     basis_d = page.locator("section", has=page.get_by_role("heading", name="D. Input fra forældre og bestyrelse"))
     assert "Æblegården støtter fokusområdet om sprog" in basis_d.inner_text()
     page.screenshot(path=str(artifacts / "3-samtalens-datagrundlag.png"), full_page=True)
+
+
+def _labelled(page) -> None:
+    """Every field a person fills in has a label (what a screen reader reads out)."""
+    for field in page.locator("input:not([type=hidden]), textarea, select").all():
+        fid = field.get_attribute("id")
+        assert fid and page.locator(f'label[for="{fid}"]').count() == 1, fid
+
+
+def test_a_leader_a_board_and_the_data_team_use_their_pages(portal, browser, artifacts):
+    from tests.portal.test_followup import _followup_reminder
+    from tests.portal.test_youth_supervision import reminded
+
+    with engine_for(portal.db).begin() as c:
+        c.execute(sa.text("update loop set themes = :t"), {"t": '["Sprog og kommunikation", "Trivsel og fællesskaber"]'})
+    # The leader after talk 1: two focus areas, each within a theme, and the children's perspective.
+    link, unit_id = _followup_reminder(portal, 1)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page.goto(link)
+    _labelled(page)
+    page.get_by_label("Fokusområde 1", exact=True).fill("Sproglig opmærksomhed i hverdagens rutiner")
+    page.get_by_label("Tema for fokusområde 1").select_option("Sprog og kommunikation")
+    page.get_by_label("Fokusområde 2", exact=True).fill("Fællesskaber på tværs af stuerne")
+    page.get_by_label("Tema for fokusområde 2").select_option("Trivsel og fællesskaber")
+    page.get_by_label("Sådan inddrages børnenes perspektiv").fill("Børnene tegner og fortæller om deres dag; "
+                                                                  "vi lytter efter, hvad de glæder sig over.")
+    page.get_by_label("Beslutninger").fill("Alle stuer arbejder med dialogisk læsning.")
+    page.screenshot(path=str(artifacts / "1-opfoelgning.png"), full_page=True)
+    page.get_by_role("button", name="Send skemaet").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Tak – opfølgningen er registreret"
+    page.screenshot(path=str(artifacts / "2-opfoelgning-kvittering.png"), full_page=True)
+
+    # A self-owned daycare's board: the supervision report.
+    page.goto(reminded(portal, "supervision_report_due", 21, "/tilsyn/")[0])
+    _labelled(page)
+    for label, text in (("Basistilsynet", "Ingen bemærkninger."), ("Kommunale retningslinjer", "Følges."),
+                        ("Det pædagogiske tilsyn", "Læreplanen er evalueret sammen med forældrene.")):
+        page.get_by_label(label, exact=True).fill(text)
+    page.screenshot(path=str(artifacts / "3-tilsyn.png"), full_page=True)
+    page.get_by_role("button", name="Send afrapporteringen").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Tak – tilsynsafrapporteringen er modtaget"
+    page.screenshot(path=str(artifacts / "4-tilsyn-kvittering.png"), full_page=True)
+
+    # The data team marks a package ready from the link in its request.
+    with engine_for(portal.db).connect() as c:
+        trigger = min(json.loads(d)["trigger_date"] if isinstance(d, str) else d["trigger_date"] for d in
+                      c.execute(sa.text("select details from event where kind='data_package' and number=2")).scalars())
+    portal.dispatch(dt.datetime.combine(dt.date.fromisoformat(trigger), dt.time(9, 0), CPH))
+    request = portal.mails("data_package_trigger")[-1]
+    desk = browser.new_page(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    desk.goto(link_in(request, "/datapakker/"))
+    _labelled(desk)
+    desk.screenshot(path=str(artifacts / "5-datapakker.png"), full_page=True)
+    first = desk.locator("tbody tr").first
+    unit = re.search(r"Meld (\S+) klar", first.inner_text()).group(1)
+    number = first.locator("td").nth(1).inner_text().strip()
+    first.get_by_label("Link til pakken").fill("https://lis.example.dk/pakke/2")
+    first.get_by_role("button", name=f"Meld {unit} klar").click()
+    assert f"Datapakke {unit}-{number} er meldt klar" in desk.inner_text("main")
+    desk.screenshot(path=str(artifacts / "6-datapakker-klar.png"), full_page=True)

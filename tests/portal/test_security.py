@@ -132,3 +132,26 @@ def test_an_oversized_body_and_a_fake_pdf_are_refused(portal, board_reminder):
                          files={"pdf": ("udtalelse.pdf", real, "application/pdf")})
         assert ok.status_code == 303
     assert statements(portal.db) == [("se bilag", "udtalelse.pdf")]
+
+
+def test_a_form_opened_before_a_restart_still_posts_after_it(portal, board_reminder):
+    """The CSRF key comes from the link secret, not from the process: a board member who had the
+    page open while the portal restarted loses nothing."""
+    from notifications.mailsink import free_port
+    from portal.app import create_app
+    from tests.portal.conftest import serve
+
+    link, *_ = board_reminder
+    with httpx.Client(timeout=30) as client:
+        data = {**form_fields(client.get(link).text), "text": "Skrevet før genstarten."}
+    port = free_port()
+    server, thread = serve(create_app(portal.settings, portal.clock), port)
+    try:
+        with httpx.Client(timeout=30) as client:
+            answer = client.post(link.replace(portal.base, f"http://127.0.0.1:{port}"), data=data,
+                                 files={"pdf": ("", b"")}, headers={"Origin": portal.base})
+            assert answer.status_code == 303
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert [r[0] for r in statements(portal.db)] == ["Skrevet før genstarten."]

@@ -21,11 +21,16 @@ def _first(url: str, kind: str) -> tuple[dt.date, str, str]:
     return dt.datetime.fromisoformat(str(start)).replace(tzinfo=dt.timezone.utc).astimezone(CPH).date(), unit_id, uid
 
 
+def reminded(portal, deadline: str, days_before: int, path: str) -> tuple[str, str]:
+    """Dispatch `days_before` the first deadline of its kind: (the link in its reminder, its uid)."""
+    due, _, uid = _first(portal.db, deadline)
+    portal.dispatch(dt.datetime.combine(due - dt.timedelta(days=days_before), dt.time(9, 0), CPH))
+    reminder = [m for m in portal.mails(deadline.replace("_due", "_reminder")) if m["X-Kvalitetsloop-Event"] == uid]
+    return link_in(reminder[0], path), uid
+
+
 def test_a_supervision_report_reaches_the_chief(portal):
-    due, unit_id, uid = _first(portal.db, "supervision_report_due")
-    portal.dispatch(dt.datetime.combine(due - dt.timedelta(days=21), dt.time(9, 0), CPH))
-    reminder = [m for m in portal.mails("supervision_report_reminder") if m["X-Kvalitetsloop-Event"] == uid][0]
-    link = link_in(reminder, "/tilsyn/")
+    link, uid = reminded(portal, "supervision_report_due", 21, "/tilsyn/")
     with httpx.Client(follow_redirects=True, timeout=30) as client:
         page = client.get(link)
         assert page.status_code == 200 and "Basistilsynet" in page.text and "Det pædagogiske tilsyn" in page.text
@@ -47,10 +52,7 @@ def test_youth_input_becomes_data_e_of_talk_1(portal, tmp_path):
     # The schools' loop (6-18) of the same organisation.
     loops.start_loop(unit_of_work_for(portal.db), FRAMEWORKS, "aarhus", "6-18", dt.date(2028, 4, 26),
                      dt.datetime(2027, 3, 1, 9, 0, tzinfo=CPH))
-    due, unit_id, uid = _first(portal.db, "youth_input_due")
-    portal.dispatch(dt.datetime.combine(due - dt.timedelta(days=14), dt.time(9, 0), CPH))
-    reminder = [m for m in portal.mails("youth_input_reminder") if m["X-Kvalitetsloop-Event"] == uid][0]
-    link = link_in(reminder, "/ungeinput/")
+    link, uid = reminded(portal, "youth_input_due", 14, "/ungeinput/")
     with httpx.Client(follow_redirects=True, timeout=30) as client:
         page = client.get(link)
         done = client.post(link, data={**form_fields(page.text), "text": "Elevrådet ønsker flere pauser udenfor."})
