@@ -233,6 +233,19 @@ def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format:
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
+@router.get("/loop/{loop_id}/aarshjul.svg")
+def wheel(request: Request, portal: PortalDep, loop_id: str, aar: int = 1, enhed: str | None = None,
+          chef: str | None = None):
+    from kvalitetsloop.reports.build import year_wheel
+
+    _session(portal, request)
+    try:
+        svg = year_wheel(portal.uow(), loop_id, portal.clock(), aar, enhed or None, None if enhed else chef or None)
+    except UserError:
+        return _refused(portal, 404, "Årshjulet findes ikke.")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
 # -- the outbox -------------------------------------------------------------------------------
 
 @router.get("/udbakke", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ import typer
 
 from kvalitetsloop.cli.common import Fail, NowOption, check_writable, out, parse_now, unit_of_work
 
-report_app = typer.Typer(no_args_is_help=True, help="Reports of a loop: status, meeting cost, committee overview, report-back.")
+report_app = typer.Typer(no_args_is_help=True, help="Reports of a loop: status, meeting cost, committee overview, report-back, year wheel.")
 
 LoopArg = Annotated[str, typer.Argument(help="Loop id, e.g. 0-6-2027-04-28.")]
 FormatOption = Annotated[str, typer.Option("--format", help="html, csv or pdf.")]
@@ -67,3 +67,24 @@ def report_report_back(ctx: typer.Context, loop: LoopArg, fmt: FormatOption = "h
                        now: NowOption = None):
     """The report-back: the area's aggregate, then each unit's focus areas, decisions and statements."""
     _emit(ctx, "report-back", loop, fmt, output, now)
+
+
+@report_app.command("year-wheel")
+def report_year_wheel(ctx: typer.Context, loop: LoopArg,
+                      year: int = typer.Option(1, "--year", help="Loop-year 1 or 2."),
+                      unit: Optional[str] = typer.Option(None, "--unit", help="One unit's wheel."),
+                      chief: Optional[str] = typer.Option(None, "--chief", help="One chief's units (their email)."),
+                      output: OutOption = None, now: NowOption = None):
+    """The year wheel as SVG: talks, one-to-ones, data packages and deadlines per week around the months."""
+    from kvalitetsloop.reports.build import year_wheel
+
+    if unit and chief:
+        raise Fail("give --unit or --chief, not both")
+    if output:
+        check_writable(output)
+    svg = year_wheel(unit_of_work(ctx), loop, parse_now(now), year, unit, chief)
+    if output:
+        output.write_text(svg, encoding="utf-8")
+        out.print(f"Wrote {output}.")
+    else:
+        sys.stdout.write(svg + "\n")

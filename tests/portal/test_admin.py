@@ -106,6 +106,9 @@ def test_the_loop_the_overdue_list_a_unit_a_chief_and_the_reports(admin):
         chief = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/chef/chief-01@example.dk")
         assert chief.status_code == 200 and "Denne uge" in chief.text
         assert c.get(f"{admin.base}/admin/loop/{LOOP_ID}/enhed/nope").status_code == 404
+        assert 'src="/admin/loop/0-6-2027-04-28/aarshjul.svg?aar=1"' in loop.text
+        wheel = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/aarshjul.svg?aar=1&enhed=dt-001")
+        assert wheel.headers["content-type"].startswith("image/svg+xml") and "<title" in wheel.text
         page = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/rapport/meeting-cost")
         assert page.status_code == 200 and "Timer pr. chef" in page.text
         pdf = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/rapport/status?format=pdf")

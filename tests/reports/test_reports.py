@@ -197,3 +197,36 @@ def test_admin_add_user_stores_only_a_hash_and_refuses_a_short_password(small_lo
     assert stored.startswith("$argon2id$") and "et-langt-kodeord-2027" not in stored
     again = cli("admin", "add-user", "anna@aarhus.example.dk", check=False)
     assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_the_year_wheel_is_valid_svg_names_every_month_and_its_marks_match_the_plan(small_loop, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from kvalitetsloop.reports.yearwheel import MONTHS
+
+    cli = Cli(small_loop, tmp_path)
+    for args, units in ((("--year", "1"), None), (("--year", "2", "--unit", "dt-003"), {"dt-003"})):
+        svg = cli("report", "year-wheel", LOOP_ID, *args).stdout
+        root = ET.fromstring(svg)
+        ns = {"s": "http://www.w3.org/2000/svg"}
+        months = [t.text for t in root.iterfind(".//s:text[@class='month']", ns)]
+        assert [m.split()[0] for m in months] == list(MONTHS[3:]) + list(MONTHS[:3])  # from April (the council)
+        year = 1 if units is None else 2
+        start = dt.date(2027 + year - 1, 4, 1)
+        with engine_for(small_loop).connect() as c:
+            rows = c.execute(sa.text("select kind, unit_id, start from event where status!='cancelled'")).all()
+        expected = {"talks": 0, "one_to_ones": 0, "packages": 0, "deadlines": 0}
+        ring = {"learning_talk": "talks", "one_to_one": "one_to_ones", "data_package": "packages"}
+        for kind, unit_id, s in rows:
+            day = _local(s).date()
+            if not start <= day < start.replace(year=start.year + 1) or (units and unit_id not in units):
+                continue
+            key = ring.get(kind) or ("deadlines" if kind.endswith("_due") else None)
+            if key:
+                expected[key] += 1
+        got = {g.get("data-ring"): sum(int(p.get("data-count")) for p in g.iterfind("s:path", ns))
+               for g in root.iterfind(".//s:g[@class='ring']", ns)}
+        assert got == expected and expected["talks"] > 0
+    council = ET.fromstring(cli("report", "year-wheel", LOOP_ID).stdout).findall(
+        ".//{http://www.w3.org/2000/svg}circle[@data-kind='council_meeting']")
+    assert len(council) == 1
