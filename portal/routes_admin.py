@@ -7,6 +7,7 @@ give-up. Every page reads through the use cases with the portal's clock as `now`
 
 from __future__ import annotations
 
+import re
 import secrets
 import urllib.parse
 
@@ -14,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from cycle.framework import FrameworkError
 from kvalitetsloop.errors import NotFound, UserError
 from portal.admin_auth import COOKIE, PRELOGIN, AdminSession, LoginLimit, Sessions
 from portal.app import PortalDep, client_of
@@ -213,7 +215,8 @@ def chief(request: Request, portal: PortalDep, loop_id: str, email: str):
 
 
 @router.get("/loop/{loop_id}/rapport/{kind}")
-def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format: str = "html"):
+def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format: str = "html",
+           sammenlign: str | None = None):
     from kvalitetsloop.reports.build import build_report
     from kvalitetsloop.reports.render import body_html, render
 
@@ -221,12 +224,22 @@ def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format:
     if kind not in REPORT_TITLES or format not in ("html", "csv", "pdf"):
         return _refused(portal, 404, "Rapporten findes ikke.")
     try:
-        rep = build_report(portal.uow(), kind, loop_id, portal.clock())
+        if kind == "meeting-cost" and sammenlign:
+            from kvalitetsloop.reports.compare import compare_frameworks
+
+            # Only a framework shipped in frameworks/ by its name: never a path from the web.
+            if not re.fullmatch(r"[a-z0-9_-]{1,64}", sammenlign):
+                return _refused(portal, 404, "Rammen findes ikke.")
+            rep = compare_frameworks(portal.uow(), portal.settings.frameworks_dir, loop_id, sammenlign, portal.clock())
+        else:
+            rep = build_report(portal.uow(), kind, loop_id, portal.clock())
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
+    except (UserError, FrameworkError) as exc:
+        return _refused(portal, 404, f"Rapporten kan ikke dannes: {exc}.")
     if format == "html":
         return _page(portal, request, session, "report.html", loop_id=loop_id, kind=kind, title=REPORT_TITLES[kind],
-                     body=Markup(body_html(rep)))
+                     body=Markup(body_html(rep)), compare=sammenlign or "")
     media = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}[format]
     name = f"{kind}-{loop_id}-{rep.made_at.date().isoformat()}.{format}"
     return Response(render(rep, format), media_type=media,

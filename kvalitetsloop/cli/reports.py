@@ -21,7 +21,8 @@ FormatOption = Annotated[str, typer.Option("--format", help="html, csv or pdf.")
 OutOption = Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")]
 
 
-def _emit(ctx: typer.Context, kind: str, loop: str, fmt: str, output: Optional[Path], now: Optional[str]) -> None:
+def _emit(ctx: typer.Context, kind: str, loop: str, fmt: str, output: Optional[Path], now: Optional[str],
+          compare: Optional[str] = None) -> None:
     from kvalitetsloop.reports.build import build_report
     from kvalitetsloop.reports.render import FORMATS, render
 
@@ -30,7 +31,14 @@ def _emit(ctx: typer.Context, kind: str, loop: str, fmt: str, output: Optional[P
     when = parse_now(now)
     if output:
         check_writable(output)
-    data = render(build_report(unit_of_work(ctx), kind, loop, when), fmt)
+    if compare:
+        from kvalitetsloop.cli.common import settings
+        from kvalitetsloop.reports.compare import compare_frameworks
+
+        report = compare_frameworks(unit_of_work(ctx), settings().frameworks_dir, loop, compare, when)
+    else:
+        report = build_report(unit_of_work(ctx), kind, loop, when)
+    data = render(report, fmt)
     if output:
         output.write_bytes(data)
         out.print(f"Wrote {output} ({len(data):,} bytes).")
@@ -50,9 +58,13 @@ def report_status(ctx: typer.Context, loop: LoopArg, fmt: FormatOption = "html",
 
 @report_app.command("meeting-cost")
 def report_meeting_cost(ctx: typer.Context, loop: LoopArg, fmt: FormatOption = "html", output: OutOption = None,
+                        compare: Optional[str] = typer.Option(None, "--compare", help=(
+                            "Plan the same organisation under this framework too (name or YAML path) and show "
+                            "the hours each role would save.")),
                         now: NowOption = None):
-    """Meeting hours per role, per chief (with the busiest weeks) and per month."""
-    _emit(ctx, "meeting-cost", loop, fmt, output, now)
+    """Meeting hours per role, per chief (with the busiest weeks) and per month; or, with --compare,
+    the loop's framework against another, side by side."""
+    _emit(ctx, "meeting-cost", loop, fmt, output, now, compare)
 
 
 @report_app.command("committee")

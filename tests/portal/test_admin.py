@@ -111,6 +111,9 @@ def test_the_loop_the_overdue_list_a_unit_a_chief_and_the_reports(admin):
         assert wheel.headers["content-type"].startswith("image/svg+xml") and "<title" in wheel.text
         page = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/rapport/meeting-cost")
         assert page.status_code == 200 and "Timer pr. chef" in page.text
+        compared = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/rapport/meeting-cost?sammenlign=albertslund")
+        assert compared.status_code == 200 and "Sparede timer" in compared.text
+        assert c.get(f"{admin.base}/admin/loop/{LOOP_ID}/rapport/meeting-cost?sammenlign=../x").status_code == 404
         pdf = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/rapport/status?format=pdf")
         assert pdf.headers["content-type"] == "application/pdf"
         text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)

@@ -230,3 +230,28 @@ def test_the_year_wheel_is_valid_svg_names_every_month_and_its_marks_match_the_p
     council = ET.fromstring(cli("report", "year-wheel", LOOP_ID).stdout).findall(
         ".//{http://www.w3.org/2000/svg}circle[@data-kind='council_meeting']")
     assert len(council) == 1
+
+
+def test_meeting_cost_compares_two_frameworks_by_planning_both(small_loop, tmp_path, aarhus_data):
+    import yaml
+
+    # The consultation's wish [003]: one talk a year and three one-to-ones a year.
+    variant = dict(aarhus_data, name="aarhus-lean", version="test")
+    variant["talks"] = {**aarhus_data["talks"], "count": 2, "later_windows": [aarhus_data["talks"]["later_windows"][0]]}
+    variant["talks"]["participants"] = {sector: [{**p, "talks": [t for t in p["talks"] if t <= 2]} if "talks" in p else p
+                                                 for p in people]
+                                        for sector, people in aarhus_data["talks"]["participants"].items()}
+    variant["board_statements"] = {**aarhus_data["board_statements"], "talks": [2]}
+    path = tmp_path / "lean.yaml"
+    path.write_text(yaml.safe_dump(variant, allow_unicode=True), encoding="utf-8")
+    out = Cli(small_loop, tmp_path)("report", "meeting-cost", LOOP_ID, "--compare", str(path), "--format", "csv").stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    per_unit = {r[1]: r[2:] for r in rows if r and r[0] == "Møder pr. enhed over loopet"}
+    assert per_unit["Læringssamtaler"] == ["4,0", "2,0"] and per_unit["1:1 ledelsesopfølgninger"] == ["12,0", "6,0"]
+    chiefs = {r[2]: r[3:] for r in rows if r and r[0] == "Timer pr. chef"}
+    # chief-01 has four daycares: 2 talks x 2.5 h and 6 one-to-ones x 1.5 h fewer each = 56 h.
+    assert chiefs["chief-01@example.dk"][2] == "56,0"
+    # chief-02 has three: 42 h.
+    assert chiefs["chief-02@example.dk"][2] == "42,0"
+    roles = {r[1]: r for r in rows if r and r[0] == "Timer pr. rolle"}
+    assert roles["Børn og Unge-chef"][5] == "98,0"  # saved by the two chiefs together
