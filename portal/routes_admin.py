@@ -172,46 +172,39 @@ def loop(request: Request, portal: PortalDep, loop_id: str):
     return _page(portal, request, session, "loop.html", view=view, f=view.facts, reports=REPORT_TITLES)
 
 
-@router.get("/loop/{loop_id}/forsinket", response_class=HTMLResponse)
-def overdue(request: Request, portal: PortalDep, loop_id: str):
-    from kvalitetsloop.reports.status import status_figures
-
+def _loop_page(portal, request: Request, loop_id: str, template: str, make, missing: str) -> HTMLResponse:
+    """A page about one loop: `make(facts)` gives the page's view, or None (404 with `missing`)."""
     session = _session(portal, request)
     try:
         facts = _facts(portal, loop_id)
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
-    return _page(portal, request, session, "overdue.html", f=facts, overdue=status_figures(facts).overdue)
+    view = make(facts)
+    if view is None:
+        return _refused(portal, 404, missing)
+    return _page(portal, request, session, template, f=facts, view=view)
+
+
+@router.get("/loop/{loop_id}/forsinket", response_class=HTMLResponse)
+def overdue(request: Request, portal: PortalDep, loop_id: str):
+    from kvalitetsloop.reports.status import status_figures
+
+    return _loop_page(portal, request, loop_id, "overdue.html", lambda f: status_figures(f).overdue, "")
 
 
 @router.get("/loop/{loop_id}/enhed/{unit_id}", response_class=HTMLResponse)
 def unit(request: Request, portal: PortalDep, loop_id: str, unit_id: str):
     from kvalitetsloop.reports.views import unit_page
 
-    session = _session(portal, request)
-    try:
-        facts = _facts(portal, loop_id)
-    except NotFound:
-        return _refused(portal, 404, "Loopet findes ikke.")
-    view = unit_page(facts, unit_id)
-    if view is None:
-        return _refused(portal, 404, "Enheden findes ikke.")
-    return _page(portal, request, session, "unit.html", f=facts, view=view)
+    return _loop_page(portal, request, loop_id, "unit.html", lambda f: unit_page(f, unit_id), "Enheden findes ikke.")
 
 
 @router.get("/loop/{loop_id}/chef/{email}", response_class=HTMLResponse)
 def chief(request: Request, portal: PortalDep, loop_id: str, email: str):
     from kvalitetsloop.reports.views import chief_page
 
-    session = _session(portal, request)
-    try:
-        facts = _facts(portal, loop_id)
-    except NotFound:
-        return _refused(portal, 404, "Loopet findes ikke.")
-    view = chief_page(facts, email)
-    if view is None:
-        return _refused(portal, 404, "Chefen har ingen enheder i loopet.")
-    return _page(portal, request, session, "chief.html", f=facts, view=view)
+    return _loop_page(portal, request, loop_id, "chief.html", lambda f: chief_page(f, email),
+                      "Chefen har ingen enheder i loopet.")
 
 
 @router.get("/loop/{loop_id}/rapport/{kind}")
