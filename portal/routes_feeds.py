@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from kvalitetsloop.usecases import feeds, forms
 from portal.app import PortalDep, client_of
@@ -21,17 +22,21 @@ def _person(portal, request: Request, token: str) -> str:
 
 
 @router.get("/kalender/{token}.ics")
-def calendar_feed(token: str, request: Request, portal: PortalDep):
+async def calendar_feed(token: str, request: Request, portal: PortalDep):
+    """A calendar program's poll: answered on the event loop when nothing changed (304, or the
+    feed built before); only a feed that must be built again goes to a worker thread."""
     if portal.wrong_links.blocked(client_of(request)):
         return Response(status_code=429)
-    found = feeds.feed(portal.uow(), token, portal.clock(), portal.feed_cache, request.headers.get("if-none-match"))
-    if found is None:
+    state = feeds.feed_state(portal.uow(), token)
+    if state is None:
         portal.wrong_links.failed(client_of(request))
         return Response("Kalenderen findes ikke.", status_code=404, media_type="text/plain; charset=utf-8")
-    etag, payload = found
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
-    if payload is None:
+    headers = {"ETag": state.etag, "Cache-Control": "private, max-age=0, must-revalidate"}
+    if state.matches(request.headers.get("if-none-match")):
         return Response(status_code=304, headers=headers)
+    payload = feeds.cached_feed(portal.feed_cache, state)
+    if payload is None:
+        payload = await run_in_threadpool(feeds.build_feed, portal.uow(), state, portal.clock(), portal.feed_cache)
     return Response(payload, media_type="text/calendar; charset=utf-8", headers=headers)
 
 

@@ -67,41 +67,56 @@ class FeedCache:
     feeds: dict = field(default_factory=dict)
 
 
-def feed(uow, token: str, now: dt.datetime, cache: FeedCache,
-         if_none_match: str | None = None) -> tuple[str, bytes | None] | None:
-    """(ETag, the feed) of the person whose link `token` is, or None for no such link; the feed
-    is None when `if_none_match` names the current ETag.
+@dataclass(frozen=True)
+class FeedState:
+    """Whose feed a link is and its current ETag: cheap to learn, asked on every request."""
 
-    Only the person's own events are read (with their loops' frameworks and the organisation
-    for the texts); the feed is built by kvalitetsloop.calendar_context.feed_ics, the builder of
-    `calendar feed`."""
+    email: str
+    fingerprint: tuple
+    etag: str
+
+    def matches(self, if_none_match: str | None) -> bool:
+        return bool(if_none_match) and self.etag in [t.strip() for t in if_none_match.split(",")]
+
+
+def feed_state(uow, token: str) -> FeedState | None:
+    """The state of the feed behind `token`, or None for no such link (two indexed lookups)."""
     if not links.well_formed(token):
         return None
     with uow:
         row = uow.portal.feed_link(links.token_hash(token))
         if row is None:
             return None
-        email = row.email
         fingerprint = uow.portal.fingerprint()
-        etag = '"' + hashlib.sha256(f"{email}|{fingerprint}".encode()).hexdigest()[:32] + '"'
-        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
-            return etag, None
-        if cache.fingerprint != fingerprint:
-            cache.fingerprint, cache.organisation, cache.feeds = fingerprint, uow.organisation.load(), {}
-        hit = cache.feeds.get(email)
-        if hit is not None:
-            return etag, hit
-        from kvalitetsloop.calendar_context import feed_ics
-        from kvalitetsloop.usecases.loops import LoopView
+    etag = '"' + hashlib.sha256(f"{row.email}|{fingerprint}".encode()).hexdigest()[:32] + '"'
+    return FeedState(row.email, fingerprint, etag)
 
+
+def cached_feed(cache: FeedCache, state: FeedState) -> bytes | None:
+    """The feed built earlier for this state, if nothing changed since."""
+    return cache.feeds.get(state.email) if cache.fingerprint == state.fingerprint else None
+
+
+def build_feed(uow, state: FeedState, now: dt.datetime, cache: FeedCache) -> bytes:
+    """Build the person's feed and keep it in `cache`.
+
+    Only the person's own events are read (with their loops' frameworks and the organisation
+    for the texts); the feed is built by kvalitetsloop.calendar_context.feed_ics, the builder of
+    `calendar feed`."""
+    from kvalitetsloop.calendar_context import feed_ics
+    from kvalitetsloop.usecases.loops import LoopView
+
+    with uow:
+        if cache.fingerprint != state.fingerprint:
+            cache.fingerprint, cache.organisation, cache.feeds = state.fingerprint, uow.organisation.load(), {}
         views = []
         for loop in uow.loops.active():
             fw = uow.loops.framework(loop)
-            events = uow.portal.person_events(loop.id, email, ZoneInfo(fw.timezone))
+            events = uow.portal.person_events(loop.id, state.email, ZoneInfo(fw.timezone))
             if events:
                 views.append(LoopView(loop, uow.loops.framework_row(loop), fw, events, cache.organisation))
-    payload, _ = feed_ics(views, email, now)
+    payload, _ = feed_ics(views, state.email, now)
     if len(cache.feeds) > 5000:
         cache.feeds.clear()
-    cache.feeds[email] = payload
-    return etag, payload
+    cache.feeds[state.email] = payload
+    return payload
