@@ -15,7 +15,9 @@ from storage.db import engine_for
 from storage.repositories import (EventRepository, HolidayRepository, LoopRepository, OrganisationRepository,
                                   OutboxRepository, SubmissionRepository)
 from storage.repositories_replies import ReplyRepository
+from storage.repositories_admin import AdminRepository
 from storage.repositories_portal import PortalRepository
+from storage.repositories_reports import ReportRepository
 
 
 class SqlUnitOfWork:
@@ -27,6 +29,8 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     replies: ReplyRepository
     portal: PortalRepository
+    reports: ReportRepository
+    admins: AdminRepository
 
     def __init__(self, url: str):
         self.url = url
@@ -45,6 +49,8 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.replies = ReplyRepository(self.session)
         self.portal = PortalRepository(self.session)
+        self.reports = ReportRepository(self.session)
+        self.admins = AdminRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -75,7 +75,7 @@ def client_of(request: Request) -> str:
 
 
 def create_app(settings, clock: Callable[[], dt.datetime] | None = None) -> FastAPI:
-    from portal import routes_data, routes_feeds, routes_forms
+    from portal import routes_admin, routes_data, routes_feeds, routes_forms
 
     app = FastAPI(title="kvalitetsloop", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = Portal(settings, clock)
@@ -84,6 +84,7 @@ def create_app(settings, clock: Callable[[], dt.datetime] | None = None) -> Fast
     app.include_router(routes_forms.router)
     app.include_router(routes_data.router)
     app.include_router(routes_feeds.router)
+    routes_admin.install(app)
 
     @app.exception_handler(LinkRefused)
     async def refused(request: Request, exc: LinkRefused):

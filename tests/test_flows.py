@@ -66,3 +66,30 @@ def test_a_start_loop_run_is_named_tagged_and_publishes_the_plan(prefect_api, sq
     assert "| chef | enheder | læringssamtaler | 1:1 | mødetimer |" in text
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "@" in line]
     assert rows and all(int(r[2]) == 4 * int(r[1]) and int(r[3]) == 12 * int(r[1]) for r in rows)
+
+
+def test_status_report_flow_publishes_each_loops_units_and_overdue(prefect_api, monkeypatch, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from flows.status_report import status_report
+    from kvalitetsloop.settings import get_settings
+    from tests.notifications.conftest import make_loop_db, small_org_csv
+
+    url = make_loop_db(tmp_path / "loop.sqlite", small_org_csv())
+    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        state = status_report(now=dt.datetime(2027, 9, 1, 7, tzinfo=dt.timezone.utc), return_state=True)
+    finally:
+        get_settings.cache_clear()
+    assert state.is_completed()
+    result = state.result()
+    assert result["0-6-2027-04-28"]["units"] == 7 and result["0-6-2027-04-28"]["overdue"] > 0
+    with get_client(sync_client=True) as client:
+        arts = {a.key: a for a in client.read_artifacts()}
+    import json
+
+    rows = json.loads(arts["loop-0-6-2027-04-28-status"].data)
+    assert len(rows) == 7 and rows[0]["Enhed"] == "dt-001" and rows[0]["Læringssamtaler afholdt"] == "1 af 4"  # talk 2 is that morning
+    summary = arts["loop-0-6-2027-04-28-status-summary"].data
+    assert summary.startswith("# Status for loopet 0-6-2027-04-28") and "## Forsinket (" in summary

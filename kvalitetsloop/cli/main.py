@@ -13,7 +13,7 @@ import typer
 # Typer 0.29 ships its own copy of click; its usage errors derive from this ClickException.
 from typer._click import ClickException
 
-from kvalitetsloop.cli import board, calendar, db, events, loops, mail, org, replies, web
+from kvalitetsloop.cli import admin, board, calendar, db, events, loops, mail, org, replies, reports, web
 from kvalitetsloop.cli.common import Fail, database_url, err
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -23,6 +23,7 @@ app.add_typer(loops.loop_app, name="loop")
 app.add_typer(events.event_app, name="event")
 app.add_typer(org.holidays_app, name="holidays")
 app.command("status")(loops.status_cmd)
+app.add_typer(reports.report_app, name="report")
 app.add_typer(calendar.calendar_app, name="calendar")
 app.command("dispatch")(mail.dispatch_cmd)
 app.add_typer(mail.outbox_app, name="outbox")
@@ -34,10 +35,11 @@ app.add_typer(mail.submission_app, name="submission")
 app.command("simulate")(mail.simulate_cmd)
 app.add_typer(db.db_app, name="db")
 app.add_typer(replies.replies_app, name="replies")
-app.add_typer(replies.report_app, name="report")
+reports.report_app.command("replies")(replies.report_replies)  # the answers to the invitations (issue 13)
 events.event_app.command("show")(replies.event_show_cmd)
 app.command("web")(web.web_cmd)
 app.add_typer(web.link_app, name="link")
+app.add_typer(admin.admin_app, name="admin")
 
 
 @app.callback()

@@ -8,6 +8,7 @@ import storage.models  # noqa: F401  (registers the tables)
 import storage.models_notifications  # noqa: F401  (the email part's tables)
 import storage.models_replies  # noqa: F401  (calendar replies)
 import storage.models_portal  # noqa: F401  (the portal's tables)
+import storage.models_admin  # noqa: F401  (the administrators' accounts)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -1,0 +1,111 @@
+"""What the loop costs in meeting hours: the consultation's main worry [003] — the time it takes
+leaders, boards, staff and especially chiefs. Hours are read off the planned meetings (learning
+talks, one-to-ones, network meetings) and their attendees, never estimated from counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cycle import vocabulary
+from cycle.events import Event
+from cycle.framework import AARHUS_ROLE_LABELS, Framework
+from kvalitetsloop.reports.facts import LoopFacts
+from kvalitetsloop.reports.model import Report, Section, Table
+
+MEETINGS = ("learning_talk", "one_to_one", "network_meeting")
+# The roles the report shows on their own; every other role is counted under "others".
+ROLES = ("chief", "leader", "board", "employee_rep")
+OTHERS = "others"
+
+
+@dataclass
+class PersonHours:
+    email: str
+    name: str
+    role: str
+    hours: Counter = field(default_factory=Counter)  # meeting kind -> hours
+    weeks: Counter = field(default_factory=Counter)  # (ISO year, week) -> hours
+
+    @property
+    def total(self) -> float:
+        return sum(self.hours.values())
+
+
+@dataclass
+class MeetingCost:
+    people: dict[tuple[str, str], PersonHours]      # (role, email) -> hours
+    months: dict[str, Counter]                      # "2027-05" -> role -> hours
+
+    def of_role(self, role: str) -> list[PersonHours]:
+        return sorted((p for (r, _), p in self.people.items() if r == role), key=lambda p: p.email)
+
+    def role_total(self, role: str) -> float:
+        return sum(p.total for p in self.of_role(role))
+
+
+def meeting_cost(events: Iterable[Event], tz) -> MeetingCost:
+    """Hours per person and role (a person in two roles counts in both), and per month and role."""
+    people: dict[tuple[str, str], PersonHours] = {}
+    months: dict[str, Counter] = defaultdict(Counter)
+    for e in events:
+        if e.status == "cancelled" or e.kind not in MEETINGS:
+            continue
+        hours = (e.end - e.start).total_seconds() / 3600
+        local = e.start.astimezone(tz)
+        week = tuple(local.isocalendar())[:2]
+        for a in e.attendees:
+            role = a.role if a.role in ROLES else OTHERS
+            p = people.setdefault((role, a.email.lower()), PersonHours(a.email.lower(), a.name, role))
+            p.hours[e.kind] += hours
+            p.weeks[week] += hours
+            months[local.strftime("%Y-%m")][role] += hours
+    return MeetingCost(people, dict(sorted(months.items())))
+
+
+def role_label(fw: Framework, role: str) -> str:
+    if role == OTHERS:
+        return "øvrige deltagere"
+    return {**AARHUS_ROLE_LABELS, **fw.role_labels}.get(role, role)
+
+
+def _h(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+def _busiest(p: PersonHours, count: int = 3) -> str:
+    top = sorted(p.weeks.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
+    return "; ".join(f"uge {w:02d} {y}: {_h(h)} t" for (y, w), h in top)
+
+
+def cost_sections(cost: MeetingCost, fw: Framework, words: dict) -> list[Section]:
+    kind_cols = [f"{vocabulary.cap(vocabulary.plural(words['talk']))} (t)", "1:1 (t)", "Netværksmøder (t)"]
+    roles = [r for r in (*ROLES, OTHERS) if cost.of_role(r)]
+    per_role = []
+    for r in roles:
+        ps = cost.of_role(r)
+        per_role.append([role_label(fw, r), len(ps), *(_h(sum(p.hours[k] for p in ps)) for k in MEETINGS),
+                         _h(cost.role_total(r)), _h(cost.role_total(r) / len(ps)), _h(max(p.total for p in ps))])
+    chiefs = [[p.name or p.email, p.email, *(_h(p.hours[k]) for k in MEETINGS), _h(p.total), _busiest(p)]
+              for p in sorted(cost.of_role("chief"), key=lambda p: (-p.total, p.email))]
+    months = [[m, *(_h(c[r]) for r in roles), _h(sum(c.values()))] for m, c in cost.months.items()]
+    return [
+        Section("Timer pr. rolle over hele loopet", Table(
+            ["Rolle", "Personer", *kind_cols, "Timer i alt", "Timer pr. person (gns.)", "Flest timer for én person"],
+            per_role)),
+        Section("Timer pr. chef", Table(["Chef", "E-mail", *kind_cols, "Timer i alt", "Travleste uger"], chiefs)),
+        Section("Timer pr. måned", Table(["Måned", *(role_label(fw, r) for r in roles), "I alt"], months)),
+    ]
+
+
+def cost_report(facts: LoopFacts, made_at: dt.datetime) -> Report:
+    """Meeting hours per role, per chief (with their busiest weeks) and per month."""
+    cost = meeting_cost(facts.events, facts.tz)
+    report = Report("meeting-cost", f"Mødetid i loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id,
+                    facts.area, facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
+                    intro=(f"Timer i de planlagte møder ({vocabulary.plural(facts.words['talk'])}, 1:1 ledelsesopfølgninger og "
+                           "netværksmøder) pr. deltager, som planen ser ud nu. Aflyste møder tæller ikke."))
+    report.sections.extend(cost_sections(cost, facts.fw, facts.words))
+    return report

@@ -1,0 +1,43 @@
+"""The shape every report has: a title, what it is about, and sections of tables and texts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    heading: str
+    table: Table | None = None
+    # (label, text) pairs shown as a description list: decisions, statements.
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+    # 2 for a main section, 3 for one under the previous main section.
+    level: int = 2
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    municipality: str
+    loop_id: str
+    area: str
+    council_date: dt.date
+    framework: str
+    made_at: dt.datetime
+    sections: list[Section] = field(default_factory=list)
+    intro: str = ""
+
+    def section(self, heading: str) -> Section:
+        for s in self.sections:
+            if s.heading == heading:
+                return s
+        raise KeyError(heading)

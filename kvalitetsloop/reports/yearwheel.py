@@ -1,0 +1,131 @@
+"""The year wheel (årshjul): one loop-year of a plan as an SVG picture — the months around the
+circle, one ring each for learning talks, one-to-ones, data packages and deadlines, with a mark
+per week sized by how many fall in it; the council and the committee marked on the rim. For the
+whole area, one chief or one unit. Drawn from the plan's events, like Plandisc's wheels but ours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Iterable
+from xml.sax.saxutils import escape
+
+from cycle import kinds
+from cycle.events import Event
+
+MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+          "november", "december")
+# (ring key, Danish label, colour); the innermost ring first.
+RINGS = (("talks", "Læringssamtaler", "#00507a"), ("one_to_ones", "1:1 ledelsesopfølgning", "#1d6b2f"),
+         ("packages", "Datapakker", "#8a4b00"), ("deadlines", "Frister", "#7a1f5c"))
+MILESTONES = ("council_meeting", "committee_overview")
+
+
+def ring_of(e: Event) -> str | None:
+    if e.kind == "learning_talk":
+        return "talks"
+    if e.kind == "one_to_one":
+        return "one_to_ones"
+    if e.kind == kinds.DATA_PACKAGE.event_kind:
+        return "packages"
+    if kinds.deadline_for_event_kind(e.kind) is not None:
+        return "deadlines"
+    return None
+
+
+def wheel_counts(events: Iterable[Event], start: dt.date, tz) -> dict[str, Counter]:
+    """Per ring, the number of live events per week (days since `start` // 7) in the year from `start`."""
+    end = _year_after(start)
+    out: dict[str, Counter] = {key: Counter() for key, _, _ in RINGS}
+    for e in events:
+        day = e.start.astimezone(tz).date()
+        ring = ring_of(e)
+        if e.status == "cancelled" or ring is None or not start <= day < end:
+            continue
+        out[ring][(day - start).days // 7] += 1
+    return out
+
+
+def _year_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _angle(start: dt.date, day: dt.date) -> float:
+    """Clockwise from twelve o'clock, the year from `start` once around."""
+    span = (_year_after(start) - start).days
+    return 2 * math.pi * ((day - start).days / span)
+
+
+def _point(cx: float, cy: float, r: float, a: float) -> tuple[float, float]:
+    return cx + r * math.sin(a), cy - r * math.cos(a)
+
+
+def year_wheel_svg(events: list[Event], start: dt.date, tz, title: str) -> str:
+    """The wheel of the year from `start` (a month's first day) as a standalone SVG document."""
+    size, cx, cy = 800, 400.0, 400.0
+    counts = wheel_counts(events, start, tz)
+    most = max([c for ring in counts.values() for c in ring.values()] or [1])
+    ring_inner, ring_width = 110.0, 50.0
+    rim = ring_inner + ring_width * len(RINGS)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
+             f'role="img" aria-labelledby="t d" font-family="DejaVu Sans, Arial, sans-serif">',
+             f'<title id="t">{escape(title)}</title>',
+             f'<desc id="d">Årshjul fra {start.isoformat()}: ' + "; ".join(
+                 f"{label} {sum(counts[key].values())}" for key, label, _ in RINGS) + "</desc>",
+             f'<circle cx="{cx}" cy="{cy}" r="{rim}" fill="#ffffff" stroke="#444444"/>']
+    for i, (key, label, colour) in enumerate(RINGS):
+        r0 = ring_inner + i * ring_width
+        parts.append(f'<circle cx="{cx}" cy="{cy}" r="{r0:.1f}" fill="none" stroke="#bbbbbb"/>')
+        parts.append(f'<g class="ring" data-ring="{key}" fill="{colour}"><title>{escape(label)}</title>')
+        for week, n in sorted(counts[key].items()):
+            a0 = _angle(start, start + dt.timedelta(days=7 * week))
+            a1 = a0 + 2 * math.pi * 6 / 365
+            r1 = r0 + 4 + (ring_width - 8) * n / most
+            p = [_point(cx, cy, r0 + 4, a0), _point(cx, cy, r1, a0), _point(cx, cy, r1, a1), _point(cx, cy, r0 + 4, a1)]
+            d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in p) + " Z"
+            when = start + dt.timedelta(days=7 * week)
+            parts.append(f'<path class="mark" d="{d}" data-count="{n}"><title>{escape(label)}: {n} i ugen fra '
+                         f'{when.isoformat()}</title></path>')
+        parts.append("</g>")
+        lx, ly = _point(cx, cy, r0 + ring_width / 2, 0)
+        parts.append(f'<text x="{lx + 4:.1f}" y="{ly:.1f}" font-size="10" fill="#333333">{escape(label)}</text>')
+    # Months: a spoke at each first day, the name outside the rim.
+    for m in range(12):
+        first = dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 1)
+        a = _angle(start, first)
+        x0, y0 = _point(cx, cy, ring_inner, a)
+        x1, y1 = _point(cx, cy, rim, a)
+        parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="#999999"/>')
+        tx, ty = _point(cx, cy, rim + 22, a + math.pi / 12)
+        parts.append(f'<text class="month" x="{tx:.1f}" y="{ty:.1f}" font-size="13" text-anchor="middle">'
+                     f'{MONTHS[first.month - 1]} {first.year}</text>')
+    for e in events:
+        if e.kind in MILESTONES and e.status != "cancelled":
+            day = e.start.astimezone(tz).date()
+            if start <= day < _year_after(start):
+                x, y = _point(cx, cy, rim, _angle(start, day))
+                parts.append(f'<circle class="milestone" data-kind="{e.kind}" cx="{x:.1f}" cy="{y:.1f}" r="7" '
+                             f'fill="#b35c00"><title>{escape(e.title)} {day.isoformat()}</title></circle>')
+    parts.append(f'<text x="{cx}" y="{cy}" font-size="15" text-anchor="middle">{escape(title)[:40]}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def loop_year_start(council_date: dt.date, year: int) -> dt.date:
+    """The first day of the month of the council date, for loop-year 1; a year later for 2."""
+    first = council_date.replace(day=1)
+    return first if year == 1 else _year_after(first)
+
+
+def filter_events(events: list[Event], unit_ids: set[str] | None) -> list[Event]:
+    """The events of some units only (None: the whole area, milestones included)."""
+    if unit_ids is None:
+        return events
+    return [e for e in events if e.unit_id in unit_ids or e.kind in MILESTONES]
+
+
