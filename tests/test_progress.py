@@ -140,7 +140,7 @@ def test_a_mistake_says_one_sentence_and_no_progress(url, tmp_path):
 
 def test_simulate_shows_its_dispatch_runs_on_a_terminal_and_in_a_log(url, tmp_path):
     assert in_a_pipe(["org", "import", str(EXAMPLE_ORG), "--now", NOW], url, tmp_path).returncode == 0
-    start = in_a_pipe(["loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW], url, tmp_path)
+    start = in_a_pipe(["loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held"], url, tmp_path)
     assert start.returncode == 0, start.stderr
     args = ["simulate", "0-6-2027-04-28", "--from", "2027-03-01", "--to", "2027-03-10", "--sink", str(tmp_path / "sink")]
     code, screen = on_a_terminal(args, url, tmp_path)

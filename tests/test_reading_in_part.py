@@ -37,7 +37,7 @@ def changed_loop(request, tmp_path_factory):
 def _changed(db_url: str) -> str:
     text = EXAMPLE_ORG.read_text(encoding="utf-8")
     organisation.import_organisation(unit_of_work_for(db_url), text, START)
-    started = loops.start_loop(unit_of_work_for(db_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START)
+    started = loops.start_loop(unit_of_work_for(db_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START, past="held")
     loops.start_loop(unit_of_work_for(db_url), FRAMEWORKS, "aarhus", "6-18", dt.date(2028, 4, 26), START)
     talk = next(e for e in started.events if e.kind == "learning_talk" and e.unit_id == "dt-002" and e.number == 3)
     events.cancel_event(unit_of_work_for(db_url), talk.uid, START)

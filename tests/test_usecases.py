@@ -98,7 +98,7 @@ def test_what_dispatch_keeps_between_runs_is_read_again_after_a_re_import(sqlite
     now = dt.datetime.fromisoformat(NOW)
     text = EXAMPLE_ORG.read_text(encoding="utf-8")
     organisation.import_organisation(unit_of_work_for(sqlite_url), text, now)
-    loops.start_loop(unit_of_work_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), now)
+    loops.start_loop(unit_of_work_for(sqlite_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), now, past="held")
     settings = Settings(database_url=sqlite_url)
     cache = DispatchCache()
     uow = unit_of_work_for(sqlite_url)

@@ -74,7 +74,7 @@ def running(db_url, tmp_path, smtp, smtp_env):
     smtp_env(smtp.port)
     cli = Cli(db_url, tmp_path)
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", NOW, "--past", "held")
     cli("dispatch", "--now", "2027-05-10T16:00+02:00")
     return cli
 

@@ -45,7 +45,7 @@ def simulated(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("simorg")
     url = f"sqlite:///{tmp / 'aarhus.sqlite'}"
     org_cases.import_organisation(uow_for(url), EXAMPLE_ORG.read_text(encoding="utf-8"), START)
-    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START)
+    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START, past="held")
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(EXAMPLE_ORG.read_text(encoding="utf-8")))}
     old_chief, old_board = rows[CHIEF_UNIT]["chief_email"], rows[BOARD_UNIT]["board_email"]
     template = rows["dt-010"]

@@ -166,7 +166,7 @@ def test_status_report_on_sqlite_and_postgresql(db_url, tmp_path):
     from tests.notifications.conftest import START, small_org_csv
 
     organisation.import_organisation(unit_of_work_for(db_url), small_org_csv(), START)
-    loops.start_loop(unit_of_work_for(db_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START)
+    loops.start_loop(unit_of_work_for(db_url), FRAMEWORKS, "aarhus", "0-6", dt.date(2027, 4, 28), START, past="held")
     cli = Cli(db_url, tmp_path)
     html = cli("report", "status", LOOP_ID, "--now", "2027-06-30T12:00+02:00").stdout
     assert '<html lang="da">' in html and "Status for loopet 0-6-2027-04-28" in html
