@@ -32,7 +32,7 @@ def test_two_starts_of_the_same_loop_at_once_end_with_one_loop(db_url, tmp_path)
                              "show it with 'kvalitetsloop loop show 0-6-2027-04-28'.")
     assert [l.id for l in loops.list_loops(unit_of_work_for(db_url))] == ["0-6-2027-04-28"]
     view = loops.view_loop(unit_of_work_for(db_url), "0-6-2027-04-28")
-    assert len({e.uid for e in view.events}) == len(view.events) == 2269
+    assert len({e.uid for e in view.events}) == len(view.events) == 2233
 
 
 def test_a_refused_move_changes_nothing_and_names_the_rule_not_an_option(sqlite_url):
