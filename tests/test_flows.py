@@ -15,7 +15,7 @@ from tests.conftest import EXAMPLE_ORG
 
 @pytest.fixture(scope="module")
 def prefect_api():
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=300):
         yield
 
 

@@ -65,7 +65,7 @@ def test_a_reply_to_a_real_invitation_is_recorded(invited, small_loop, smtp, mai
 def prefect_api():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=300):
         yield
 
 
