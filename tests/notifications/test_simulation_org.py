@@ -29,6 +29,7 @@ from kvalitetsloop.usecases import loops as loop_cases, organisation as org_case
 from storage.db import engine_for
 from tests.conftest import EXAMPLE_ORG, FRAMEWORKS, Cli
 from tests.notifications.conftest import CPH, START
+from tests.notifications.test_org_changes import _calendar  # METHOD, UID and SEQUENCE of an invitation
 
 LOOP = "0-6-2027-04-28"
 LEAD = dt.timedelta(days=28)
@@ -81,16 +82,6 @@ def _when(msg) -> dt.datetime:
     return parsedate_to_datetime(msg["Date"]).astimezone(CPH)
 
 
-def _calendar(msg) -> dict[str, str]:
-    part = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
-    text = part.get_payload(decode=True).decode("utf-8").replace("\r\n ", "")
-    out = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        key = key.split(";")[0]
-        if key in ("METHOD", "UID", "SEQUENCE") and key not in out:
-            out[key] = value
-    return out
 
 
 def _invitations(mails) -> list[tuple[str, str, int, str, dt.datetime]]:
