@@ -121,7 +121,7 @@ def fetch_replies(uow, mailbox: Mailbox, now: dt.datetime, settings) -> FetchRep
                 try:
                     uow.replies.log(rows)
                     if notices:
-                        uow.outbox.add_decided(notices, [])
+                        uow.outbox.add_decided(notices)
                     uow.commit()
                 except IntegrityError:
                     # Another fetch (the flow and the command at once) recorded it first: it
