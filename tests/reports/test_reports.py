@@ -131,18 +131,19 @@ def test_the_committee_overview_pdf_groups_focus_areas_by_theme_in_danish(small_
 
 
 def test_the_report_back_has_each_units_focus_areas_decisions_and_statements(small_loop):
+    # dt-003: dt-002 is self-owned, and its board writes no statements [000] (issue 9).
     set_themes(small_loop)
-    talks = _events(small_loop, "dt-002", "learning_talk")
-    record_followup(small_loop, "dt-002", 1, talks[0][1] + dt.timedelta(hours=1), decisions="Vi vil styrke sproget.",
+    talks = _events(small_loop, "dt-003", "learning_talk")
+    record_followup(small_loop, "dt-003", 1, talks[0][1] + dt.timedelta(hours=1), decisions="Vi vil styrke sproget.",
                     next_steps="Sprogkufferter i alle grupper.", focus_theme=[THEMES[0]],
                     focus_title=["Sprog i hverdagens overgange"], children_perspective="Børneinterviews.")
-    _, due, _ = deadline(small_loop, "board_statement_due", "dt-002", 2)
-    record_statement(small_loop, "dt-002", 2, dt.datetime.combine(due, dt.time(9), CPH),
+    _, due, _ = deadline(small_loop, "board_statement_due", "dt-003", 2)
+    record_statement(small_loop, "dt-003", 2, dt.datetime.combine(due, dt.time(9), CPH),
                      "Bestyrelsen bakker op om sprogindsatsen.")
-    record_followup(small_loop, "dt-002", 2, talks[1][1] + dt.timedelta(hours=1), decisions="Vi fortsætter.",
+    record_followup(small_loop, "dt-003", 2, talks[1][1] + dt.timedelta(hours=1), decisions="Vi fortsætter.",
                     how_it_went="Sprogkufferterne bruges dagligt.")
     report = build_report(unit_of_work_for(small_loop), "report-back", LOOP_ID, talks[1][1] + dt.timedelta(days=2))
-    unit = report.section("Børnehuset Rævehulen (dagtilbud)")
+    unit = report.section("Vuggestuen Bjørnebo (dagtilbud)")
     texts = dict(unit.texts)
     assert texts[f"Fokusområde ({THEMES[0]})"] == "Sprog i hverdagens overgange"
     assert texts["Læringssamtale 1: Beslutninger"] == "Vi vil styrke sproget."
@@ -156,7 +157,7 @@ def test_the_report_back_has_each_units_focus_areas_decisions_and_statements(sma
     assert per_talk["Læringssamtale 2"]["Opfølgningsskema registreret"] == 1
     assert per_talk["Læringssamtale 2"]["Bestyrelsens udtalelse modtaget"] == 1
     rows = list(csv.reader(io.StringIO(to_csv(report))))
-    assert ["Børnehuset Rævehulen (dagtilbud)", "Bestyrelsens udtalelse før læringssamtale 2",
+    assert ["Vuggestuen Bjørnebo (dagtilbud)", "Bestyrelsens udtalelse før læringssamtale 2",
             "Bestyrelsen bakker op om sprogindsatsen."] in rows
 
 
@@ -242,6 +243,7 @@ def test_meeting_cost_compares_two_frameworks_by_planning_both(small_loop, tmp_p
                                                  for p in people]
                                         for sector, people in aarhus_data["talks"]["participants"].items()}
     variant["board_statements"] = {**aarhus_data["board_statements"], "talks": [2]}
+    variant["one_to_ones"] = {**aarhus_data["one_to_ones"], "per_year": 3}
     path = tmp_path / "lean.yaml"
     path.write_text(yaml.safe_dump(variant, allow_unicode=True), encoding="utf-8")
     out = Cli(small_loop, tmp_path)("report", "meeting-cost", LOOP_ID, "--compare", str(path), "--format", "csv").stdout
