@@ -199,7 +199,7 @@ def _talk(data: dict, unit: str, number: int) -> dict:
 
 def test_moving_a_talk_raises_its_sequence_and_moves_its_deadlines(cli):
     data = _start(cli, "0-6", "2027-04-28")
-    talk = _talk(data, "dt-001", 2)
+    talk = _talk(data, "dt-003", 2)  # not self-owned: its board writes a statement before talk 2
     start = _local(talk["start"])
     people = {a["email"] for a in talk["attendees"]}
     busy_days = {_local(e["start"]).date() for e in data["events"] if e["kind"] in ("learning_talk", "one_to_one", "network_meeting")
@@ -213,7 +213,7 @@ def test_moving_a_talk_raises_its_sequence_and_moves_its_deadlines(cli):
                   and (start + dt.timedelta(days=d)).date() not in (dt.date(2027, 10, 18), dt.date(2027, 10, 19)))
     cli("event", "move", talk["uid"], "--start", target.strftime("%Y-%m-%dT%H:%M"), "--now", NOW)
     after = _export(cli, "0-6-2027-04-28")
-    moved = _talk(after, "dt-001", 2)
+    moved = _talk(after, "dt-003", 2)
     assert moved["uid"] == talk["uid"]
     assert moved["sequence"] == talk["sequence"] + 1 and moved["status"] == "moved"
     assert _local(moved["start"]) == target

@@ -346,10 +346,29 @@ def test_an_fu_talk_invites_the_fu_roles_by_their_names(sqlite_cli):
 SEED_QUOTES["000"] += ["Ad hoc deltagere alt efter lokalt fokusområde"]
 
 
-def test_an_ad_hoc_participant_gets_the_invitation_and_a_cancellation_when_removed(sqlite_cli, tmp_path):
+def test_an_ad_hoc_participant_gets_the_invitation_and_a_cancellation_when_removed(sqlite_cli, tmp_path, monkeypatch):
     """[000 table]: "Ad hoc deltagere alt efter lokalt fokusområde": `event attend UID --add EMAIL
     --name NAME` puts a person on one talk (a REQUEST goes to them); `--remove EMAIL` takes them
-    off (a CANCEL goes to them). A re-import of the organisation keeps them."""
+    off (a CANCEL goes to them, since their invitation was sent). A re-import of the organisation
+    keeps them. Sent for real, to the project's own mail sink (aiosmtpd): a CANCEL goes only to
+    whom an invitation went."""
+    from kvalitetsloop.settings import get_settings
+    from notifications.mailsink import free_port, start_controller
+
+    port = free_port()
+    sink = start_controller(tmp_path / "sent", port=port)
+    monkeypatch.setenv("KVALITETSLOOP_SMTP_PORT", str(port))
+    monkeypatch.setenv("KVALITETSLOOP_SMTP_TLS", "none")
+    get_settings.cache_clear()
+    try:
+        _ad_hoc_participant(sqlite_cli, tmp_path)
+    finally:
+        sink.stop()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def _ad_hoc_participant(sqlite_cli, tmp_path) -> None:
     loop, guest = "0-6-2027-04-28", "sprogkonsulent@example.dk"
     sqlite_cli("org", "import", str(EXAMPLE_ORG), "--now", EARLY)
     sqlite_cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", EARLY)
@@ -362,8 +381,8 @@ def test_an_ad_hoc_participant_gets_the_invitation_and_a_cancellation_when_remov
     talk = next(e for e in events if e["uid"] == talk["uid"])
     assert {"email": guest, "role": "guest", "name": "Sara Sprog"} in talk["attendees"]
     # When the talk's invitations go out (28 days before 2027-09-21), the guest gets one.
-    sqlite_cli("dispatch", "--dry-run", "--now", "2027-08-25T09:00:00+02:00", "--out", str(tmp_path / "a"))
-    (invitation,) = [v for n, v in _emails(tmp_path / "a").items() if n.endswith(f"invitation-{guest}.eml")]
+    sqlite_cli("dispatch", "--now", "2027-08-25T09:00:00+02:00")
+    (invitation,) = [v for n, v in _emails(tmp_path / "sent").items() if n.endswith(f"-{guest}.eml")]
     assert invitation[0] == "REQUEST" and "Læringssamtale 2 af 4" in invitation[1]
 
     proc = sqlite_cli("event", "attend", talk["uid"], "--add", guest, "--now", EARLY, check=False)
@@ -373,9 +392,9 @@ def test_an_ad_hoc_participant_gets_the_invitation_and_a_cancellation_when_remov
     assert proc.returncode == 2 and "by the organisation file" in proc.stderr
 
     sqlite_cli("event", "attend", talk["uid"], "--remove", guest, "--now", "2027-08-26T09:00:00+02:00")
-    sqlite_cli("dispatch", "--dry-run", "--now", "2027-08-26T10:00:00+02:00", "--out", str(tmp_path / "b"))
-    (cancel,) = [v for n, v in _emails(tmp_path / "b").items() if n.endswith(f"invitation-{guest}.eml")]
-    assert cancel[0] == "CANCEL"
+    sqlite_cli("dispatch", "--now", "2027-08-26T10:00:00+02:00")
+    to_guest = [v for n, v in _emails(tmp_path / "sent").items() if n.endswith(f"-{guest}.eml")]
+    assert [method for method, _ in to_guest] == ["REQUEST", "CANCEL"]
     events = json.loads(sqlite_cli("loop", "export", loop).stdout)["events"]
     assert guest not in [a["email"] for a in next(e for e in events if e["uid"] == talk["uid"])["attendees"]]
 

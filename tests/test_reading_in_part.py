@@ -57,7 +57,7 @@ def _changed(db_url: str) -> str:
             line = ",".join(cells)
         kept.append(line)
     organisation.import_organisation(unit_of_work_for(db_url), "\n".join([lines[0], *kept]) + "\n",
-                                     dt.datetime(2027, 6, 1, 9, tzinfo=dt.timezone.utc))
+                                     dt.datetime(2027, 6, 1, 9, tzinfo=dt.timezone.utc), apply=True)
     return db_url
 
 

@@ -89,7 +89,9 @@ def test_each_board_gets_the_configured_reminders_until_it_submits_and_an_escala
     for m in _kind(mails, "board_statement_escalation"):
         escalations[m["X-Kvalitetsloop-Event"]].append((_local_day(m), _to(m)))
     statements = [e for e in events if e.kind == "board_statement_due" and e.status != "cancelled"]
-    assert len(statements) == 240
+    # Talks 2-4 of the 68 units whose board writes statements; the 12 self-owned daycares' boards
+    # hold the talks themselves and write none [000] (issue 9).
+    assert len(statements) == 3 * 68
     moved_parent = simulated["moved"]
     for e in statements:
         if e.parent_uid == moved_parent:

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pytest
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 PASSWORD = "hemmeligt-kodeord"
+USERS = 500
 
 
 def _certificate(folder: Path) -> Path:
@@ -57,16 +59,15 @@ class Dovecot:
     port: int
     ca_file: Path
     users: Path
+    pool: Iterator[str]
 
-    def add_user(self, name: str | None = None) -> str:
-        """A new, empty mailbox; passwd-file is read again when the file changes."""
-        name = name or f"kvalitet-{uuid.uuid4().hex[:10]}"
-        with open(self.users, "a", encoding="utf-8") as f:
-            f.write(f"{name}:{{PLAIN}}{PASSWORD}::::::\n")
-        # Dovecot notices a change by the file's mtime (whole seconds): make it differ.
-        stamp = time.time() + len(self.users.read_text().splitlines())
-        os.utime(self.users, (stamp, stamp))
-        return name
+    def add_user(self) -> str:
+        """A new, empty mailbox: one of the users written before the server started.
+
+        Users are not added to a running server: Dovecot reads its passwd-file again at most once a
+        second, so a user written and logged in within the second of an earlier login was refused
+        (CI saw "Authentication failed" for three tests)."""
+        return next(self.pool)
 
     def log(self) -> str:
         path = self.folder / "dovecot.log"
@@ -88,7 +89,9 @@ def dovecot():
     os.chown(home, mail_user.pw_uid, mail_user.pw_gid)
     ca = _certificate(folder)
     users = folder / "users"
-    users.write_text("", encoding="utf-8")
+    # One user per test that asks for a mailbox, with room to spare; each has its own Maildir.
+    names = [f"kvalitet-{i:04d}-{uuid.uuid4().hex[:6]}" for i in range(USERS)]
+    users.write_text("".join(f"{n}:{{PLAIN}}{PASSWORD}::::::\n" for n in names), encoding="utf-8")
     os.chmod(users, 0o644)
     port = free_port()
     run_as = pwd.getpwuid(me).pw_name if me != 0 else "nobody"
@@ -148,7 +151,7 @@ service pop3-login {{
                                  stdin=subprocess.DEVNULL)
     if started.returncode != 0:
         pytest.fail(f"Dovecot did not start: {(folder / 'start.log').read_text().strip()}")
-    server = Dovecot(folder, port, ca, users)
+    server = Dovecot(folder, port, ca, users, iter(names))
     try:
         _wait_for(port, server)
         yield server
