@@ -190,3 +190,23 @@ PAGES = (
 )
 for _page in PAGES:
     _routes(_page)
+
+
+@router.post("/udtalelse/{token}/valg", response_class=HTMLResponse)
+async def choose_participation(token: str, request: Request, portal: PortalDep):
+    """The board's choice between a written statement and attending the talk, on its statement
+    page; back to the page, which then shows the statement form or the attendance."""
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    now = portal.clock()
+    view = forms.open_link(portal.uow(), token, kinds.BOARD_STATEMENT.link, now)
+    data, refusal = await posted_form(portal, request, view.token_hash, MAX_FORM_BYTES)
+    if refusal is not None:
+        return refusal
+    try:
+        forms.choose_by_link(portal.uow(), portal.settings.frameworks_dir, token, data.get("choice") or "", now)
+    except forms.FormRejected as exc:
+        values = _values(portal, PAGES[0], token, view, {})
+        values["problems"] = exc.problems
+        return portal.page(PAGES[0].template, status=422, **values)
+    return RedirectResponse(f"/udtalelse/{token}", status_code=303)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from calendars.texts import danish_date
 from cycle import kinds, vocabulary
 from cycle.organisation import Unit
+from cycle.planner import board_choice
 from kvalitetsloop.errors import UserError
 from notifications import links
 from notifications.mime import new_message_id
@@ -91,12 +92,17 @@ class LinkView:
     deadline_passed: bool = False
     # The previous talk's follow-up form (talks 2-4): what was decided then.
     previous: dict | None = None
+    # A board's statement link: how the board takes part in the talk ("statement" or
+    # "attendance"), where it may choose [000]; None where it has no choice.
+    board_choice: str | None = None
+    # The choice can change until the talk (a board that attends has no deadline to pass).
+    choice_open: bool = False
 
     @property
     def amendable(self) -> bool:
         """Something may be posted: a first answer until the link expires, an amendment until
-        the deadline."""
-        return not (self.versions and self.deadline_passed)
+        the deadline; nothing while the board has chosen to attend instead."""
+        return self.board_choice != "attendance" and not (self.versions and self.deadline_passed)
 
     @property
     def latest(self) -> Version | None:
@@ -138,12 +144,17 @@ def _view(uow, token: str, purpose: str, now: dt.datetime) -> LinkView:
         raise unknown
     if now >= cap.expires_at:
         raise LinkRefused("Linket er udløbet.", expired=True, contact=_contact(unit))
-    if event.status == "cancelled" or loop.status != "active":
-        raise LinkRefused("Fristen, linket hører til, er aflyst.", expired=True, contact=_contact(unit))
     fw = uow.loops.framework(loop)
+    parent = uow.events.row(event.parent_uid) if event.parent_uid else None
+    choice = None
+    if purpose == kinds.BOARD_STATEMENT.link and parent is not None and parent.status != "cancelled":
+        choice = board_choice(fw, unit, event.number or 0, (parent.details or {}).get("board_choice"))
+    # A board that chose to attend has its statement deadline cancelled, but its link still
+    # shows the choice (and lets it choose a statement again until the talk).
+    if (event.status == "cancelled" and choice != "attendance") or loop.status != "active":
+        raise LinkRefused("Fristen, linket hører til, er aflyst.", expired=True, contact=_contact(unit))
     tz = ZoneInfo(fw.timezone)
     deadline = kinds.deadline_for_link(purpose)
-    parent = uow.events.row(event.parent_uid) if event.parent_uid else None
     due = event.start.astimezone(tz).date()
     view = LinkView(
         purpose=purpose, token_hash=token_hash, recipient=cap.recipient, expires_at=cap.expires_at,
@@ -151,8 +162,12 @@ def _view(uow, token: str, purpose: str, now: dt.datetime) -> LinkView:
         words=vocabulary.words(fw), tz=tz, due_date=due,
         talk_start=parent.start.astimezone(tz) if parent is not None else None,
         themes=list(loop.themes or ()), focus_areas=[], children_perspective="",
-        deadline_passed=now >= dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tz))
+        deadline_passed=now >= dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tz),
+        board_choice=choice)
     view.versions = _versions(uow, event.uid, deadline.submission)
+    # Attending needs no deadline kept; writing needs the deadline still ahead.
+    view.choice_open = choice is not None and parent.start > now and (
+        choice == "attendance" or not view.deadline_passed)
     first = _latest_form(uow, loop.id, unit.id, 1)
     if first:
         view.focus_areas = list(first.get("focus_areas") or [])
@@ -207,6 +222,9 @@ def _attachment(attachment: tuple[str, bytes] | None, problems: dict) -> tuple[s
 
 
 def _check_open(view: LinkView) -> None:
+    if view.board_choice == "attendance":
+        raise LinkRefused("I har valgt at deltage i samtalen i stedet for at skrive en udtalelse. Vælg skriftlig "
+                          "udtalelse på siden først, hvis I vil skrive en.", contact=_contact(view.unit))
     if not view.amendable:
         raise LinkRefused(f"Fristen var {view.due_date.isoformat()}; det indsendte kan ikke længere ændres.",
                           contact=_contact(view.unit))
@@ -268,6 +286,24 @@ def submit_statement(uow, token: str, text: object, attachment: tuple[str, bytes
                       now, message_id_domain)
         uow.commit()
     return Receipt(view, version, now, ids)
+
+
+def choose_by_link(uow, frameworks_dir, token: str, choice: str, now: dt.datetime):
+    """The board chooses, through its statement link, a written statement or attendance at the
+    talk [000: "enten i form af en udtalelse eller ved deltagelse"]: recorded as from the command
+    line (kvalitetsloop.usecases.boards), in the same transaction as the link's check."""
+    from kvalitetsloop.usecases.boards import CHOICES, record_board_choice
+
+    with uow:
+        view = _view(uow, token, kinds.BOARD_STATEMENT.link, now)
+        if choice not in CHOICES:
+            raise FormRejected({"choice": "Vælg, om bestyrelsen skriver en udtalelse eller deltager i samtalen."})
+        if view.board_choice is None or not view.choice_open:
+            raise LinkRefused("Valget kan ikke længere ændres: samtalen eller fristen er passeret.",
+                              contact=_contact(view.unit))
+        result = record_board_choice(uow, frameworks_dir, view.loop_id, view.unit.id, view.number, choice, now)
+        uow.commit()
+    return result
 
 
 def _mail_context(view: LinkView, now: dt.datetime, version: int) -> dict:
