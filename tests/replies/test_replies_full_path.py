@@ -7,46 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import uuid
 
 import pytest
-from icalendar import Calendar, vCalAddress
+from icalendar import Calendar
+
+from notifications.imap_sandbox import reply_to
 
 from tests.replies.test_replies_fetch import FIRST, LATER, ORGANISER, _answers, env, invited  # noqa: F401
 
 
 def _reply_to(invitation, partstat: str, when: dt.datetime) -> tuple[bytes, str, str, int]:
     """The REPLY a calendar program sends for this invitation email: (bytes, uid, attendee, sequence)."""
-    msg = invitation.message
-    part = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
+    part = next(p for p in invitation.message.walk() if p.get_content_type() == "text/calendar")
     request = Calendar.from_ical(part.get_payload(decode=True))
     assert str(request["METHOD"]) == "REQUEST"
     event = next(c for c in request.walk() if c.name == "VEVENT")
-    me = invitation.rcpt_tos[0]
-    mine = next(a for a in event["ATTENDEE"] if str(a).lower() == f"mailto:{me}")
-    reply = Calendar()
-    reply.add("PRODID", "-//Test client//kvalitetsloop//DA")
-    reply.add("VERSION", "2.0")
-    reply.add("METHOD", "REPLY")
-    answer = type(event)()
-    for prop in ("UID", "SEQUENCE", "DTSTART", "DTEND", "ORGANIZER", "SUMMARY"):
-        answer.add(prop, event[prop])
-    attendee = vCalAddress(str(mine))
-    attendee.params["CN"] = mine.params.get("CN", "")
-    attendee.params["PARTSTAT"] = partstat
-    answer.add("ATTENDEE", attendee)
-    answer.add("DTSTAMP", when)
-    reply.add_component(answer)
-    organiser = email.utils.parseaddr(msg["From"])[1]
-    out = email.message.EmailMessage()
-    out["From"] = me
-    out["To"] = organiser  # the invitation's From is the ORGANIZER: the reply goes there
-    out["Subject"] = f"Accepted: {msg['Subject']}"
-    out["Date"] = email.utils.format_datetime(when)
-    out["Message-ID"] = f"<{uuid.uuid4().hex}@client.example.net>"
-    out.set_content("Accepted.")
-    out.add_alternative(reply.to_ical(), maintype="text", subtype="calendar", params={"method": "REPLY"})
-    return out.as_bytes(), str(event["UID"]), me, int(event["SEQUENCE"])
+    raw = reply_to(invitation.data, partstat, when)
+    return raw, str(event["UID"]), invitation.rcpt_tos[0], int(event["SEQUENCE"])
 
 
 def test_a_reply_to_a_real_invitation_is_recorded(invited, small_loop, smtp, mailbox):
