@@ -374,11 +374,7 @@ class _Planner:
         nm, dur = self.fw.network_meetings, self.fw.durations.network_meeting
         total = len(nm.weeks_before_council)
         for key, label, units in self._network_groups():
-            attendees: dict[str, Attendee] = {}
-            for u in units:
-                for a in _attendees(u, nm.attendees):
-                    attendees.setdefault(a.email, a)
-            att = tuple(sorted(attendees.values(), key=lambda a: (a.role != "chief", a.email)))
+            att = network_attendees(self.fw, units)
             emails = [a.email for a in att]
             sectors = sorted({u.sector for u in units})
             for i, weeks in enumerate(nm.weeks_before_council, start=1):
@@ -657,6 +653,16 @@ class _Planner:
                     self.events.append(all_day(
                         supervision.event_kind, u, i, due, deadline_title(fw, supervision, u, i, year=due.year),
                         event_attendees(fw, u, supervision.event_kind, i)))
+
+
+def network_attendees(fw: Framework, units) -> tuple[Attendee, ...]:
+    """Who a leader network's theme meeting is for: the network's roles of its units, each person
+    once, the chiefs first. The planner's and an organisation update's one rule."""
+    attendees: dict[str, Attendee] = {}
+    for u in units:
+        for a in _attendees(u, fw.network_meetings.attendees):
+            attendees.setdefault(a.email, a)
+    return tuple(sorted(attendees.values(), key=lambda a: (a.role != "chief", a.email)))
 
 
 def network_target(cal: WorkCalendar, sectors, target: dt.date) -> dt.date:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from cycle.booking import Ledger, minutes
 from cycle.events import MEETING_KINDS
 from cycle.organisation import Organisation, OrganisationDiff, diff_organisations, parse_organisation
-from cycle.planner import event_attendees
+from cycle.planner import event_attendees, network_attendees
 from cycle.workcalendar import HolidayPeriod
 from kvalitetsloop.errors import UserError
 from kvalitetsloop.frameworks import calendars_named, framework_holiday_calendars, shipped_holidays
@@ -115,16 +115,38 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
             changed = event.with_attendees(tuple(event_attendees(fw, units[row.unit_id], row.kind, row.number,
                                                                  event.details)),
                                            update_all=row.unit_id in hosts_changed)
-            if changed is None:
-                continue
-            uow.events.record(*changed, now)
-            taken_off = changed[1].detail["removed"]
-            report.attendee_changes.append((row.uid, taken_off, changed[1].detail["added"]))
-            if taken_off:
-                report.withdrawn += uow.outbox.withdraw([row.uid], "taken off by an organisation update", now,
-                                                        recipients=taken_off)
+            _record_people(uow, changed, now, report)
         report.cancellations += uow.outbox.sent_invitations(gone)
         report.withdrawn += uow.outbox.withdraw(gone, "the unit was removed from the organisation", now)
+        _follow_networks(uow, fw, loop.id, tz, units, removed | changed_units, removed, now, report)
+
+
+def _follow_networks(uow, fw, loop_id: str, tz, units: dict, touched: set[str], removed: set[str],
+                     now: dt.datetime, report: ImportReport) -> None:
+    """The leader networks' theme meetings ahead follow their units' people: a new leader is
+    invited, the one replaced (or a removed unit's) gets a CANCEL; the others are not bothered."""
+    for event in uow.events.shared(loop_id, tz):
+        members = event.details.get("units") or []
+        if (event.kind != "network_meeting" or event.status == "cancelled" or event.start <= now
+                or not touched.intersection(members)):
+            continue
+        event = uow.events.get(event.uid, tz)  # `shared` reads the list without attendees
+        changed = event.with_attendees(network_attendees(fw, [units[u] for u in members
+                                                              if u in units and u not in removed]))
+        _record_people(uow, changed, now, report)
+
+
+def _record_people(uow, changed, now: dt.datetime, report: ImportReport) -> None:
+    """Store an event's new people (if any changed); what was not yet sent to those taken off is
+    withdrawn (what was sent gets its CANCEL from the next dispatch)."""
+    if changed is None:
+        return
+    uow.events.record(*changed, now)
+    uid, taken_off = changed[0].uid, changed[1].detail["removed"]
+    report.attendee_changes.append((uid, taken_off, changed[1].detail["added"]))
+    if taken_off:
+        report.withdrawn += uow.outbox.withdraw([uid], "taken off by an organisation update", now,
+                                                recipients=taken_off)
 
 
 def _report_clashes(uow, org: Organisation, diff: OrganisationDiff, now: dt.datetime, report: ImportReport) -> None:

@@ -300,3 +300,33 @@ def test_closing_a_loop_waits_for_its_last_meeting_then_stops_the_reminders(runn
         cli("dispatch", "--now", (end + dt.timedelta(days=days)).isoformat())
     assert smtp.messages[before:] == []
     assert "closed" in cli("loop", "list").stdout
+
+
+def test_a_new_leader_is_invited_to_the_leader_network_ahead_and_the_old_one_gets_a_cancellation(
+        db_url, tmp_path, smtp, smtp_env):
+    """Issue 10.1: "A changed chief or leader: future meetings move to the new person (CANCEL to
+    the old, REQUEST to the new)". The leader networks' theme meetings [000: "Temaer via de
+    faglige ledernetværk"] are the area's, not a unit's: they follow too. The demo's loop, started
+    on 2026-11-02: the second theme meeting of the daycare network (February 2027) is announced
+    on 6 January; dt-003's leader is replaced on 7 January."""
+    smtp_env(smtp.port)
+    cli = Cli(db_url, tmp_path)
+    cli("org", "import", str(EXAMPLE_ORG), "--now", "2026-11-02T09:00+01:00")
+    cli("loop", "start", "--area", "0-6", "--council-date", "2027-04-28", "--now", "2026-11-02T09:00+01:00")
+    cli("dispatch", "--now", "2027-01-06T16:00+01:00")
+    network = next(e for e in _export(cli) if e["kind"] == "network_meeting" and e["number"] == 2
+                   and "dt-003" in e["details"]["units"])
+    assert (network["uid"], "REQUEST", 0) in {(u, m, s) for u, m, s, _ in _invitations(smtp)}
+    rows = _rows()
+    row = next(r for r in rows if r["id"] == "dt-003")
+    old = row["leader_email"]
+    row["leader_email"], row["leader_name"] = "ny.leder@example.dk", "Ny Leder"
+    cli("org", "import", _write(rows, tmp_path / "leader.csv"), "--now", "2027-01-07T09:00+01:00")
+    before = len(smtp.messages)
+    cli("dispatch", "--now", "2027-01-07T16:00+01:00")
+    got = [(m, to) for u, m, s, to in _invitations(smtp, before) if u == network["uid"]]
+    assert sorted(got) == [("CANCEL", old), ("REQUEST", "ny.leder@example.dk")]
+    after = next(e for e in _export(cli) if e["uid"] == network["uid"])
+    emails = {a["email"] for a in after["attendees"]}
+    assert "ny.leder@example.dk" in emails and old not in emails
+    assert len(emails) == len(network["attendees"])  # nobody else taken off or added
