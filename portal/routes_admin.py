@@ -243,16 +243,22 @@ def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format:
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
-@router.get("/loop/{loop_id}/aarshjul.svg")
-def wheel(request: Request, portal: PortalDep, loop_id: str, aar: int = 1, enhed: str | None = None,
+@router.get("/loop/{loop_id}/aarshjul.{fmt}")
+def wheel(request: Request, portal: PortalDep, loop_id: str, fmt: str, aar: int = 1, enhed: str | None = None,
           chef: str | None = None):
     from kvalitetsloop.reports.build import year_wheel
+    from kvalitetsloop.reports.yearwheel import year_wheel_png
 
     _session(portal, request)
+    if fmt not in ("svg", "png"):
+        return _refused(portal, 404, "Årshjulet findes kun som SVG og PNG.")
     try:
         svg = year_wheel(portal.uow(), loop_id, portal.clock(), aar, enhed or None, None if enhed else chef or None)
     except UserError:
         return _refused(portal, 404, "Årshjulet findes ikke.")
+    if fmt == "png":
+        return Response(year_wheel_png(svg), media_type="image/png", headers={
+            "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="aarshjul-{loop_id}-{aar}.png"'})
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
