@@ -14,6 +14,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -71,8 +72,36 @@ async def _upload(data) -> tuple[Upload | None, str | None]:
     return Upload(text, name[:200]), None
 
 
+# The organisation file's problems (cycle.organisation, English like the command line) in Danish;
+# a message not listed here is shown as it is.
+DANISH_PROBLEMS = [(re.compile(pattern), danish) for pattern, danish in (
+    (r"the file is empty; it needs a header row", "filen er tom; den skal have en overskriftslinje"),
+    (r"this required column is missing from the header", "kolonnen skal være med i overskriftslinjen"),
+    (r"unknown column", "ukendt kolonne"),
+    (r"(\S+) is named '(.*)' here but '(.*)' on line (\d+)", "{0} hedder «{1}» her, men «{2}» på linje {3}"),
+    (r"the row has more fields than the header", "rækken har flere felter end overskriftslinjen"),
+    (r"a line break or other control character is not allowed here", "linjeskift og andre styretegn må ikke stå her"),
+    (r"the unit's chief is missing", "enhedens chef mangler"),
+    (r"missing value", "værdien mangler"),
+    (r"'(.*)' may hold only letters a-z, digits, '-' and '_'", "«{0}» må kun indeholde a-z, cifre, - og _"),
+    (r"duplicate id '(.*)' \(first on line (\d+)\)", "id'et «{0}» står der allerede (første gang på linje {1})"),
+    (r"unknown sector '(.*)' \(use dagtilbud, skole or fu\)", "ukendt sektor «{0}» (brug dagtilbud, skole eller fu)"),
+    (r"only daycares \(dagtilbud\) can be self-owned", "kun dagtilbud kan være selvejende"),
+    (r"the file has a header but no units", "filen har en overskriftslinje, men ingen enheder"),
+    (r"'(.*)' is not true or false", "«{0}» er hverken true eller false"),
+    (r"'(.*)' is not a valid email address", "«{0}» er ikke en gyldig e-mailadresse"),
+)]
+
+
+def _danish(message: str) -> str:
+    for pattern, danish in DANISH_PROBLEMS:
+        if m := pattern.fullmatch(message):
+            return danish.format(*m.groups())
+    return message
+
+
 def _file_problems(exc: OrganisationError) -> list[str]:
-    return [f"Linje {p.line}" + (f", kolonne {p.column}" if p.column else "") + f": {p.message}"
+    return [f"Linje {p.line}" + (f", kolonne {p.column}" if p.column else "") + f": {_danish(p.message)}"
             for p in exc.problems]
 
 

@@ -33,8 +33,8 @@ class ImportReport:
     # (event uid, removed emails, added emails) for future meetings whose people changed
     attendee_changes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
     cancelled_events: list[str] = field(default_factory=list)
-    # The same events as (local start, title) for a person to read (the web's preview).
-    cancelled_shown: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    # The same events as (local start, title, all day) for a person to read (the web's preview).
+    cancelled_shown: list[tuple[dt.datetime, str, bool]] = field(default_factory=list)
     # Meeting requests already sent for the cancelled events: each gets a CANCEL at the next dispatch.
     cancellations: int = 0
     # Emails decided but not sent yet, about removed units or to people taken off: withdrawn.
@@ -135,7 +135,7 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
                 event = uow.events.get(row.uid, tz)
                 uow.events.record(*event.cancelled(reason="unit removed from the organisation"), now)
                 report.cancelled_events.append(row.uid)
-                report.cancelled_shown.append((event.start.astimezone(tz), event.title))
+                report.cancelled_shown.append((event.start.astimezone(tz), event.title, event.all_day))
                 gone.append(row.uid)
                 continue
             if row.unit_id not in units:

@@ -103,7 +103,8 @@ def test_a_file_with_mistakes_lists_them_by_line_and_column_and_stores_nothing(a
     lines[5] = lines[5].replace("dagtilbud", "vuggestue", 1)
     r = _preview_start(client, admin.base, "\n".join(lines) + "\n")
     assert r.status_code == 422 and "Filen org.csv er ikke indlæst" in r.text
-    assert re.search(r"Linje 4, kolonne \w+_email: ", r.text) and "Linje 6, kolonne sector: " in r.text
+    assert re.search(r"Linje 4, kolonne \w+_email: «[^»]+-at-example.dk» er ikke en gyldig e-mailadresse", r.text)
+    assert "Linje 6, kolonne sector: ukendt sektor «vuggestue» (brug dagtilbud, skole eller fu)" in r.text
     assert "Forhåndsvisning" not in r.text
     r = client.post(f"{admin.base}/admin/organisation",
                     data=_form(client, f"{admin.base}/admin/organisation", "/admin/organisation"),
