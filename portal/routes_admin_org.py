@@ -100,6 +100,17 @@ def _danish(message: str) -> str:
     return message
 
 
+async def _posted_file(portal, request: Request, files: int = 0):
+    """The session, the posted form (size, cross-site and CSRF checked) and its organisation file:
+    (session, form, upload, why there is no upload, refusal page or None)."""
+    session = _session(portal, request)
+    data, refusal = await _posted(portal, request, session.nonce, MAX_BODY_BYTES, files=files)
+    if refusal:
+        return session, None, None, None, refusal
+    upload, missing = await _upload(data)
+    return session, data, upload, missing, None
+
+
 def _file_problems(exc: OrganisationError) -> list[str]:
     return [f"Linje {p.line}" + (f", kolonne {p.column}" if p.column else "") + f": {_danish(p.message)}"
             for p in exc.problems]
@@ -173,12 +184,10 @@ def _refusal(exc: Exception) -> tuple[str, str | None]:
 
 @router.post("/start", response_class=HTMLResponse)
 async def start_preview(request: Request, portal: PortalDep):
-    session = _session(portal, request)
-    data, refusal = await _posted(portal, request, session.nonce, MAX_BODY_BYTES, files=1)
+    session, data, upload, missing, refusal = await _posted_file(portal, request, files=1)
     if refusal:
         return refusal
     choice = StartChoice.of(data)
-    upload, missing = await _upload(data)
     problem = _check_choice(portal, choice) or missing
     if problem:
         return _start_page(portal, request, session, 422, choice=choice, upload=upload if not missing else None,
@@ -223,12 +232,10 @@ def _start_preview_page(portal, request, session, upload: Upload, choice: StartC
 
 @router.post("/start/bekraeft", response_class=HTMLResponse)
 async def start_confirm(request: Request, portal: PortalDep):
-    session = _session(portal, request)
-    data, refusal = await _posted(portal, request, session.nonce, MAX_BODY_BYTES)
+    session, data, upload, _, refusal = await _posted_file(portal, request)
     if refusal:
         return refusal
     choice = StartChoice.of(data)
-    upload, _ = await _upload(data)
     fingerprint = str(data.get("fingerprint") or "")
     if upload is None or _check_choice(portal, choice) or not _sessions(request).seal_valid(
             session.nonce, data.get("segl"), "start", upload.sha, *choice.parts(), fingerprint):
@@ -272,11 +279,9 @@ def _org_preview_page(portal, request, session, upload: Upload, report, status: 
 async def org_preview(request: Request, portal: PortalDep):
     from kvalitetsloop.usecases.organisation import import_organisation
 
-    session = _session(portal, request)
-    data, refusal = await _posted(portal, request, session.nonce, MAX_BODY_BYTES, files=1)
+    session, data, upload, missing, refusal = await _posted_file(portal, request, files=1)
     if refusal:
         return refusal
-    upload, missing = await _upload(data)
     if missing:
         return _org_page(portal, request, session, 422, problems=[missing])
     try:
@@ -290,11 +295,9 @@ async def org_preview(request: Request, portal: PortalDep):
 async def org_apply(request: Request, portal: PortalDep):
     from kvalitetsloop.usecases.organisation import import_organisation
 
-    session = _session(portal, request)
-    data, refusal = await _posted(portal, request, session.nonce, MAX_BODY_BYTES)
+    session, data, upload, _, refusal = await _posted_file(portal, request)
     if refusal:
         return refusal
-    upload, _ = await _upload(data)
     fingerprint = str(data.get("fingerprint") or "")
     if upload is None or not _sessions(request).seal_valid(session.nonce, data.get("segl"), "organisation",
                                                            upload.sha, fingerprint):
