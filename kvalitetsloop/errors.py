@@ -47,6 +47,10 @@ class PastMilestones(UserError):
         self.events = events
 
 
+class PreviewChanged(UserError):
+    """What a confirmation would do is no longer what its preview showed: nothing was stored."""
+
+
 class NumberNeeded(UserError):
     """A unit has several deadlines of the kind, and the number that says which one is missing."""
 

@@ -58,6 +58,14 @@ class Sessions:
     def csrf(self, nonce: str, form_id: str) -> str:
         return hmac.new(self.key, f"csrf|{nonce}|{form_id}".encode(), hashlib.sha256).hexdigest()
 
+    def seal(self, nonce: str, *parts: str) -> str:
+        """A signature of what a preview showed (file hash, choices, the plan's fingerprint), bound
+        to the session: its confirmation form carries it, so a confirm starts only what was shown."""
+        return hmac.new(self.key, "\x1f".join(("seal", nonce, *parts)).encode(), hashlib.sha256).hexdigest()
+
+    def seal_valid(self, nonce: str, seal: object, *parts: str) -> bool:
+        return isinstance(seal, str) and hmac.compare_digest(self.seal(nonce, *parts), seal)
+
     def csrf_valid(self, nonce: str, form_id: object, token: object) -> bool:
         if not isinstance(form_id, str) or not isinstance(token, str) or not 16 <= len(form_id) <= 64:
             return False

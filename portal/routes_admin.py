@@ -39,6 +39,9 @@ def install(app: FastAPI) -> None:
     app.state.admin_sessions = Sessions(portal.settings.link_secret)
     app.state.admin_logins = LoginLimit()
     app.include_router(router)
+    from portal import routes_admin_org
+
+    app.include_router(routes_admin_org.router)
 
     @app.exception_handler(NotLoggedIn)
     async def to_login(request: Request, exc: NotLoggedIn):
@@ -70,13 +73,14 @@ def _secure(portal) -> bool:
     return portal.settings.base_url.startswith("https://")
 
 
-async def _posted(portal, request: Request, nonce: str):
-    """The posted form if it passes the size, cross-site and CSRF checks; else a refusal page."""
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+async def _posted(portal, request: Request, nonce: str, limit: int = MAX_FORM_BYTES, files: int = 0):
+    """The posted form if it passes the size, cross-site and CSRF checks; else a refusal page.
+    A form with a file (`files`) may be as big as the portal takes any body (`limit`)."""
+    if int(request.headers.get("content-length") or 0) > limit:
         return None, _refused(portal, 413, "Det sendte er for stort.")
     if cross_site(request.headers, portal.settings.base_url):
         return None, _refused(portal, 403, "Formularen kan kun sendes fra kvalitetsloops egen side.")
-    data = await request.form(max_files=0, max_fields=20)
+    data = await request.form(max_files=files, max_fields=20, max_part_size=limit)
     if not _sessions(request).csrf_valid(nonce, data.get("form_id"), data.get("csrf")):
         return None, _refused(portal, 403, "Formularen er for gammel eller ikke sendt fra denne side. Åbn siden igen.")
     return data, None
@@ -239,16 +243,22 @@ def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format:
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
-@router.get("/loop/{loop_id}/aarshjul.svg")
-def wheel(request: Request, portal: PortalDep, loop_id: str, aar: int = 1, enhed: str | None = None,
+@router.get("/loop/{loop_id}/aarshjul.{fmt}")
+def wheel(request: Request, portal: PortalDep, loop_id: str, fmt: str, aar: int = 1, enhed: str | None = None,
           chef: str | None = None):
     from kvalitetsloop.reports.build import year_wheel
+    from kvalitetsloop.reports.yearwheel import year_wheel_png
 
     _session(portal, request)
+    if fmt not in ("svg", "png"):
+        return _refused(portal, 404, "Årshjulet findes kun som SVG og PNG.")
     try:
         svg = year_wheel(portal.uow(), loop_id, portal.clock(), aar, enhed or None, None if enhed else chef or None)
     except UserError:
         return _refused(portal, 404, "Årshjulet findes ikke.")
+    if fmt == "png":
+        return Response(year_wheel_png(svg), media_type="image/png", headers={
+            "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="aarshjul-{loop_id}-{aar}.png"'})
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

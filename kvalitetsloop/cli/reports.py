@@ -87,15 +87,20 @@ def report_year_wheel(ctx: typer.Context, loop: LoopArg,
                       unit: Optional[str] = typer.Option(None, "--unit", help="One unit's wheel."),
                       chief: Optional[str] = typer.Option(None, "--chief", help="One chief's units (their email)."),
                       output: OutOption = None, now: NowOption = None):
-    """The year wheel as SVG: talks, one-to-ones, data packages and deadlines per week around the months."""
+    """The year wheel as SVG (a PNG when --out ends in .png): talks, one-to-ones, data packages and
+    deadlines per week around the months."""
     from kvalitetsloop.reports.build import year_wheel
+    from kvalitetsloop.reports.yearwheel import year_wheel_png
 
     if unit and chief:
         raise Fail("give --unit or --chief, not both")
     if output:
         check_writable(output)
     svg = year_wheel(unit_of_work(ctx), loop, parse_now(now), year, unit, chief)
-    if output:
+    if output and output.suffix.lower() == ".png":
+        output.write_bytes(year_wheel_png(svg))
+        out.print(f"Wrote {output}.")
+    elif output:
         output.write_text(svg, encoding="utf-8")
         out.print(f"Wrote {output}.")
     else:

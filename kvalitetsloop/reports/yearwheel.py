@@ -129,3 +129,11 @@ def filter_events(events: list[Event], unit_ids: set[str] | None) -> list[Event]
     return [e for e in events if e.unit_id in unit_ids or e.kind in MILESTONES]
 
 
+
+
+def year_wheel_png(svg: str, width: int = 1600) -> bytes:
+    """The wheel as a PNG of `width` pixels (twice the SVG's size by default, sharp when printed
+    or pasted into a slide), drawn by CairoSVG (Cairo, with the DejaVu fonts the PDFs use)."""
+    import cairosvg
+
+    return cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width, output_height=width)

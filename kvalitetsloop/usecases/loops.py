@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,13 +12,14 @@ import sqlalchemy.exc
 
 from cycle.events import Event
 from cycle.framework import Framework
-from cycle.organisation import Organisation
+from cycle.organisation import Organisation, parse_organisation
 from cycle.summary import ChiefSummary, milestones, per_chief_of_tallies
 from cycle.planner import LoopSpec, PlanningError, parity_problem, plan_loop
 from cycle.workcalendar import WorkCalendar
 from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation, NotFound,
-                                  PastMilestones, UserError)
+                                  PastMilestones, PreviewChanged, UserError)
 from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
+from kvalitetsloop.usecases.organisation import ImportReport, import_into
 from storage.models import FrameworkRow, LoopRow
 
 
@@ -30,6 +32,17 @@ class StartedLoop:
     events: list[Event]
     organisation: Organisation
     dry_run: bool
+    # The organisation file imported with the start (the web's start page), and its effect.
+    imported: ImportReport | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """The plan as a hash (every event's uid, time, status and people, the framework, the
+        import): a confirmation starts the loop only when it still equals its preview's."""
+        events = sorted((e.uid, e.kind, e.unit_id, e.number, e.start.isoformat(), e.end.isoformat(), e.status,
+                         tuple(sorted(a.email for a in e.attendees))) for e in self.events)
+        imported = self.imported.fingerprint if self.imported else None
+        return hashlib.sha256(repr((self.loop_id, self.framework.content_hash, imported, events)).encode()).hexdigest()
 
 
 @dataclass
@@ -65,11 +78,17 @@ def meetings_of_other_loops(uow, loop_id: str | None, tz: ZoneInfo) -> list[Even
 
 def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, council_date: dt.date,
                now: dt.datetime, dry_run: bool = False, allow_any_year: bool = False,
-               themes: tuple[str, ...] = (), allow_past: bool = False, past: str | None = None) -> StartedLoop:
+               themes: tuple[str, ...] = (), allow_past: bool = False, past: str | None = None,
+               organisation_text: str | None = None, expect: str | None = None) -> StartedLoop:
     """Plan a new two-year loop for an area and store it (or, dry run, only plan it).
 
     Events that would lie before today are refused (PastMilestones) unless `past` is "held": then
-    they are stored as held, and nothing is sent for them."""
+    they are stored as held, and nothing is sent for them. With `organisation_text` the
+    organisation file is imported in the same transaction and the loop planned on it (a file
+    that would remove units from running loops is refused: that is an organisation update). With
+    `expect` (a dry run's fingerprint) nothing is stored unless the plan is still the one
+    previewed (PreviewChanged)."""
+    org_file = parse_organisation(organisation_text) if organisation_text is not None else None
     if past not in (None, "held"):
         raise UserError(f"past events can only be recorded as 'held', not '{past}'")
     if not 2000 <= council_date.year <= 2100:
@@ -93,6 +112,10 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
     with uow:
         if uow.loops.get(loop_id):
             raise LoopExists(loop_id)
+        imported = import_into(uow, org_file, now) if org_file is not None else None
+        if imported is not None and imported.needs_apply:
+            raise UserError(f"the organisation file leaves out {len(imported.diff.removed)} units of the running "
+                            f"loops ({', '.join(imported.diff.removed[:10])}); update the organisation first")
         org = uow.organisation.load()
         if not org.units:
             raise NoOrganisation("no organisation has been imported yet")
@@ -108,6 +131,10 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
             raise CouncilDatePassed(f"the council date {council_date.isoformat()} has passed "
                                     f"(today is {today.isoformat()})")
         events = _treat_past(plan.events, today, past)
+        started = StartedLoop(loop_id, area, council_date, loaded, events, org, dry_run, imported)
+        if expect is not None and started.fingerprint != expect:
+            raise PreviewChanged("the plan is no longer the one previewed (the organisation, the other loops "
+                                 "or the holidays changed meanwhile)")
         if not dry_run:
             try:
                 fwrow = uow.loops.store_framework(fw.name, fw.version, loaded.content_hash, loaded.content, now)
@@ -123,7 +150,7 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
                 if uow.loops.get(loop_id) is not None:
                     raise LoopExists(loop_id) from None
                 raise
-    return StartedLoop(loop_id, area, council_date, loaded, events, org, dry_run)
+    return started
 
 
 def past_events(events: list[Event], today: dt.date) -> list[Event]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from cycle.events import MEETING_KINDS
 from cycle.organisation import Organisation, OrganisationDiff, diff_organisations, parse_organisation
 from cycle.planner import event_attendees, network_attendees
 from cycle.workcalendar import HolidayPeriod
-from kvalitetsloop.errors import UserError
+from kvalitetsloop.errors import PreviewChanged, UserError
 from kvalitetsloop.frameworks import calendars_named, framework_holiday_calendars, shipped_holidays
 
 # A change of these people moves a unit's meetings to the new person and updates everyone else.
@@ -32,6 +33,8 @@ class ImportReport:
     # (event uid, removed emails, added emails) for future meetings whose people changed
     attendee_changes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
     cancelled_events: list[str] = field(default_factory=list)
+    # The same events as (local start, title, all day) for a person to read (the web's preview).
+    cancelled_shown: list[tuple[dt.datetime, str, bool]] = field(default_factory=list)
     # Meeting requests already sent for the cancelled events: each gets a CANCEL at the next dispatch.
     cancellations: int = 0
     # Emails decided but not sent yet, about removed units or to people taken off: withdrawn.
@@ -46,36 +49,61 @@ class ImportReport:
         """The file removes units: that is done only when the administrator says so."""
         return bool(self.diff.removed) and not self.first_import
 
+    @property
+    def fingerprint(self) -> str:
+        """What this import does, as a hash: a preview's fingerprint equals the applied import's
+        exactly when applying does what the preview showed (the web's confirm checks it)."""
+        d = self.diff
+        return _digest((self.units, self.first_import, d.added, d.removed, d.changed, d.people_changed,
+                        self.attendee_changes, self.cancelled_events, self.cancellations, self.withdrawn,
+                        self.outside_loops))
+
 
 IMPORT_STEPS = "Importing the organisation (steps)"
 
 
 def import_organisation(uow, text: str, now: dt.datetime, *, apply: bool = False,
-                        dry_run: bool = False, progress: Progress = silent) -> ImportReport:
+                        dry_run: bool = False, expect: str | None = None,
+                        progress: Progress = silent) -> ImportReport:
     """Import or re-import the organisation, all or nothing; running loops' future events follow.
 
     The effect is worked out inside the transaction, so the preview is exactly what applying does.
     It is stored unless `dry_run`, or unless it removes units and `apply` is not given (a partial
-    file must not silently cancel the loop of every unit it leaves out). `progress` is told after
-    each step: compare, store, follow the running loops, check clashes."""
+    file must not silently cancel the loop of every unit it leaves out). With `expect` (a
+    preview's fingerprint) nothing is stored unless the effect is still the one previewed
+    (PreviewChanged). `progress` is told after each step: compare, store, follow the running
+    loops, check clashes."""
     org = parse_organisation(text)  # raises OrganisationError before anything is touched
-    progress(IMPORT_STEPS, 0, 4)
     with uow:
-        old = uow.organisation.load()
-        diff = diff_organisations(old, org)
-        progress(IMPORT_STEPS, 1, 4)
-        changed = {u for u, *_ in diff.people_changed}
-        uow.organisation.save(org, diff.removed, frozenset(u.id for u in old.units if u.id not in changed))
-        progress(IMPORT_STEPS, 2, 4)
-        report = ImportReport(len(org.units), diff, first_import=not old.units)
-        _follow_organisation(uow, org, diff, now, report)
-        progress(IMPORT_STEPS, 3, 4)
-        _report_clashes(uow, org, diff, now, report)
+        report = import_into(uow, org, now, progress)
+        if expect is not None and report.fingerprint != expect:
+            raise PreviewChanged("the organisation or the running loops changed since the preview")
         report.applied = not dry_run and (apply or not report.needs_apply)
         if report.applied:
             uow.commit()
     progress(IMPORT_STEPS, 4, 4)
     return report
+
+
+def import_into(uow, org: Organisation, now: dt.datetime, progress: Progress = silent) -> ImportReport:
+    """Store `org` in the open transaction and make the running loops follow; the caller commits
+    (or not: a preview)."""
+    progress(IMPORT_STEPS, 0, 4)
+    old = uow.organisation.load()
+    diff = diff_organisations(old, org)
+    progress(IMPORT_STEPS, 1, 4)
+    changed = {u for u, *_ in diff.people_changed}
+    uow.organisation.save(org, diff.removed, frozenset(u.id for u in old.units if u.id not in changed))
+    progress(IMPORT_STEPS, 2, 4)
+    report = ImportReport(len(org.units), diff, first_import=not old.units)
+    _follow_organisation(uow, org, diff, now, report)
+    progress(IMPORT_STEPS, 3, 4)
+    _report_clashes(uow, org, diff, now, report)
+    return report
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
 def show_organisation(uow) -> Organisation:
@@ -107,6 +135,7 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
                 event = uow.events.get(row.uid, tz)
                 uow.events.record(*event.cancelled(reason="unit removed from the organisation"), now)
                 report.cancelled_events.append(row.uid)
+                report.cancelled_shown.append((event.start.astimezone(tz), event.title, event.all_day))
                 gone.append(row.uid)
                 continue
             if row.unit_id not in units:

@@ -145,3 +145,25 @@ def test_the_outbox_retries_and_gives_up_a_failed_email(admin):
                                            "where key in ('k1','k2')")).all())
     retried = "leder1@example.dk" if states["leder1@example.dk"].startswith("pending") else "leder2@example.dk"
     assert sorted(states.values()) == ["given_up:8", "pending:0"] and states[retried] == "pending:0"
+
+
+def test_the_year_wheel_downloads_as_a_png_as_well(admin):
+    from PIL import Image
+
+    with httpx.Client(timeout=60) as c:
+        login(c, admin.base)
+        loop = c.get(f"{admin.base}/admin/loop/{LOOP_ID}")
+        assert f'href="/admin/loop/{LOOP_ID}/aarshjul.png?aar=1"' in loop.text
+        r = c.get(f"{admin.base}/admin/loop/{LOOP_ID}/aarshjul.png?aar=1")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert r.content.startswith(b"\x89PNG\r\n\x1a\n")
+        image = Image.open(io.BytesIO(r.content))
+        assert image.size == (1600, 1600)
+        # Drawn, not blank: the rings, marks and month names give many colours, and the rim's
+        # milestone orange (#b35c00) is there.
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert len(colours) > 50
+        assert any(abs(r - 0xb3) < 8 and abs(g - 0x5c) < 8 and b < 8 for _, (r, g, b) in colours)
+        assert c.get(f"{admin.base}/admin/loop/{LOOP_ID}/aarshjul.gif?aar=1").status_code == 404
+    with httpx.Client(timeout=30) as anonymous:
+        assert anonymous.get(f"{admin.base}/admin/loop/{LOOP_ID}/aarshjul.png").status_code == 303

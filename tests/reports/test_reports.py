@@ -231,6 +231,9 @@ def test_the_year_wheel_is_valid_svg_names_every_month_and_its_marks_match_the_p
     council = ET.fromstring(cli("report", "year-wheel", LOOP_ID).stdout).findall(
         ".//{http://www.w3.org/2000/svg}circle[@data-kind='council_meeting']")
     assert len(council) == 1
+    # --out with .png writes the same wheel as a PNG picture.
+    cli("report", "year-wheel", LOOP_ID, "--out", str(tmp_path / "hjul.png"))
+    assert (tmp_path / "hjul.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_meeting_cost_compares_two_frameworks_by_planning_both(small_loop, tmp_path, aarhus_data):

@@ -1,0 +1,169 @@
+"""Starting a loop and updating the organisation from the administration pages, over HTTP on a
+real port, on the small planned loop (12 units, clock 1 March 2027): what is refused and that a
+refusal stores nothing — no session, a cross-site post, a framework that is not shipped, a file
+with mistakes, a confirm whose file or choices differ from the preview, a preview overtaken by
+another change — and the past milestones recorded as held when the administrator says so."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from kvalitetsloop.bootstrap import unit_of_work_for
+from kvalitetsloop.usecases.organisation import import_organisation
+from storage.db import engine_for
+from tests.notifications.conftest import small_org_csv
+from tests.portal.test_admin import _hidden, admin, login  # noqa: F401 (fixture)
+
+
+def _count(url: str, sql: str) -> int:
+    with engine_for(url).connect() as c:
+        return c.execute(sa.text(sql)).scalar()
+
+
+def _snapshot(url: str) -> tuple:
+    """What a refused post must leave as it was: loops, units, events and their states."""
+    return (_count(url, "select count(*) from loop"), _count(url, "select count(*) from unit"),
+            _count(url, "select count(*) from event where status != 'cancelled'"),
+            _count(url, "select coalesce(sum(sequence), 0) from event"))
+
+
+def _form(client: httpx.Client, url: str, action: str) -> dict:
+    page = client.get(url)
+    form = page.text[page.text.index(f'action="{action}"'):]
+    return {"form_id": _hidden(form, "form_id"), "csrf": _hidden(form, "csrf")}
+
+
+def _confirm_fields(html: str, action: str) -> dict:
+    form = html[html.index(f'action="{action}"'):]
+    form = form[:form.index("</form>")]
+    return dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+
+
+@pytest.fixture
+def client(admin):
+    with httpx.Client(timeout=120) as c:
+        assert login(c, admin.base).status_code == 303
+        yield c
+
+
+CSV = small_org_csv()
+START_6_18 = {"ramme": "aarhus", "omraade": "6-18", "dato": "2028-04-26"}
+
+
+def _preview_start(client, base, csv: str = CSV, **choice) -> httpx.Response:
+    return client.post(f"{base}/admin/start", data={**_form(client, f"{base}/admin/start", "/admin/start"),
+                                                   **START_6_18, **choice},
+                       files={"fil": ("org.csv", csv.encode(), "text/csv")})
+
+
+def test_the_pages_need_a_session_and_refuse_cross_site_posts(admin, client):
+    before = _snapshot(admin.db)
+    with httpx.Client(timeout=30) as anonymous:
+        for path in ("/admin/start", "/admin/organisation"):
+            r = anonymous.get(f"{admin.base}{path}")
+            assert r.status_code == 303 and r.headers["location"].startswith("/admin/login?next=")
+        r = anonymous.post(f"{admin.base}/admin/start", data=START_6_18, files={"fil": ("org.csv", CSV.encode())})
+        assert r.status_code == 303 and r.headers["location"].startswith("/admin/login")
+    fields = _form(client, f"{admin.base}/admin/start", "/admin/start")
+    r = client.post(f"{admin.base}/admin/start", data={**fields, **START_6_18}, files={"fil": ("org.csv", CSV.encode())},
+                    headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "kun sendes fra kvalitetsloops egen side" in r.text
+    r = client.post(f"{admin.base}/admin/organisation/anvend", data={**fields, "csrf": "0" * 64})
+    assert r.status_code == 403
+    assert _snapshot(admin.db) == before
+
+
+def test_the_front_page_links_both_pages_and_every_field_has_a_label(admin, client):
+    front = client.get(f"{admin.base}/admin")
+    assert 'href="/admin/start"' in front.text and 'href="/admin/organisation"' in front.text
+    for path in ("/admin/start", "/admin/organisation"):
+        page = client.get(f"{admin.base}{path}").text
+        fields = re.findall(r'<(?:input|select)(?![^>]*type="hidden")[^>]*id="([^"]+)"', page)
+        assert fields and all(f'<label for="{f}">' in page for f in fields)
+        assert "<script" not in page
+
+
+@pytest.mark.parametrize("name", ["../frameworks/aarhus", "/etc/passwd", "frameworks/aarhus.yaml", "nope"])
+def test_a_framework_that_is_not_shipped_is_refused(admin, client, name):
+    before = _snapshot(admin.db)
+    r = _preview_start(client, admin.base, ramme=name)
+    assert r.status_code == 422 and "Vælg en af de rammer, der følger med kvalitetsloop." in r.text
+    assert _snapshot(admin.db) == before
+
+
+def test_a_file_with_mistakes_lists_them_by_line_and_column_and_stores_nothing(admin, client):
+    before = _snapshot(admin.db)
+    lines = CSV.splitlines()
+    lines[3] = lines[3].replace("@example.dk", "-at-example.dk", 1)
+    lines[5] = lines[5].replace("dagtilbud", "vuggestue", 1)
+    r = _preview_start(client, admin.base, "\n".join(lines) + "\n")
+    assert r.status_code == 422 and "Filen org.csv er ikke indlæst" in r.text
+    assert re.search(r"Linje 4, kolonne \w+_email: «[^»]+-at-example.dk» er ikke en gyldig e-mailadresse", r.text)
+    assert "Linje 6, kolonne sector: ukendt sektor «vuggestue» (brug dagtilbud, skole eller fu)" in r.text
+    assert "Forhåndsvisning" not in r.text
+    r = client.post(f"{admin.base}/admin/organisation",
+                    data=_form(client, f"{admin.base}/admin/organisation", "/admin/organisation"),
+                    files={"fil": ("ny.csv", "\n".join(lines).encode())})
+    assert r.status_code == 422 and "Linje 6, kolonne sector: " in r.text
+    assert _snapshot(admin.db) == before
+
+
+def test_a_confirm_whose_file_or_choices_differ_from_the_preview_is_refused(admin, client):
+    before = _snapshot(admin.db)
+    preview = _preview_start(client, admin.base)
+    assert preview.status_code == 200 and "Forhåndsvisning: loop 6-18-2028-04-26" in preview.text
+    fields = _confirm_fields(preview.text, "/admin/start/bekraeft")
+    other = CSV.replace("Bestyrelsen", "Forældrebestyrelsen", 1)
+    for changed in ({"indhold": base64.b64encode(other.encode()).decode()}, {"dato": "2030-04-24"},
+                    {"ramme": "albertslund"}, {"fingerprint": "0" * 64}, {"segl": "0" * 64}):
+        r = client.post(f"{admin.base}/admin/start/bekraeft", data={**fields, **changed})
+        assert r.status_code == 409 and "Bekræftelsen passer ikke til forhåndsvisningen" in r.text
+    assert _snapshot(admin.db) == before
+    r = client.post(f"{admin.base}/admin/start/bekraeft", data=fields)
+    assert r.status_code == 303 and r.headers["location"] == "/admin/loop/6-18-2028-04-26"
+    assert _count(admin.db, "select count(*) from loop") == before[0] + 1
+
+
+def test_an_update_overtaken_by_another_change_shows_the_new_effect_and_stores_nothing(admin, client):
+    lines = CSV.splitlines()
+    without = "\n".join(line for line in lines if not line.startswith("dt-001,")) + "\n"
+    r = client.post(f"{admin.base}/admin/organisation",
+                    data=_form(client, f"{admin.base}/admin/organisation", "/admin/organisation"),
+                    files={"fil": ("uden-dt-001.csv", without.encode())})
+    assert r.status_code == 200 and "Enheder fjernet (1)" in r.text
+    fields = _confirm_fields(r.text, "/admin/organisation/anvend")
+    # Meanwhile someone else removes dt-002 (say from the command line): the preview is stale.
+    import_organisation(unit_of_work_for(admin.db), "\n".join(l for l in lines if not l.startswith("dt-002,")) + "\n",
+                        admin.clock.now, apply=True)
+    before = _snapshot(admin.db)
+    r = client.post(f"{admin.base}/admin/organisation/anvend", data=fields)
+    assert r.status_code == 409 and "ændret siden forhåndsvisningen" in r.text and "Intet er gemt" in r.text
+    assert _snapshot(admin.db) == before
+    # The page shows what the file does now (dt-001 out, dt-002 back) and applies that when confirmed.
+    assert "Enheder fjernet (1)" in r.text and "Enheder tilføjet (1)" in r.text
+    r = client.post(f"{admin.base}/admin/organisation/anvend",
+                    data=_confirm_fields(r.text, "/admin/organisation/anvend"))
+    assert r.status_code == 200 and "Organisationen er opdateret" in r.text
+    assert _count(admin.db, "select count(*) from unit where id = 'dt-001'") == 0
+
+
+def test_milestones_in_the_past_are_refused_until_recorded_as_held(admin, client):
+    # Albertslund's networks meet 24, 16 and 8 weeks before the council: on 1 March 2027 the
+    # first two of a loop for 2 June 2027 lie behind.
+    choice = {"ramme": "albertslund", "omraade": "0-6", "dato": "2027-06-02"}
+    r = _preview_start(client, admin.base, **choice)
+    assert r.status_code == 422 and "af loopets begivenheder ligger før i dag" in r.text
+    assert 'name="tidligere" value="held"' in r.text and "Forhåndsvisning" not in r.text
+    # The file comes along, so the administrator only ticks the box.
+    fields = _confirm_fields(r.text, "/admin/start")
+    assert base64.b64decode(fields["indhold"]).decode() == CSV
+    r = client.post(f"{admin.base}/admin/start", data={**fields, **choice, "tidligere": "held"})
+    assert r.status_code == 200 and "registreres som afholdt" in r.text
+    r = client.post(f"{admin.base}/admin/start/bekraeft", data=_confirm_fields(r.text, "/admin/start/bekraeft"))
+    assert r.status_code == 303
+    assert _count(admin.db, "select count(*) from event where loop_id = '0-6-2027-06-02' and status = 'held'") >= 2
