@@ -273,4 +273,12 @@ def _conclude(results: list[dict], decided: dict, announced: int, now: dt.dateti
         raise DispatchIncomplete(
             f"{sent} emails were sent, but {waiting} wait in the outbox for the next run and {failed} failed "
             f"for good ('kvalitetsloop outbox list'); the reason: {reason}")
+    # Rows an earlier run could not send wait out their back-off: this run did not try them, but
+    # they are not delivered, so it is not green either (an outage longer than the schedule's
+    # interval would otherwise look mended after its first red run).
+    held, next_try, error = dispatch_cases.held_back(_uow(), now)
+    if held:
+        raise DispatchIncomplete(
+            f"{sent} emails were sent, but {held} that earlier runs could not send wait for their next try at "
+            f"{_local(next_try):%Y-%m-%d %H:%M} ('kvalitetsloop outbox list'); the last reason: {error or 'unknown'}")
     return {"decided": decided, "sent": sent, "data_packages_requested": requested, "arrivals_announced": announced}

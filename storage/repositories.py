@@ -287,6 +287,16 @@ class OutboxRepository:
             out += self.session.execute(sa.select(O.id, O.kind, O.status, O.last_error).where(O.id.in_(part)))
         return out
 
+    def held_back(self, now: dt.datetime) -> tuple[int, dt.datetime | None, str | None]:
+        """Rows due by `now` that a send already tried and that wait for their next try (not yet
+        due again): how many, the earliest next try, and one of their errors."""
+        O = OutboxRow.__table__.c
+        where = sa.and_(O.status == "pending", O.attempts > 0, O.due_at <= now, O.next_attempt_at > now)
+        n, first = self.session.execute(sa.select(sa.func.count(), sa.func.min(O.next_attempt_at)).where(where)).one()
+        error = self.session.execute(sa.select(O.last_error).where(where, O.last_error.is_not(None))
+                                     .order_by(O.updated_at.desc()).limit(1)).scalar() if n else None
+        return n, first, error
+
     def listing(self, status: str | None, limit: int) -> tuple[list[OutboxRow], dict[str, int]]:
         from notifications import outbox
 

@@ -250,6 +250,7 @@ def _council_date_with_invitations_due(url: str, now: dt.datetime) -> dt.date:
     today = now.date()
     for weeks in (0, -1, 1, -2, 2, -3, 3):
         council = today + dt.timedelta(days=22 * 7 + 7 * weeks)
+        council += dt.timedelta(days=2 - council.weekday())  # the Wednesday of that week: a council sits on a working day
         try:
             plan = start_loop(unit_of_work_for(url), FRAMEWORKS, "aarhus", "0-6", council, now, dry_run=True,
                               allow_any_year=True, past="held")

@@ -52,7 +52,12 @@ def dispatch_cmd(ctx: typer.Context, now: NowOption = None,
     _skipped(r.skipped)
     for e in d.errors[:10]:
         err.print(f"  {e}", markup=False)
-    if d.stopped or d.failed:
+    held, next_try, _ = dispatch.held_back(unit_of_work(ctx), when)
+    if held and not d.stopped:
+        err.print(f"{counted(held, 'email')} that could not be sent wait for the next try at "
+                  f"{next_try.astimezone(when.tzinfo).isoformat(timespec='minutes')} "
+                  "(see 'kvalitetsloop outbox list').", markup=False)
+    if d.stopped or d.failed or held:
         raise typer.Exit(1)
 
 

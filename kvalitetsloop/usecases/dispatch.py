@@ -342,6 +342,13 @@ def dry_run(uow, now: dt.datetime, settings, directory: Path) -> DispatchReport:
     return DispatchReport(now, decision.per_kind, None, files, decision.skipped)
 
 
+def held_back(uow, now: dt.datetime) -> tuple[int, dt.datetime | None, str | None]:
+    """Emails due that an earlier run could not send and that wait for their next try: a run
+    that sent nothing because of them has not done its job either."""
+    with uow:
+        return uow.outbox.held_back(now)
+
+
 def row_states(uow, row_ids: list[int]) -> list:
     """Each row's kind, status and last error now (after a run tried to send them)."""
     with uow:

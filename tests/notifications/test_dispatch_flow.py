@@ -146,6 +146,10 @@ def test_smtp_down_fails_the_run_with_a_sentence_and_the_next_run_delivers_every
     assert len(failed) == 1
     assert "wait in the outbox" in failed[0]["resource"]["prefect.state-message"]
     assert "prefect.tag.kvalitetsloop" in {r["prefect.resource.id"] for r in failed[0]["related"]}
+    # A run while the rows wait out their backoff tries nothing, and is red too: nothing went out.
+    meanwhile = dispatch(now=now + dt.timedelta(seconds=30), return_state=True)
+    assert meanwhile.is_failed()
+    assert f"{waiting['pending']} that earlier runs could not send wait for their next try" in meanwhile.message
     smtp_env(smtp.port)  # the server is back
     get_settings.cache_clear()
     later = dispatch(now=now + dt.timedelta(minutes=15), return_state=True)

@@ -42,7 +42,9 @@ def test_server_down_then_back(small_loop, smtp, tmp_path, smtp_env):
     smtp_env(down.smtp_port)
     cli = Cli(small_loop, tmp_path)
     failed_run = cli("dispatch", "--now", (FIRST + dt.timedelta(seconds=30)).isoformat(), check=False)
-    assert failed_run.returncode == 0  # nothing was due yet: the rows wait for their backoff
+    # Nothing was tried (the rows wait out their backoff), but nothing was delivered either: exit 1,
+    # with when the next try is.
+    assert failed_run.returncode == 1 and "wait for the next try at" in failed_run.stderr
     listing = cli("outbox", "list", "--status", "pending", "--limit", "3").stdout
     assert "cannot connect" in listing and "pending" in listing
     # second failure doubles the wait
