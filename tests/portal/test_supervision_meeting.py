@@ -58,7 +58,8 @@ def _arrived(portal) -> tuple[str, str, str, dt.datetime]:
     notice = [m for m in portal.mails("supervision_report_received") if m["X-Kvalitetsloop-Event"] == uid]
     assert len(notice) == 1
     chief = notice[0]["To"].addresses[0].addr_spec
-    assert chief.startswith("chief-") and "opfølgningsmøde" in notice[0].get_body(("plain",)).get_content()
+    plain = notice[0].get_body(("plain",)).get_content()
+    assert chief.startswith("chief-") and "Læs afrapporteringen, og tag stilling til et opfølgningsmøde: http" in plain
     return link_in(notice[0], "/tilsynsopfoelgning/"), unit_id, chief, when
 
 
