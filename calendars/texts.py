@@ -17,7 +17,7 @@ import datetime as dt
 from calendars.context import CalendarContext, UnitInfo, Wording
 from calendars.timezone import ZONE
 from cycle import kinds
-from cycle.events import Attendee, Event
+from cycle.events import SUPERVISION_MEETING, Attendee, Event
 from cycle.framework import AARHUS_DATA_BASIS, AARHUS_ROLE_LABELS
 from cycle.vocabulary import AREA_LABELS, CHILDREN, cap, definite, genitive, sector_label, youth_body
 
@@ -59,6 +59,13 @@ ONE_TO_ONE_AGENDA: tuple[str, ...] = (
 ONE_TO_ONE_PURPOSE = ("1:1 ledelsesopfølgning mellem {chief} og {leader}: et bredt blik på "
                       "drift og udvikling af tilbuddet og et rum for ledelsesmæssige beslutninger.")
 ONE_TO_ONE_FEEDS_TALK = "Pointer herfra indgår som input{ref} i næste {talk}."
+
+# The chief's follow-up meeting with a self-owned daycare's board about its supervision report
+# [000: "I de tilfælde hvor data giver anledning til yderligere opfølgning, afholder Børn- og
+# Unge-chefen møde med bestyrelsen i det selvejende dagtilbud"].
+SUPERVISION_MEETING_PURPOSE = ("{Chief} følger op på {board_s} tilsyn med det selvejende dagtilbud. Mødet "
+                               "holdes, fordi {board_s} skriftlige tilsynsafrapportering og data fra "
+                               "fællesfunktionerne giver anledning til yderligere opfølgning.")
 
 NETWORK_PURPOSE = ("De faglige ledernetværk foreslår temaerne til kvalitetsrapporten. Viden fra "
                    "tilbuddenes tidligere fokusområder indgår.")
@@ -254,6 +261,14 @@ def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = Tr
         if BASIS_ONE_TO_ONES in w.data_basis:
             lines.append("")
             lines.append(ONE_TO_ONE_FEEDS_TALK.format(ref=_ref(w, BASIS_ONE_TO_ONES), talk=w.talk_label.lower()))
+    elif kind == SUPERVISION_MEETING:
+        lines.append(f"Opfølgningsmøde om tilsyn for {_unit_name(event, unit)} (selvejende dagtilbud).")
+        if loop_line:
+            lines.append(loop_line)
+        lines += _host_lines(event, w)
+        lines.append("")
+        lines.append(SUPERVISION_MEETING_PURPOSE.format(Chief=cap(definite(_role(w, "chief"))),
+                                                        board_s=genitive(_role(w, "board"))))
     elif kind == "network_meeting":
         lines.append(event.title + ".")
         if loop_line:

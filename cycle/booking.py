@@ -18,6 +18,8 @@ def minutes(t: dt.time) -> int:
 class Conflict:
     email: str
     reason: str
+    # The same in Danish, for a web page (a chief planning a meeting on the portal).
+    da: str = ""
 
 
 class Ledger:
@@ -36,10 +38,12 @@ class Ledger:
                 continue
             others = [b for b in booked if b[2] != ignore_uid] if ignore_uid else booked
             if len(others) >= self.max_per_day:
-                return Conflict(email, f"{email} already has {len(others)} meeting{'s' if len(others) != 1 else ''} on {day.isoformat()} (the limit is {self.max_per_day} a day)")
+                return Conflict(email, f"{email} already has {len(others)} meeting{'s' if len(others) != 1 else ''} on {day.isoformat()} (the limit is {self.max_per_day} a day)",
+                                f"{email} har allerede {len(others)} møde{'r' if len(others) != 1 else ''} den {day:%d.%m.%Y} (højst {self.max_per_day} om dagen)")
             for s, e, uid in others:
                 if start < e + self.buffer and s < end + self.buffer:
-                    return Conflict(email, f"{email} has another meeting on {day.isoformat()} from {s // 60:02d}:{s % 60:02d} to {e // 60:02d}:{e % 60:02d} (with {self.buffer} minute{'s' if self.buffer != 1 else ''} between meetings)")
+                    return Conflict(email, f"{email} has another meeting on {day.isoformat()} from {s // 60:02d}:{s % 60:02d} to {e // 60:02d}:{e % 60:02d} (with {self.buffer} minute{'s' if self.buffer != 1 else ''} between meetings)",
+                                    f"{email} har et andet møde den {day:%d.%m.%Y} kl. {s // 60:02d}.{s % 60:02d}-{e // 60:02d}.{e % 60:02d} (med {self.buffer} minutter imellem møder)")
         return None
 
     def is_free(self, emails, day: dt.date, start: int, end: int) -> bool:

@@ -458,7 +458,8 @@ def _notices(L: _Loop, units: Mapping[str, UnitFacts]) -> list[DueAction]:
         if dk.notice_url:
             ctx.update(url=got.url, ready_at=_iso(got.submitted_at))
         key = f"{dk.notice}|{e.uid}" + (f"|{e.sequence}" if dk.notice_keyed_by_sequence else "")
-        a = _action(L, dk.notice, key, e, _with_role(e, dk.notice_to(L.fw)), ctx, got.submitted_at)
+        a = _action(L, dk.notice, key, e, _with_role(e, dk.notice_to(L.fw)), ctx, got.submitted_at,
+                    link=dk.answer_link)
         if a is not None:
             out.append(a)
     return out

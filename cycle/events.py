@@ -12,13 +12,18 @@ from dataclasses import dataclass, field, replace
 
 from cycle.kinds import DEADLINE_EVENT_KINDS
 
+# The chief's follow-up meeting with a self-owned daycare's board about its supervision report,
+# held "i de tilfælde hvor data giver anledning til yderligere opfølgning" [000]: planned when the
+# chief answers the report (kvalitetsloop.usecases.supervision), never by the loop's plan.
+SUPERVISION_MEETING = "supervision_meeting"
+
 # The kinds of planned event: meetings, the council meeting and the committee overview, and the
 # deadline kinds of the registry (cycle.kinds).
 EVENT_KINDS: tuple[str, ...] = ("network_meeting", "council_meeting", "learning_talk", "one_to_one",
-                                "committee_overview", *DEADLINE_EVENT_KINDS)
+                                SUPERVISION_MEETING, "committee_overview", *DEADLINE_EVENT_KINDS)
 
 # Meetings take people's time and get calendar invitations; the other kinds are deadlines.
-MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one"})
+MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one", SUPERVISION_MEETING})
 
 # Fixed namespace so that UIDs are a pure function of the loop and the event's place in it:
 # the same inputs give the same plan, UIDs included.

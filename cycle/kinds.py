@@ -33,6 +33,8 @@ class DeadlineWords:
     title: str
     # The web form's button.
     link_label: str | None = None
+    # The button of the notice's link, where the notice asks its recipient to answer.
+    answer_link_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class DeadlineKind:
     notice_to: Callable[[Framework], list[str]] = lambda fw: []
     notice_url: bool = False
     notice_keyed_by_sequence: bool = True
+    # Where the notice's recipient answers what arrived (the chief decides on a supervision
+    # report): the `submission.kind` of the answer, its link's purpose and URL path.
+    answer: str | None = None
+    answer_link: str | None = None
+    answer_path: str | None = None
     # The purpose of the capability link in reminders (notifications.links), and its URL path
     # (None: the link is a URL given with the submission, like a data package's).
     link: str | None = None
@@ -133,11 +140,16 @@ SUPERVISION_REPORT = DeadlineKind(
     reminder="supervision_report_reminder",
     escalation="supervision_report_missing", escalate_to=lambda fw: ["chief"],
     notice="supervision_report_received", notice_to=lambda fw: ["chief"], notice_keyed_by_sequence=False,
+    # The chief reads the report and records whether a follow-up meeting with the board is needed
+    # [000: "I de tilfælde hvor data giver anledning til yderligere opfølgning, afholder Børn- og
+    # Unge-chefen møde med bestyrelsen"].
+    answer="supervision_followup", answer_link="supervision_followup", answer_path="/tilsynsopfoelgning/{token}",
     link="supervision_report", path="/tilsyn/{token}", in_digest=True,
     words=DeadlineWords(
         calendar="Frist for {board_s} skriftlige tilsynsafrapportering for {unit}.",
         title="Skriftlig tilsynsafrapportering fra {board} ({year}): {unit}",
-        link_label="Aflevér tilsynsafrapporteringen"),
+        link_label="Aflevér tilsynsafrapporteringen",
+        answer_link_label="Læs afrapporteringen, og tag stilling til et opfølgningsmøde"),
     english="supervision report {n}", noun="supervision report")
 
 REPORT_BACK = DeadlineKind(
@@ -169,14 +181,15 @@ DEADLINES: tuple[DeadlineKind, ...] = (BOARD_STATEMENT, YOUTH_INPUT, FOLLOWUP_FO
 
 _BY_EVENT = {d.event_kind: d for d in DEADLINES}
 _BY_SUBMISSION = {d.submission: d for d in DEADLINES}
-_BY_LINK = {d.link: d for d in DEADLINES if d.link}
+_BY_LINK = {**{d.link: d for d in DEADLINES if d.link}, **{d.answer_link: d for d in DEADLINES if d.answer_link}}
 
 DEADLINE_EVENT_KINDS: tuple[str, ...] = tuple(d.event_kind for d in DEADLINES)
 SUBMISSION_KINDS: tuple[str, ...] = tuple(d.submission for d in DEADLINES)
 # The deadlines a chief's weekly digest lists while they are missing.
 DIGEST_DEADLINES: tuple[str, ...] = tuple(d.event_kind for d in DEADLINES if d.in_digest)
 # URL path of each link purpose that is a web form.
-LINK_PATHS: dict[str, str] = {d.link: d.path for d in DEADLINES if d.link and d.path}
+LINK_PATHS: dict[str, str] = {**{d.link: d.path for d in DEADLINES if d.link and d.path},
+                              **{d.answer_link: d.answer_path for d in DEADLINES if d.answer_link}}
 
 INVITATION = "invitation"
 DATA_PACKAGE_TRIGGER = "data_package_trigger"
@@ -231,8 +244,15 @@ def deadline_for_submission(kind: str) -> DeadlineKind | None:
 
 
 def deadline_for_link(purpose: str) -> DeadlineKind | None:
-    """The deadline kind whose emails carry a link of this purpose, or None."""
+    """The deadline kind whose emails carry a link of this purpose (its form's, or the answer
+    link of its notice), or None."""
     return _BY_LINK.get(purpose)
+
+
+def is_answer_link(purpose: str) -> bool:
+    """Whether links of this purpose answer a notice (the chief's answer to a supervision report)."""
+    deadline = _BY_LINK.get(purpose)
+    return deadline is not None and deadline.answer_link == purpose
 
 
 def notification(kind: str) -> NotificationKind:

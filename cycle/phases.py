@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cycle.events import Event
+from cycle.events import SUPERVISION_MEETING, Event
 from cycle.framework import LOOP_PHASES, Framework
 from cycle.kinds import REPORT_BACK, SUPERVISION_REPORT, deadline_for_event_kind
 from cycle.vocabulary import words
@@ -69,7 +69,7 @@ def phase_key(kind: str, number: int | None) -> str:
         return "talk-1"  # the overview of the focus areas chosen at talk 1 [000]
     if kind == REPORT_BACK.event_kind:
         return "report-back"
-    if kind == SUPERVISION_REPORT.event_kind:
+    if kind in (SUPERVISION_REPORT.event_kind, SUPERVISION_MEETING):
         return "supervision"
     # Talks and what hangs off them (data packages, youth input, statements, follow-up forms).
     return "talk-1" if (number or 1) == 1 else "follow-up-talks"

@@ -17,7 +17,7 @@ import pendulum
 
 from cycle import kinds, vocabulary
 from cycle.booking import Ledger, minutes
-from cycle.events import Attendee, Event, make_uid
+from cycle.events import SUPERVISION_MEETING, Attendee, Event, make_uid
 from cycle.framework import Framework
 from cycle.organisation import Organisation, Unit
 from cycle.workcalendar import WorkCalendar
@@ -189,6 +189,8 @@ def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
         return talk_roles(fw, unit, number or 1, details)
     if kind == "one_to_one":
         return list(fw.one_to_ones.attendees)
+    if kind == SUPERVISION_MEETING:
+        return list(SUPERVISION_MEETING_ROLES)
     deadline = kinds.deadline_for_event_kind(kind)
     return deadline.attendees(fw) if deadline is not None else []
 
@@ -202,6 +204,25 @@ def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = N
     guests = tuple(Attendee(g["email"], "guest", g.get("name", "")) for g in (details or {}).get("guests", ())
                    if g["email"] not in known)
     return people + guests
+
+
+# "afholder Børn- og Unge-chefen møde med bestyrelsen i det selvejende dagtilbud" [000]: the chief
+# and the board. The seeds do not name the daycare's leader, so the leader is not invited (the
+# chief may add them as an ad hoc participant, `event attend`).
+SUPERVISION_MEETING_ROLES = ("chief", "board")
+
+
+def supervision_meeting(fw: Framework, loop_id: str, unit: Unit, report: Event, start: dt.datetime,
+                        part: str = "") -> Event:
+    """The chief's follow-up meeting with a self-owned daycare's board about its supervision report
+    `report` (a `supervision_report_due` event), from `start` for the framework's duration. The
+    chief holds it [000]. `part` tells apart a meeting planned again after one was cancelled."""
+    utc = dt.timezone.utc
+    end = (start.astimezone(utc) + dt.timedelta(minutes=fw.durations.supervision_meeting)).astimezone(start.tzinfo)
+    return Event(uid=make_uid(loop_id, SUPERVISION_MEETING, unit.id, report.number, part), kind=SUPERVISION_MEETING,
+                 start=start, end=end, title=f"Opfølgningsmøde om tilsyn – {unit.name}", unit_id=unit.id,
+                 number=report.number, attendees=event_attendees(fw, unit, SUPERVISION_MEETING), host_role="chief",
+                 sector=unit.sector, details={"supervision_report_uid": report.uid})
 
 
 def talk_title(fw: Framework, unit: Unit, number: int) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from cycle.events import Event
+from cycle.events import SUPERVISION_MEETING, Event
 
 # The meetings whose required participants' declines are told to the administration and the
 # chief at once: without them the meeting cannot be held.
-NOTIFIED_KINDS = frozenset({"learning_talk", "one_to_one"})
+NOTIFIED_KINDS = frozenset({"learning_talk", "one_to_one", SUPERVISION_MEETING})
 
 # The Danish word for each answer, as the administration and the chiefs read it.
 ANSWER_WORDS = {"ACCEPTED": "deltager", "DECLINED": "afbud", "TENTATIVE": "måske", "DELEGATED": "delegeret",
@@ -42,10 +42,13 @@ def current(event: Event, answer: Answer | None) -> str:
 
 def required_roles(event: Event) -> frozenset[str]:
     """The roles without whom a talk or one-to-one cannot be held: the chief, the leader, and the
-    host (the board of a self-owned daycare hosts its talks)."""
+    host (the board of a self-owned daycare hosts its talks); a follow-up meeting on supervision
+    is the chief's with the board [000]."""
     roles = {"chief", "leader"}
     if event.host_role:
         roles.add(event.host_role)
+    if event.kind == SUPERVISION_MEETING:
+        roles.add("board")
     return frozenset(roles)
 
 

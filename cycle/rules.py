@@ -15,6 +15,18 @@ from cycle.framework import Framework
 from cycle.workcalendar import WorkCalendar
 
 
+class Problem(str):
+    """A broken rule as the command line says it (the string itself), with the same in Danish
+    (`da`) for a web page. Rules without a Danish sentence yet are plain strings."""
+
+    da: str
+
+    def __new__(cls, english: str, danish: str) -> "Problem":
+        problem = super().__new__(cls, english)
+        problem.da = danish
+        return problem
+
+
 def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: list[Event],
                     fw: Framework, cal: WorkCalendar, tz, *, others: list[Event] = (),
                     now: dt.datetime | None = None, loop_span: tuple[dt.date, dt.date] | None = None) -> list[str]:
@@ -24,13 +36,17 @@ def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: 
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     day = local_start.date()
     if now is not None and start < now:
-        problems.append(f"{local_start:%Y-%m-%d %H:%M} has already passed")
+        problems.append(Problem(f"{local_start:%Y-%m-%d %H:%M} has already passed",
+                                f"tidspunktet {local_start:%d.%m.%Y kl. %H.%M} er passeret"))
     if loop_span and not (loop_span[0] <= day <= loop_span[1]):
-        problems.append(f"{day.isoformat()} lies outside the loop, which runs from {loop_span[0].isoformat()} "
-                        f"to {loop_span[1].isoformat()}")
+        problems.append(Problem(f"{day.isoformat()} lies outside the loop, which runs from {loop_span[0].isoformat()} "
+                                f"to {loop_span[1].isoformat()}",
+                                f"{day:%d.%m.%Y} ligger uden for loopet, som løber fra {loop_span[0]:%d.%m.%Y} "
+                                f"til {loop_span[1]:%d.%m.%Y}"))
     reason = cal.closed_reason(day, event.sector)
     if reason:
-        problems.append(f"{day.isoformat()} is not a working day for the unit ({reason})")
+        problems.append(Problem(f"{day.isoformat()} is not a working day for the unit ({reason})",
+                                f"{day:%d.%m.%Y} er ikke en arbejdsdag for tilbuddet ({reason})"))
     by_uid = {e.uid: e for e in events}
     parent = by_uid.get(event.parent_uid or "")
     if parent is not None and parent.status != "cancelled":
@@ -45,7 +61,8 @@ def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: 
         return problems
     wh = fw.working_hours
     if local_end.date() != day or local_start.time() < wh.start or local_end.time() > wh.end:
-        problems.append(f"the meeting must lie within working hours {wh.start:%H:%M}-{wh.end:%H:%M} on one day")
+        problems.append(Problem(f"the meeting must lie within working hours {wh.start:%H:%M}-{wh.end:%H:%M} on one day",
+                                f"mødet skal ligge inden for arbejdstiden kl. {wh.start:%H.%M}-{wh.end:%H.%M} på én dag"))
     ledger = Ledger(fw)
     for other in [*events, *others]:
         if other.uid == event.uid or not other.is_meeting or other.status == "cancelled":
@@ -55,7 +72,7 @@ def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: 
     conflict = ledger.conflict([a.email for a in event.attendees], day, minutes(local_start.time()),
                                minutes(local_end.time()))
     if conflict:
-        problems.append(conflict.reason)
+        problems.append(Problem(conflict.reason, conflict.da))
     same_unit = [e for e in events if e.unit_id == event.unit_id and e.uid != event.uid and e.status != "cancelled"]
     if event.kind == "learning_talk":
         ws, we = event.details.get("window_start"), event.details.get("window_end")

@@ -13,12 +13,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from cycle.events import Event
+from cycle.events import SUPERVISION_MEETING, Event
 from cycle.kinds import BOARD_STATEMENT, DATA_PACKAGE
 from cycle.organisation import Organisation, Person
 
-# The meetings a chief sits in, whose hours the consultation worried about [003].
-CHIEF_MEETINGS = ("learning_talk", "one_to_one")
+# The meetings a chief sits in, whose hours the consultation worried about [003] (a follow-up
+# meeting on supervision is planned only when a chief answers a report, never by the plan).
+CHIEF_MEETINGS = ("learning_talk", "one_to_one", SUPERVISION_MEETING)
 
 
 @dataclass(frozen=True)

@@ -125,9 +125,10 @@ def link_label(context: dict, w: dict) -> str:
     if not purpose and context.get("url"):
         purpose = kinds.DATA_PACKAGE.link
     deadline = kinds.deadline_for_link(purpose or "")
-    if deadline is None or not deadline.words.link_label:
-        return "Åbn"
-    return deadline.words.link_label.format(**w)
+    label = None
+    if deadline is not None:
+        label = deadline.words.answer_link_label if kinds.is_answer_link(purpose) else deadline.words.link_label
+    return label.format(**w) if label else "Åbn"
 
 
 def render_subject(template: str, context: dict, name: str = "") -> str:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cycle import kinds
-from kvalitetsloop.usecases import forms
+from kvalitetsloop.usecases import forms, supervision
 from portal.app import PortalDep, client_of
 from portal.security import MAX_FORM_BYTES, cross_site
 
@@ -37,6 +37,8 @@ class FormPage:
     refill: Callable[[object], dict]
     # Takes a PDF (a bigger body); the others are small forms.
     files: bool = False
+    # (portal, view) -> more values for the template (what the page shows besides the form).
+    extra: Callable | None = None
 
 
 def _guard(portal, request: Request) -> HTMLResponse | None:
@@ -100,7 +102,7 @@ def _values(portal, page: FormPage, token: str, view: forms.LinkView, form: dict
     form_id = portal.csrf.new_form_id()
     return {"token_path": token, "v": view, "w": view.words, "form": form, "labels": forms.FIELD_LABELS,
             "sections": forms.SUPERVISION_SECTIONS, "receipt": False, "problems": {}, "form_id": form_id,
-            "csrf": portal.csrf.token(view.token_hash, form_id)}
+            "csrf": portal.csrf.token(view.token_hash, form_id), **(page.extra(portal, view) if page.extra else {})}
 
 
 def _routes(page: FormPage) -> None:
@@ -170,6 +172,13 @@ def _sections(data) -> dict:
     return {key: data.get(key) for key, _ in forms.SUPERVISION_SECTIONS}
 
 
+ANSWER_FIELDS = ("needed", "date", "time")
+
+
+def _answer(data) -> dict:
+    return {name: forms.clean_text(data.get(name), 20) for name in ANSWER_FIELDS}
+
+
 PAGES = (
     FormPage(kinds.BOARD_STATEMENT.link, "/udtalelse", "statement.html", "statement_receipt.html",
              lambda p, token, data, pdf, now, fid: forms.submit_statement(
@@ -187,6 +196,13 @@ PAGES = (
              lambda p, token, data, pdf, now, fid: forms.submit_supervision(
                  p.uow(), token, _sections(data), pdf, now, form_id=fid),
              lambda data: {k: forms.clean_text(v, forms.MAX_TEXT) for k, v in _sections(data).items()}, files=True),
+    # The chief reads the board's supervision report and answers whether a follow-up meeting is
+    # needed (the link in the notice of its arrival); the page shows the report (`form`).
+    FormPage(kinds.SUPERVISION_REPORT.answer_link, "/tilsynsopfoelgning", "supervision_answer.html",
+             "supervision_answer.html",
+             lambda p, token, data, pdf, now, fid: supervision.answer_by_link(
+                 p.uow(), p.settings.frameworks_dir, token, _answer(data), now, form_id=fid),
+             _answer, extra=lambda p, view: {"answer": supervision.answer_page(p.uow(), view)}),
 )
 for _page in PAGES:
     _routes(_page)

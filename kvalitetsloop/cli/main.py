@@ -13,7 +13,7 @@ import typer
 # Typer 0.29 ships its own copy of click; its usage errors derive from this ClickException.
 from typer._click import ClickException
 
-from kvalitetsloop.cli import admin, board, calendar, db, events, loops, mail, org, replies, reports, web
+from kvalitetsloop.cli import admin, board, calendar, db, events, loops, mail, org, replies, reports, supervision, web
 from kvalitetsloop.cli.common import Fail, database_url, err
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -30,6 +30,7 @@ app.add_typer(mail.outbox_app, name="outbox")
 app.command("mailsink")(mail.mailsink_cmd)
 app.add_typer(mail.statement_app, name="statement")
 app.add_typer(board.board_app, name="board")
+app.add_typer(supervision.supervision_app, name="supervision")
 app.add_typer(mail.package_app, name="package")
 app.add_typer(mail.submission_app, name="submission")
 app.command("simulate")(mail.simulate_cmd)

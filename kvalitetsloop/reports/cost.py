@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cycle import vocabulary
-from cycle.events import Event
+from cycle.events import SUPERVISION_MEETING, Event
 from cycle.framework import AARHUS_ROLE_LABELS, Framework
 from kvalitetsloop.reports.facts import LoopFacts
 from kvalitetsloop.reports.model import Report, Section, Table
 
-MEETINGS = ("learning_talk", "one_to_one", "network_meeting")
+MEETINGS = ("learning_talk", "one_to_one", "network_meeting", SUPERVISION_MEETING)
 # The roles the report shows on their own; every other role is counted under "others".
 ROLES = ("chief", "leader", "board", "employee_rep")
 OTHERS = "others"
@@ -81,7 +81,8 @@ def _busiest(p: PersonHours, count: int = 3) -> str:
 
 
 def cost_sections(cost: MeetingCost, fw: Framework, words: dict) -> list[Section]:
-    kind_cols = [f"{vocabulary.cap(vocabulary.plural(words['talk']))} (t)", "1:1 (t)", "Netværksmøder (t)"]
+    kind_cols = [f"{vocabulary.cap(vocabulary.plural(words['talk']))} (t)", "1:1 (t)", "Netværksmøder (t)",
+                 "Opfølgningsmøder om tilsyn (t)"]
     roles = [r for r in (*ROLES, OTHERS) if cost.of_role(r)]
     per_role = []
     for r in roles:
@@ -105,7 +106,8 @@ def cost_report(facts: LoopFacts, made_at: dt.datetime) -> Report:
     cost = meeting_cost(facts.events, facts.tz)
     report = Report("meeting-cost", f"Mødetid i loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id,
                     facts.area, facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
-                    intro=(f"Timer i de planlagte møder ({vocabulary.plural(facts.words['talk'])}, 1:1 ledelsesopfølgninger og "
-                           "netværksmøder) pr. deltager, som planen ser ud nu. Aflyste møder tæller ikke."))
+                    intro=(f"Timer i de planlagte møder ({vocabulary.plural(facts.words['talk'])}, 1:1 ledelsesopfølgninger, "
+                           "netværksmøder og opfølgningsmøder om tilsyn) pr. deltager, som planen ser ud nu. Aflyste "
+                           "møder tæller ikke."))
     report.sections.extend(cost_sections(cost, facts.fw, facts.words))
     return report

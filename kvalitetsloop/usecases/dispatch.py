@@ -227,6 +227,10 @@ def _link_expiry(link: dict, a: DueAction, ld: _LoopData, now: dt.datetime) -> d
     event = ld.events_by_uid.get(a.event_uid or "")
     tz = ZoneInfo(ld.framework.timezone)
     due = event.start.astimezone(tz).date() if event else now.date()
+    if kinds.is_answer_link(link["purpose"]):
+        # The answer to what arrived (a supervision report) is asked once it arrives, however
+        # late: the grace days count from the later of the due date and the notice.
+        due = max(due, now.astimezone(tz).date())
     talk = (event.details.get("talk_date") if event else None)
     expires = links.expiry(link["purpose"], due, dt.date.fromisoformat(talk) if talk else None, tz,
                            ld.framework.links.grace_days)

@@ -49,6 +49,18 @@ def _event_row(uow, uid: str):
     return row
 
 
+def placement_problems(uow, loop, fw, cal, event, start: dt.datetime, end: dt.datetime, events, now: dt.datetime
+                       ) -> list[str]:
+    """Why `event` cannot be held from start to end (cycle.rules.check_placement): within the
+    loop's span, on the unit's working day, in working hours, nobody double-booked in this loop
+    or another running one."""
+    tz = ZoneInfo(fw.timezone)
+    tl = LoopTimeline(fw, cal, loop.council_date)
+    span = (tl.clock.add_weeks(loop.council_date, -fw.network_meetings.weeks_before_council[0] - 4), tl.next_council)
+    return check_placement(event, start, end, events, fw, cal, tz, others=meetings_of_other_loops(uow, loop.id, tz),
+                           now=now, loop_span=span)
+
+
 def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.datetime,
                force: bool = False) -> EventChangeReport:
     """Move a meeting or deadline; refused with the reasons if it breaks a rule, unless forced."""
@@ -78,9 +90,7 @@ def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.dat
         if start == event.start:
             raise UserError(f"the event '{row.title}' already starts at {start.isoformat()}")
         tl = LoopTimeline(fw, cal, loop.council_date)
-        span = (tl.clock.add_weeks(loop.council_date, -fw.network_meetings.weeks_before_council[0] - 4), tl.next_council)
-        problems = gap + check_placement(event, start, end, events, fw, cal, tz,
-                                   others=meetings_of_other_loops(uow, loop.id, tz), now=now, loop_span=span)
+        problems = gap + placement_problems(uow, loop, fw, cal, event, start, end, events, now)
         dependents = []
         if row.kind == "learning_talk" and row.unit_id:
             unit = uow.organisation.load().by_id().get(row.unit_id)
