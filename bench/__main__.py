@@ -20,7 +20,7 @@ from bench.machine import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
-ORDER = ["plan", "ics", "send", "cli", "national", "flows", "portal"]
+ORDER = ["plan", "ics", "send", "cli", "national", "flows", "portal", "admin"]
 
 
 class _Tee(io.TextIOBase):
