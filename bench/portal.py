@@ -19,6 +19,7 @@ never asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import statistics
 import subprocess
@@ -69,6 +70,26 @@ def planned_database(units: int, chiefs: int, db: Path | None = None) -> tuple[s
     return url, db, time.perf_counter() - t0
 
 
+@contextlib.contextmanager
+def serving(app):
+    """`app` served by uvicorn on 127.0.0.1 in a thread of this process; yields its base URL."""
+    import uvicorn
+
+    from notifications.mailsink import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=4400)
@@ -81,12 +102,10 @@ def main(argv=None) -> str:
 
     import httpx
     import sqlalchemy as sa
-    import uvicorn
 
     from kvalitetsloop.bootstrap import unit_of_work_for
     from kvalitetsloop.settings import Settings
     from kvalitetsloop.usecases import feeds
-    from notifications.mailsink import free_port
     from portal.app import create_app
     from storage.db import engine_for
 
@@ -106,46 +125,36 @@ def main(argv=None) -> str:
 
     settings = Settings(database_url=url, frameworks_dir=frameworks)
     app = create_app(settings, lambda: now)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     token = feeds.personal_link(unit_of_work_for(url), settings.link_secret, chief, now)
-    feed = f"http://127.0.0.1:{port}/kalender/{token}.ics"
     portal = app.state.portal
-    try:
-        with httpx.Client(timeout=120) as client:
+    with serving(app) as base, httpx.Client(timeout=120) as client:
+        feed = f"{base}/kalender/{token}.ics"
+        t = time.perf_counter()
+        first = client.get(feed)
+        cold = time.perf_counter() - t
+        assert first.status_code == 200, first.status_code
+        etag = first.headers["etag"]
+        floor = []
+        for _ in range(args.repeat):
             t = time.perf_counter()
-            first = client.get(feed)
-            cold = time.perf_counter() - t
-            assert first.status_code == 200, first.status_code
-            etag = first.headers["etag"]
-            floor = []
-            for _ in range(args.repeat):
-                t = time.perf_counter()
-                client.get(f"http://127.0.0.1:{port}/static/portal.css")
-                floor.append(time.perf_counter() - t)
-            warm, conditional = [], []
-            for _ in range(args.repeat):
-                t = time.perf_counter()
-                r = client.get(feed)
-                warm.append(time.perf_counter() - t)
-                assert r.status_code == 200
-                t = time.perf_counter()
-                r = client.get(feed, headers={"If-None-Match": etag})
-                conditional.append(time.perf_counter() - t)
-                assert r.status_code == 304
-            builds = []
-            for _ in range(max(3, args.repeat // 10)):
-                portal.feed_cache.feeds.clear()
-                t = time.perf_counter()
-                client.get(feed)
-                builds.append(time.perf_counter() - t)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+            client.get(f"{base}/static/portal.css")
+            floor.append(time.perf_counter() - t)
+        warm, conditional = [], []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            r = client.get(feed)
+            warm.append(time.perf_counter() - t)
+            assert r.status_code == 200
+            t = time.perf_counter()
+            r = client.get(feed, headers={"If-None-Match": etag})
+            conditional.append(time.perf_counter() - t)
+            assert r.status_code == 304
+        builds = []
+        for _ in range(max(3, args.repeat // 10)):
+            portal.feed_cache.feeds.clear()
+            t = time.perf_counter()
+            client.get(feed)
+            builds.append(time.perf_counter() - t)
     lines.append(f"load average (1 min) at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     size = len(first.content) / 1024
     med = statistics.median(warm) * 1000
