@@ -89,6 +89,14 @@ def package_events(sent_rows, now: dt.datetime) -> list[dict]:
     return out
 
 
+# The loops as the last run in this process read them. A worker starts a process per run, so
+# there each run reads them anew; a process that runs many dispatches (a served flow, the
+# simulation or benchmark driving the flow day by day) reads them again only when an event,
+# a loop or the organisation changed (kvalitetsloop.usecases.dispatch._load checks). Per
+# database, since a process may be pointed at another one (the tests are).
+_LOADED: dict[str, dispatch_cases.DispatchCache] = {}
+
+
 @task(name="decide what is due")
 def decide(now: dt.datetime) -> tuple[dict[str, int], list[dict], list[dict], int]:
     """Ask the domain what is due, store it in the outbox (one transaction), group what waits to
@@ -96,7 +104,7 @@ def decide(now: dt.datetime) -> tuple[dict[str, int], list[dict], list[dict], in
 
     One task, and the loops' events read once, because a dispatch run is mostly a run with
     little to send: every task and every read is paid on each of them."""
-    loaded = dispatch_cases.DispatchCache()
+    loaded = _LOADED.setdefault(get_settings().database_url, dispatch_cases.DispatchCache())
     decided = dict(dispatch_cases.decide(_uow(), now, get_settings(), loaded).per_kind)
     groups = _plain(dispatch_cases.waiting_groups(_uow(), now))
     views = [_progress_view(lp, now) for lp in progress_cases.progress_of_loaded(loaded, now)]

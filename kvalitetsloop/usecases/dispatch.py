@@ -65,6 +65,9 @@ def _load(uow, settings, cache: DispatchCache | None) -> DispatchCache:
     # event, but who the chief is or what a unit is called must not come from an older read.
     org = uow.organisation.load()
     if cache is not None and cache.fingerprint == fp and cache.organisation == org:
+        # Another writer (a second dispatch, the command line) may have decided emails since:
+        # the keys are read again (one column), so nothing is decided twice on a stale set.
+        cache.keys = uow.outbox.keys([l.row.id for l in cache.loops])
         return cache
     out = cache or DispatchCache()
     out.organisation = org
