@@ -81,8 +81,9 @@ DEADLINE_TEXT = {
 AGGREGATED_REPORT_BACK = "Frist for den samlede afrapportering for {area}."
 
 CANCELLED_NOTE = "AFLYST: Mødet er aflyst."
-UNINVITED_NOTE = ("Du deltager ikke længere i dette møde, fordi organisationen er opdateret. "
-                  "Mødet slettes fra din kalender.")
+# Said in the calendar file to a person taken off a meeting (the email says why: an organisation
+# update or an ad hoc participant taken off).
+UNINVITED_NOTE = "Du deltager ikke længere i dette møde. Mødet slettes fra din kalender."
 FEED_NAME = "Kvalitetsloop – {name}"
 LOOP_CALENDAR_NAME = "Kvalitetsloop {area}, {council} {date}"
 LOOP_CALENDAR_NAME_PLAIN = "Kvalitetsloop"

@@ -352,10 +352,13 @@ def _meeting_invitations(L: _Loop, e: Event, chs: list[Change], units: Mapping[s
                 mentions[email].append(c)
     names = {a.email: a.name for a in e.attendees}
 
-    def act(method: str, seq: int, gen: int, reason: str, who: list[str], due: dt.datetime) -> DueAction:
+    def act(method: str, seq: int, gen: int, reason: str, who: list[str], due: dt.datetime,
+            cause: str = "organisation") -> DueAction:
+        # `cause`: why the people changed ("organisation": an organisation update; "guest": an ad
+        # hoc participant added or taken off), so the email says the right reason.
         key = f"{kinds.INVITATION}|{e.uid}|{seq}|{method}" + (f"#{gen}" if gen else "")
         return DueAction(key, kinds.INVITATION, e.uid, tuple(sorted(who)), kinds.notification(kinds.INVITATION).template,
-                         {**base, "method": method, "reason": reason, "sequence": seq}, due, L.s.loop_id,
+                         {**base, "method": method, "reason": reason, "sequence": seq, "cause": cause}, due, L.s.loop_id,
                          method=method, names={w: names.get(w, "") for w in who}, auto_submitted=False)
 
     gone = _unit_gone(e, units)
@@ -386,14 +389,16 @@ def _meeting_invitations(L: _Loop, e: Event, chs: list[Change], units: Mapping[s
         else:
             reason = "created"
         groups[(gen, reason, due)].append(a.email)
+    cause = (update.detail.get("cause") if update is not None else None) or "organisation"
     for (gen, reason, due), who in sorted(groups.items()):
-        out.append(act("REQUEST", e.sequence, gen, reason, who, due))
+        out.append(act("REQUEST", e.sequence, gen, reason, who, due, cause))
     active = {a.email for a in e.attendees}
     for email, ms in mentions.items():
         last = ms[-1]
         if email in active or email not in last.detail.get("removed", []) or last.at <= opened:
             continue
-        action = act("CANCEL", last.sequence, len(ms), "removed", [email], last.at)
+        action = act("CANCEL", last.sequence, len(ms), "removed", [email], last.at,
+                     last.detail.get("cause") or "organisation")
         out.append(action)
     return out
 

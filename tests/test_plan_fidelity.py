@@ -236,6 +236,21 @@ def test_a_framework_whose_boards_attend_by_default(aarhus_data, example_org, ho
             assert units[e.unit_id].board.email in e.emails(), (e.unit_id, e.number)
 
 
+def _about(path: Path) -> str | None:
+    """The event an email is about (its X-Kvalitetsloop-Event header)."""
+    import email
+
+    return email.message_from_bytes(path.read_bytes())["X-Kvalitetsloop-Event"]
+
+
+def _plain_text(path: Path) -> str:
+    import email
+    from email import policy
+
+    text = email.message_from_bytes(path.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+    return " ".join(text.split())  # as one line: the template wraps its sentences
+
+
 def _emails(folder: Path) -> dict[str, list]:
     """The dry run's messages by file name, each with its calendar METHOD (or None)."""
     import email
@@ -391,10 +406,27 @@ def _ad_hoc_participant(sqlite_cli, tmp_path) -> None:
     proc = sqlite_cli("event", "attend", talk["uid"], "--remove", leader, "--now", EARLY, check=False)
     assert proc.returncode == 2 and "by the organisation file" in proc.stderr
 
+    # A second guest once the invitations are out: a REQUEST to them, an update to the others
+    # [issue 9.8: "sends the new person a REQUEST and the others an update"].
+    nurse = "sundhedsplejerske@example.dk"
+    sent_before = set(_emails(tmp_path / "sent"))
+    sqlite_cli("event", "attend", talk["uid"], "--add", nurse, "--now", "2027-08-25T10:00:00+02:00")
+    sqlite_cli("dispatch", "--now", "2027-08-25T11:00:00+02:00")
+    new = {n: v for n, v in _emails(tmp_path / "sent").items()
+           if n not in sent_before and _about(tmp_path / "sent" / n) == talk["uid"]}
+    assert sorted(n.split("-", 1)[1][:-4] for n in new) == sorted([a["email"] for a in talk["attendees"]] + [nurse])
+    assert all(method == "REQUEST" for method, _ in new.values())
+    assert [subject for n, (_, subject) in new.items() if n.endswith(f"-{nurse}.eml")][0].startswith("Invitation:")
+    updates = [n for n, (_, subject) in new.items() if subject.startswith("Opdateret:")]
+    assert len(updates) == len(talk["attendees"])
+    assert "fordi en ad hoc-deltager er tilføjet" in _plain_text(tmp_path / "sent" / updates[0])
+
     sqlite_cli("event", "attend", talk["uid"], "--remove", guest, "--now", "2027-08-26T09:00:00+02:00")
     sqlite_cli("dispatch", "--now", "2027-08-26T10:00:00+02:00")
-    to_guest = [v for n, v in _emails(tmp_path / "sent").items() if n.endswith(f"-{guest}.eml")]
-    assert [method for method, _ in to_guest] == ["REQUEST", "CANCEL"]
+    to_guest = {n: v for n, v in _emails(tmp_path / "sent").items() if n.endswith(f"-{guest}.eml")}
+    assert [method for method, _ in to_guest.values()] == ["REQUEST", "REQUEST", "CANCEL"]
+    cancel = sorted(to_guest)[-1]
+    assert "fordi du er taget af listen over ad hoc-deltagere" in _plain_text(tmp_path / "sent" / cancel)
     events = json.loads(sqlite_cli("loop", "export", loop).stdout)["events"]
     assert guest not in [a["email"] for a in next(e for e in events if e["uid"] == talk["uid"])["attendees"]]
 

@@ -1,13 +1,13 @@
 """Use cases of a meeting's ad hoc participants [000 table: "Ad hoc deltagere alt efter lokalt
-fokusområde"]: add a person to one meeting (a REQUEST goes to them) or take them off again (a
-CANCEL goes to them). The guests are recorded in the meeting's details ("guests"), so a re-import
+fokusområde"]: add a person to one meeting (a REQUEST goes to them, an update to the others) or
+take them off again (a CANCEL goes to them). The guests are recorded in the meeting's details ("guests"), so a re-import
 of the organisation keeps them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from cycle.events import Attendee
@@ -62,7 +62,11 @@ def change_guest(uow, uid: str, now: dt.datetime, add: str | None = None, name: 
                                 f"({current[email].role}), not as an ad hoc participant; change the organisation instead")
             guests = [g for g in guests if g["email"] != email]
             attendees = tuple(a for a in event.attendees if a.email != email)
-        new, change = event.with_changes(details={**event.details, "guests": guests}).with_attendees(attendees)
+        # An added guest: everyone's calendar gets the meeting again with its new participant
+        # (the issue's "the others an update"); a removed one: only that person gets a CANCEL.
+        new, change = event.with_changes(details={**event.details, "guests": guests}).with_attendees(
+            attendees, update_all=add is not None)
+        change = replace(change, detail={**change.detail, "cause": "guest"})
         uow.events.record(new, change, now)
         uow.commit()
     return AttendanceChange(uid, event.title, email, add is not None)
