@@ -106,18 +106,19 @@ class Event:
         event = replace(self, start=start, end=end, sequence=self.sequence + 1, status="planned")
         return event, EventChange(self.uid, event.sequence, "reinstated", {"start": start.isoformat(), **detail})
 
-    def with_attendees(self, attendees: tuple[Attendee, ...], update_all: bool = False
+    def with_attendees(self, attendees: tuple[Attendee, ...], update_all: bool = False, cause: str | None = None
                        ) -> tuple["Event", "EventChange"] | None:
         """This event with other people, or None when nobody changes.
 
         Those taken off get a CANCEL and the new a REQUEST. Normally the sequence stays and the
         others are not bothered; with `update_all` (the chief or leader was replaced) the sequence
-        rises, so everyone's calendar gets the update with the new people."""
+        rises, so everyone's calendar gets the update with the new people. `cause` (e.g. "guest")
+        is recorded so the emails say why; without it the change is an organisation update."""
         before, after = self.emails(), {a.email for a in attendees}
         removed, added = sorted(before - after), sorted(after - before)
         if not (removed or added):
             return None
-        detail = {"removed": removed, "added": added}
+        detail = {"removed": removed, "added": added, **({"cause": cause} if cause else {})}
         if update_all and self.is_meeting:
             event = replace(self, attendees=tuple(attendees), sequence=self.sequence + 1)
             return event, EventChange(self.uid, event.sequence, "attendees", {**detail, "update_all": True})

@@ -591,7 +591,6 @@ class _Planner:
             # No yearly minimum: per_gap spread over the whole gap.
             return [(a, b, t, days, oo.per_gap) for a, b, t, days in parts]
         fixed1 = sum(oo.per_gap for h in halves if not h[2])
-        fixed2 = sum(oo.per_gap for h in halves if not h[1])
         need1 = max(0, oo.per_year - fixed1)
         for h in halves:
             if h[1] and h[2]:  # a gap across the anniversary: year 1 takes what it still needs

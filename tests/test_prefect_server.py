@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo

@@ -14,7 +14,7 @@ import typer
 from typer._click import ClickException
 
 from kvalitetsloop.cli import admin, board, calendar, db, events, loops, mail, org, replies, reports, supervision, web
-from kvalitetsloop.cli.common import Fail, database_url, err
+from kvalitetsloop.cli.common import Fail, err
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Plan and run the two-year quality follow-up and supervision loop.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from cycle.events import Attendee
@@ -65,8 +65,7 @@ def change_guest(uow, uid: str, now: dt.datetime, add: str | None = None, name: 
         # An added guest: everyone's calendar gets the meeting again with its new participant
         # (the "the others an update"); a removed one: only that person gets a CANCEL.
         new, change = event.with_changes(details={**event.details, "guests": guests}).with_attendees(
-            attendees, update_all=add is not None)
-        change = replace(change, detail={**change.detail, "cause": "guest"})
+            attendees, update_all=add is not None, cause="guest")
         uow.events.record(new, change, now)
         uow.commit()
     return AttendanceChange(uid, event.title, email, add is not None)

@@ -75,7 +75,6 @@ def record_board_choice(uow, frameworks_dir: Path, loop_id: str, unit_id: str, t
                         f"the board's choice for it can no longer change")
     statement = next((e for e in events if e.kind == kinds.BOARD_STATEMENT.event_kind and e.number == talk), None)
     before = board_choice(fw, unit, talk, meeting.details.get("board_choice"))
-    board = sorted({p.email for p in unit.role("board")})
     result = BoardChoice(loop_id, unit_id, talk, choice, before != choice, meeting.uid, [],
                          statement.uid if statement else None, "")
     if before == choice:

@@ -22,6 +22,7 @@ from cycle import kinds, vocabulary
 from cycle.organisation import Unit
 from cycle.planner import board_choice
 from kvalitetsloop.errors import UserError
+from kvalitetsloop.usecases.boards import CHOICES, record_board_choice
 from notifications import links
 from notifications.mime import new_message_id
 from notifications.render import render_subject
@@ -292,8 +293,6 @@ def choose_by_link(uow, frameworks_dir, token: str, choice: str, now: dt.datetim
     """The board chooses, through its statement link, a written statement or attendance at the
     talk [000: "enten i form af en udtalelse eller ved deltagelse"]: recorded as from the command
     line (kvalitetsloop.usecases.boards), in the same transaction as the link's check."""
-    from kvalitetsloop.usecases.boards import CHOICES, record_board_choice
-
     with uow:
         view = _view(uow, token, kinds.BOARD_STATEMENT.link, now)
         if choice not in CHOICES:

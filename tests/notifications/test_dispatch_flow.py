@@ -88,7 +88,7 @@ def test_dispatch_flow_sends_and_raises_data_package_events(prefect_api, small_l
 
 def test_operations_see_the_loop_by_phase_with_tags_tasks_and_artifacts(prefect_api, small_loop, smtp, smtp_env,
                                                                         monkeypatch):
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId, TaskRunFilter
+    from prefect.client.schemas.filters import TaskRunFilter
 
     from flows.dispatch import dispatch
 

@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import io
 import json
-from collections import defaultdict
 
 import pytest
 
@@ -219,7 +218,6 @@ def test_a_new_unit_is_planned_into_the_running_loop_under_every_rule(running, t
         assert t["details"]["window_start"] <= t["start"][:10] <= t["details"]["window_end"]
     assert len([e for e in mine if e["kind"] == "one_to_one"]) == 12
     # Nobody is booked twice: the new meetings fit around everyone's existing ones.
-    from cycle.framework import parse_framework  # noqa: F401  (the framework is the shipped one)
     from kvalitetsloop.frameworks import load_framework
     from tests.conftest import FRAMEWORKS
     fw = load_framework("aarhus", FRAMEWORKS).framework

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import time
 from collections import Counter, defaultdict
-from email import policy
 from email.utils import parseaddr, parsedate_to_datetime
 
 import pytest
