@@ -105,3 +105,66 @@ def read_small_file(path: Path, what: str) -> str:
     if len(text) > 1_000_000:
         raise Fail(f"the {what} file {path} is larger than 1 MB")
     return text
+
+
+def print_table(table) -> None:
+    """Print a rich Table; a table of plain one-line cells that fits the width is drawn here.
+
+    Rich lays out every cell through its renderables, which costs about 1 ms per row: 0.3 s for
+    the 300 chiefs of a national `loop show`, 4 s for `org list` of 4,400 units. The drawing below
+    gives the same characters (rich's default box, padding and alignment) in a few milliseconds.
+    Anything else (a cell with markup or a line break, a table wider than the terminal, which rich
+    wraps) is left to rich.
+    """
+    text = _plain_table(table, out.width)
+    if text is None:
+        out.print(table)
+    else:
+        out.file.write(text)
+        out.file.flush()
+
+
+def _plain_table(table, width: int) -> Optional[str]:
+    from rich.cells import cell_len
+
+    if not table.show_header or table.caption or not table.box or table.show_lines:
+        return None
+    columns = table.columns
+    cells = [list(c._cells) for c in columns]
+    if any(not isinstance(v, str) or "\n" in v or "[" in v for col in cells for v in col):
+        return None
+    if any(not isinstance(c.header, str) or "[" in c.header for c in columns):
+        return None
+    if table.title is not None and (not isinstance(table.title, str) or "[" in table.title):
+        return None
+    widths = [max([cell_len(c.header), c.min_width or 0, *(cell_len(v) for v in vals)])
+              for c, vals in zip(columns, cells)]
+    total = sum(widths) + 3 * len(widths) + 1
+    if total > width:
+        return None
+    bold, italic, reset = ("\x1b[1m", "\x1b[3m", "\x1b[0m") if out.is_terminal and not out.no_color else ("", "", "")
+
+    def line(values, justify, left, mid, right, style=""):
+        parts = []
+        for v, w, j in zip(values, widths, justify):
+            pad = w - cell_len(v)
+            text = v + " " * pad if j == "left" else " " * pad + v if j == "right" else \
+                " " * (pad // 2) + v + " " * (pad - pad // 2)
+            parts.append(f" {style}{text}{reset if style else ''} ")
+        return left + mid.join(parts) + right
+
+    def rule(left, fill, mid, right):
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    rows = []
+    if table.title is not None:
+        # The consoles soft-wrap, and rich then prints the title as it is, not centred.
+        rows.append(f"{italic}{table.title}{reset}" if italic else table.title)
+    justify = [c.justify for c in columns]
+    rows.append(rule("┏", "━", "┳", "┓"))
+    rows.append(line([c.header for c in columns], justify, "┃", "┃", "┃", bold))
+    rows.append(rule("┡", "━", "╇", "┩"))
+    for values in zip(*cells):
+        rows.append(line(values, justify, "│", "│", "│"))
+    rows.append(rule("└", "─", "┴", "┘"))
+    return "\n".join(rows) + "\n"

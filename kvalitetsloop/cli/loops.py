@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import Fail, NowOption, check_writable, counted, out, parse_now, settings, unit_of_work
+from kvalitetsloop.cli.common import (Fail, NowOption, check_writable, counted, out, parse_now, print_table, settings,
+                                       unit_of_work)
 
 loop_app = typer.Typer(no_args_is_help=True, help="Start, show and export loops.")
 
@@ -88,8 +89,8 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
                   + (f" and {len(held) - 10} more" if len(held) > 10 else ""))
     from cycle.summary import milestones, per_chief
 
-    out.print(_milestones_table(milestones(started.events)))
-    out.print(_summary_table(per_chief(started.events, started.organisation), f"Loop {started.loop_id} per chief"))
+    print_table(_milestones_table(milestones(started.events)))
+    print_table(_summary_table(per_chief(started.events, started.organisation), f"Loop {started.loop_id} per chief"))
     if export and not dry_run:
         view = view_loop(uow, started.loop_id)
         names = {u.id: u.name for u in view.organisation.units}
@@ -111,7 +112,7 @@ def loop_list(ctx: typer.Context):
     t = Table("loop", "area", "council date", "status")
     for r in rows:
         t.add_row(r.id, r.area, r.council_date.isoformat(), r.status)
-    out.print(t)
+    print_table(t)
 
 
 @loop_app.command("show")
@@ -134,15 +135,15 @@ def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id,
             fmt = "%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"
             t.add_row(e.start.strftime(fmt), "" if e.all_day else e.end.strftime("%H:%M"), e.kind,
                       str(e.number or ""), e.title, e.status, str(e.sequence), e.uid)
-        out.print(t)
+        print_table(t)
         from kvalitetsloop.cli.replies import unit_answers_table
 
         answers = unit_answers_table(ctx, loop, unit)
         if answers is not None:
-            out.print(answers)
+            print_table(answers)
         return
-    out.print(_milestones_table(summary.milestones))
-    out.print(_summary_table(summary.per_chief, f"Loop {summary.loop.id} per chief"))
+    print_table(_milestones_table(summary.milestones))
+    print_table(_summary_table(summary.per_chief, f"Loop {summary.loop.id} per chief"))
 
 
 @loop_app.command("export")
@@ -192,7 +193,7 @@ def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop
     t = Table("start", "kind", "nr", "title")
     for e in added.events:
         t.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.kind, str(e.number or ""), e.title)
-    out.print(t)
+    print_table(t)
 
 
 def _ended(report) -> None:
@@ -238,13 +239,13 @@ def status_cmd(ctx: typer.Context, now: NowOption = None):
         t = Table("kind", "past", "ahead")
         for kind in sorted(set(st.past) | set(st.upcoming)):
             t.add_row(kind, str(st.past.get(kind, 0)), str(st.upcoming.get(kind, 0)))
-        out.print(t)
+        print_table(t)
         if st.cancelled:
             out.print(f"{counted(st.cancelled, 'cancelled event')}.")
         if st.next_events:
             nt = Table("next", "title", title="Next events")
             for e in st.next_events:
                 nt.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.title)
-            out.print(nt)
+            print_table(nt)
 
 

@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import (Fail, NowOption, counted, err, out, parse_now, read_small_file, settings,
-                                      unit_of_work, wall_clock)
+from kvalitetsloop.cli.common import (Fail, NowOption, counted, err, out, parse_now, print_table, read_small_file,
+                                      settings, unit_of_work, wall_clock)
 
 outbox_app = typer.Typer(no_args_is_help=True, help="The emails decided and their sending: list, retry, give up.")
 statement_app = typer.Typer(no_args_is_help=True, help="Board statements before talks 2-4.")
@@ -45,7 +45,7 @@ def dispatch_cmd(ctx: typer.Context, now: NowOption = None,
         t = Table("kind", "sent")
         for kind, n in sorted(d.sent.items()):
             t.add_row(kind, str(n))
-        out.print(t)
+        print_table(t)
     if d.stopped:
         err.print(f"The SMTP server could not be used ({d.stopped}); the emails wait in the outbox "
                       "and are tried again with backoff (see 'kvalitetsloop outbox list').", markup=False)
@@ -72,7 +72,7 @@ def _skipped(skipped: list[tuple[str, str, str]]) -> None:
     t = Table("kind", "why", "emails")
     for (kind, why), n in sorted(Counter((k, why) for k, _, why in skipped).items()):
         t.add_row(kind, why, str(n))
-    out.print(t)
+    print_table(t)
 
 
 def _kinds_table(files: list[Path]) -> None:
@@ -83,7 +83,7 @@ def _kinds_table(files: list[Path]) -> None:
         t = Table("kind", "emails")
         for k, n in sorted(kinds.items()):
             t.add_row(k, str(n))
-        out.print(t)
+        print_table(t)
 
 
 @outbox_app.command("list")
@@ -102,7 +102,7 @@ def outbox_list(ctx: typer.Context, status: Optional[str] = typer.Option(None, h
         answer = (f"{r.smtp_code} {r.smtp_response}" if r.status == "sent" else (r.last_error or "")).strip()
         t.add_row(str(r.id), r.status, str(r.attempts), r.kind, r.recipient, r.subject[:60],
                   when.isoformat(timespec="minutes") if when else "", answer[:70])
-    out.print(t)
+    print_table(t)
 
 
 @outbox_app.command("retry")
@@ -250,7 +250,7 @@ def simulate_cmd(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop 
     for week in sorted(report.weeks):
         c = report.weeks[week]
         t.add_row(week, *(str(c.get(k, 0) or "") for k in simulation.CATEGORIES), str(sum(c.values())))
-    out.print(t)
+    print_table(t)
     out.print(f"{counted(report.total, 'email')} in {counted(len(report.weeks), 'week')}, "
               f"{counted(report.steps, 'dispatch run')}, {counted(report.submissions, 'scripted submission')}, "
               f"{counted(report.moves, 'move or cancellation', 'moves or cancellations')}, "

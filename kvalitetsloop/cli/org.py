@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import Fail, NowOption, counted, out, parse_now, read_text, unit_of_work
+from kvalitetsloop.cli.common import Fail, NowOption, counted, out, parse_now, print_table, read_text, unit_of_work
 
 org_app = typer.Typer(no_args_is_help=True, help="The organisation: units, leaders, chiefs, boards.")
 holidays_app = typer.Typer(no_args_is_help=True, help="School holidays and closing days.")
@@ -90,7 +90,7 @@ def org_show(ctx: typer.Context):
     for u in sorted(org.units, key=lambda u: (u.chief.email, u.id)):
         t.add_row(u.id, u.name, u.sector, u.chief.email, u.leader.email, "yes" if u.self_owned else "",
                   "yes" if u.special_needs else "")
-    out.print(t)
+    print_table(t)
 
 
 @holidays_app.command("import")

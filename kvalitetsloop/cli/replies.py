@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from kvalitetsloop.cli.common import Fail, NowOption, out, parse_now, settings, unit_of_work, wall_clock
+from kvalitetsloop.cli.common import Fail, NowOption, out, parse_now, print_table, settings, unit_of_work, wall_clock
 
 replies_app = typer.Typer(no_args_is_help=True, help="Calendar replies read from the organiser's mailbox.")
 report_app = typer.Typer(no_args_is_help=True, help="Reports on a loop.")
@@ -138,7 +138,7 @@ def event_show_cmd(ctx: typer.Context, uid: str = typer.Argument(..., help="The 
     counts = ", ".join(f"{m.count(k)} {w}" for k, w in (("ACCEPTED", "deltager"), ("TENTATIVE", "måske"),
                                                          ("DECLINED", "afbud"), ("NEEDS-ACTION", "ikke svaret")))
     out.print(f"  Svar: {counts}")
-    out.print(answers_table([m], with_meeting=False))
+    print_table(answers_table([m], with_meeting=False))
 
 
 @report_app.command("replies")
@@ -164,7 +164,7 @@ def report_replies(ctx: typer.Context, loop: str = typer.Argument(..., help="Loo
         total["NEEDS-ACTION"] += unanswered
     t.add_row("i alt", "", *(str(total[k]) for k in ("meetings", "people", "ACCEPTED", "TENTATIVE", "DECLINED",
                                                        "NEEDS-ACTION")))
-    out.print(t)
+    print_table(t)
 
 
 def unit_answers_table(ctx: typer.Context, loop: str, unit: str) -> Optional[Table]:
