@@ -406,3 +406,29 @@ def test_holiday_import_refuses_unknown_calendars_and_names_clashing_meetings(sq
               and dt.date(2027, 5, 18) <= _local(e["start"]).date() <= dt.date(2027, 5, 19)]
     assert inside and f"{len(inside)} planned meetings now fall in these periods" in out
     assert "Personaledag" in out
+
+
+def test_a_table_drawn_by_the_cli_is_what_rich_draws():
+    """`print_table` draws plain tables itself for speed; a person must not see a difference."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from kvalitetsloop.cli import common
+
+    t = Table(title="Løkke 0-6 pr. chef")
+    t.add_column("chief")
+    t.add_column("units", justify="right")
+    t.add_column("uid", no_wrap=True, min_width=20)
+    t.add_column("x", justify="center")
+    t.add_row("Søren Ærø <s@example.dk>", "9", "abc", "y")
+    t.add_row("Bo", "117", "", "")
+    console = Console(file=io.StringIO(), width=160, highlight=False, soft_wrap=True)
+    console.print(t)
+    assert common._plain_table(t, 160) == console.file.getvalue()
+    # Too wide for the terminal: rich wraps it, so it is left to rich.
+    assert common._plain_table(t, 40) is None
+    # Markup in a cell is rich's to interpret.
+    t.add_row("[bold]x[/bold]", "1", "", "")
+    assert common._plain_table(t, 160) is None
