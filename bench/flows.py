@@ -199,6 +199,7 @@ def simulated_loop(server: Server, tmp: Path, last: dt.date) -> dict:
                        "KVALITETSLOOP_SMTP_PORT": str(smtp_port)})
     days: list[tuple[dt.date, float, int]] = []
     try:
+        from prefect import tags
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
         from kvalitetsloop.settings import get_settings
@@ -217,7 +218,9 @@ def simulated_loop(server: Server, tmp: Path, last: dt.date) -> dict:
                 for day in working_days(dt.date(2027, 3, 1), last):
                     now = dt.datetime.combine(day, dt.time(16, 0), tzinfo=CPH)
                     t0 = time.perf_counter()
-                    result = dispatch(now=now)
+                    # Tagged at creation, as a deployment's run is (the flow then adds none).
+                    with tags("kvalitetsloop"):
+                        result = dispatch(now=now)
                     sent = int(result.get("sent", 0)) if isinstance(result, dict) else 0
                     days.append((day, time.perf_counter() - t0, sent))
                 total = time.perf_counter() - start

@@ -44,3 +44,9 @@ def announce_failure(flow, flow_run, state) -> None:
         related=[{"prefect.resource.id": f"prefect.tag.{tag}", "prefect.resource.role": "tag"}
                  for tag in sorted({"kvalitetsloop", *(flow_run.tags or ())})],
     )
+
+
+# Flow options: the result of a run stays in memory. Nothing reads a run's result back (the
+# database is the source of truth), and saying so spares a round trip at every flow run's start:
+# otherwise Prefect asks the server for its default result storage to decide whether to persist.
+IN_MEMORY = {"persist_result": False}

@@ -206,3 +206,35 @@ def test_what_arrived_is_announced_once_as_prefect_events(prefect_api, small_loo
     assert [e["resource"]["prefect.resource.id"] for e in statements] == [f"kvalitetsloop.unit.{unit}"]
     assert [e["payload"]["url"] for e in ready] == ["https://data.example.dk/p/2"]
     assert {e["payload"]["loop_id"] for e in statements + ready} == {LOOP}
+
+
+def test_the_loop_state_artifact_is_republished_when_the_state_changes(prefect_api, small_loop, smtp, smtp_env,
+                                                                        monkeypatch):
+    """A process that runs many dispatch runs publishes a loop's state only when it changed; the
+    Artifacts page still shows each loop's latest state."""
+    from flows.dispatch import dispatch
+
+    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", small_loop)
+    smtp_env(smtp.port)
+    now = _trigger_morning(small_loop)
+    key = f"loop-{LOOP}-state"
+
+    def versions() -> list:
+        with _client() as client:
+            return [a for a in client.read_artifacts() if a.key == key]
+
+    def overdue_and_done(artifact) -> tuple[int, int]:
+        rows = json.loads(artifact.data)
+        return sum(r["forsinket"] for r in rows), sum(r["gennemført"] for r in rows)
+
+    assert dispatch(now=now, return_state=True).is_completed()
+    first = versions()
+    # The same moment again: nothing changed, so no new version.
+    assert dispatch(now=now + dt.timedelta(minutes=5), return_state=True).is_completed()
+    assert len(versions()) == len(first)
+    # Two months on, meetings have been held: a new version with the new figures.
+    later = now + dt.timedelta(days=60)
+    dispatch(now=later, return_state=True)
+    newest = max(versions(), key=lambda a: a.created)
+    assert len(versions()) == len(first) + 1
+    assert overdue_and_done(newest) != overdue_and_done(max(first, key=lambda a: a.created))
