@@ -247,8 +247,12 @@ def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = Tr
         lines += _talk_body(event, ctx, w)
     elif kind == "one_to_one":
         name = _unit_name(event, unit)
-        count = ctx.loop.one_to_one_count if ctx.loop else None
-        lines.append(f"1:1 ledelsesopfølgning {_of(event.number, count)} for {name}.")
+        if event.details.get("extra"):
+            # Beyond the planned ones [003: "kan beslutte at afholde flere opfølgninger"].
+            lines.append(f"Ekstra 1:1 ledelsesopfølgning for {name}, ud over de planlagte.")
+        else:
+            count = ctx.loop.one_to_one_count if ctx.loop else None
+            lines.append(f"1:1 ledelsesopfølgning {_of(event.number, count)} for {name}.")
         if loop_line:
             lines.append(loop_line)
         lines += _host_lines(event, w)

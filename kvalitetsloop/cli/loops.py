@@ -195,6 +195,24 @@ def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop
     out.print(t)
 
 
+@loop_app.command("add-one-to-one")
+def loop_add_one_to_one(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
+                        unit: str = typer.Argument(..., help="Unit id from the organisation file."),
+                        at: Optional[str] = typer.Option(None, "--at", help="Its start, ISO; without offset read as Danish local time."),
+                        count: Optional[int] = typer.Option(None, "--count", help="Or: this many, at times the system finds before the unit's next talk."),
+                        now: NowOption = None):
+    """Plan extra one-to-ones (chief and leader) for a unit, beyond the planned six a year."""
+    from kvalitetsloop.usecases.one_to_ones import add_one_to_ones
+
+    added = add_one_to_ones(unit_of_work(ctx), settings().frameworks_dir, loop, unit, parse_now(now), at=at, count=count)
+    out.print(f"Planned {counted(len(added.events), 'extra one-to-one')} for {added.unit_id} ({added.unit_name}) in loop "
+              f"{added.loop_id}; the dispatch invites the chief and the leader as to any one-to-one:")
+    for e in added.events:
+        out.print(f"  {e.start.strftime('%Y-%m-%d %H:%M')}-{e.end.strftime('%H:%M')}  {e.uid}")
+    for first, last, n in added.years:
+        out.print(f"{added.unit_id} now has {counted(n, 'one-to-one')} in the loop-year {first.isoformat()} to {last.isoformat()}.")
+
+
 def _ended(report) -> None:
     out.print(f"Loop {report.loop_id} is {report.status}.")
     if report.cancelled_events:
