@@ -81,6 +81,7 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
     out.print(f"{verb} loop {started.loop_id} ({started.framework.framework.name} {started.framework.framework.version}): "
               f"{counted(len(started.events), 'event')} for {counted(len(units), 'unit')}; "
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    _next_layer_summary(started)
     held = [e for e in started.events if e.status == "held"]
     if held:
         out.print(f"{counted(len(held), 'event')} before today recorded as held (nothing is sent for them): "
@@ -97,6 +98,23 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
         export.write_text(exports.to_json(exports.loop_dict(view.loop, view.framework, view.events, names)) + "\n",
                           encoding="utf-8")
         out.print(f"Wrote {export}.")
+
+
+def _next_layer_summary(started) -> None:
+    """Where the framework plans the leader's follow-ups with the next leadership layer [003],
+    which units get none because their row names nobody in that layer."""
+    from cycle.layer_followups import layer_roles, units_without_next_layer
+
+    fw = started.framework.framework
+    if not fw.next_layer_followups.enabled:
+        return
+    units = started.organisation.in_sectors(fw.areas[started.area].sectors)
+    without = units_without_next_layer(fw, units)
+    out.print(f"Follow-ups with the next leadership layer for {counted(len(units) - len(without), 'unit')}"
+              + (f"; none for {counted(len(without), 'unit')} whose row names nobody in it "
+                 f"({', '.join(sorted({r for u in without for r in layer_roles(fw, u)}))}): "
+                 + ", ".join(u.id for u in without[:20]) + (f" and {len(without) - 20} more" if len(without) > 20 else "")
+                 if without else "") + ".")
 
 
 @loop_app.command("list")

@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cycle import vocabulary
-from cycle.events import SUPERVISION_MEETING, Event
+from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Event
 from cycle.framework import AARHUS_ROLE_LABELS, Framework
 from kvalitetsloop.reports.facts import LoopFacts
 from kvalitetsloop.reports.model import Report, Section, Table
 
-MEETINGS = ("learning_talk", "one_to_one", "network_meeting", SUPERVISION_MEETING)
+MEETINGS = ("learning_talk", "one_to_one", NEXT_LAYER_FOLLOWUP, "network_meeting", SUPERVISION_MEETING)
 # The roles the report shows on their own; every other role is counted under "others".
 ROLES = ("chief", "leader", "board", "employee_rep")
 OTHERS = "others"
