@@ -128,3 +128,18 @@ def test_a_unit_without_a_next_layer_gets_none_and_the_plan_summary_says_so(sqli
     assert sorted(str(m["To"]).split("<")[-1].rstrip(">") for m in about) == sorted(a["email"] for a in first["attendees"])
     text = next(p for p in about[0].walk() if p.get_content_type() == "text/calendar").get_content()
     assert "METHOD:REQUEST" in text and "næste ledelseslag" in text.replace("\r\n ", "")
+
+
+def test_a_unit_joining_a_running_loop_gets_its_follow_ups_from_today(example_org, variant, holiday_periods):
+    """A unit planned into a running loop (`loop add-unit`) with the element on: its follow-ups
+    with the next layer lie from today on, in the loop-years still running."""
+    from cycle.joining import plan_joining_unit
+
+    cal = WorkCalendar(variant, holiday_periods)
+    unit = example_org.by_id()["dt-010"]
+    today = D("2027-10-04")
+    plan = plan_joining_unit(unit, variant, cal, LoopSpec("0-6-2027-04-28", "0-6", D("2027-04-28")), [], today)
+    ours = [e for e in plan.events if e.kind == "next_layer_followup"]
+    assert ours and all(e.start.date() > today for e in ours)
+    assert collections.Counter(e.details["loop_year"] for e in ours)[2] == 6
+    assert all(e.emails() == {unit.leader.email} | {p.email for p in unit.role("pedagogical_leader")} for e in ours)
