@@ -143,3 +143,24 @@ def test_a_unit_joining_a_running_loop_gets_its_follow_ups_from_today(example_or
     assert ours and all(e.start.date() > today for e in ours)
     assert collections.Counter(e.details["loop_year"] for e in ours)[2] == 6
     assert all(e.emails() == {unit.leader.email} | {p.email for p in unit.role("pedagogical_leader")} for e in ours)
+
+
+def test_the_meeting_cost_counts_the_leaders_hours_in_them(example_org, variant, holiday_periods, aarhus):
+    """The consultation's worry is time [003]: the meeting-cost report counts the follow-ups in each
+    leader's and pedagogical leader's hours (12 x 1.5 h a loop), in a column of their own that
+    only a framework planning them shows."""
+    from zoneinfo import ZoneInfo
+
+    from kvalitetsloop.reports.cost import cost_sections, meeting_cost
+    from cycle.vocabulary import words
+
+    cal = WorkCalendar(variant, holiday_periods)
+    events = plan_loop(example_org, variant, cal, LoopSpec("x", "0-6", D("2027-04-28"))).events
+    cost = meeting_cost(events, ZoneInfo("Europe/Copenhagen"))
+    unit = example_org.by_id()["dt-010"]
+    (leader,) = [p for p in cost.of_role("leader") if p.email == unit.leader.email]
+    assert leader.hours["next_layer_followup"] == 12 * 1.5 * sum(1 for u in example_org.units
+                                                                 if u.leader.email == unit.leader.email)
+    column = "Opfølgning med næste ledelseslag (t)"
+    assert column in cost_sections(cost, variant, words(variant))[1].table.columns
+    assert column not in cost_sections(cost, aarhus, words(aarhus))[1].table.columns
