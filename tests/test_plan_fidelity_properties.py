@@ -270,3 +270,52 @@ def test_a_loop_started_late_lists_what_lies_behind_and_records_it_only_as_held(
     stored = loop_cases.view_loop(unit_of_work_for(url), started.loop_id).events
     assert sorted(e.uid for e in stored if e.status == "held") == behind
     assert all(e.status == "planned" and day(e) >= today for e in stored if e.uid not in behind)
+
+
+# -- 5. Extra one-to-ones, added by the administration ------------------------------------------
+
+@settings(max_examples=4, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                                 HealthCheck.function_scoped_fixture])
+@given(s=loops(last_year=2029), data=st.data())
+def test_extra_one_to_ones_keep_every_rule_a_meeting_keeps(tmp_path_factory, s, data):
+    """[003]: "Børn og Unge-chefen og den lokale leder kan beslutte at afholde flere opfølgninger":
+    `--count N` for a random unit on a random day of the loop places N extra one-to-ones on the
+    unit's working days (none in the school summer) before its next talk less 14 days, each on a
+    day without another of its one-to-ones, nobody double-booked, and the loop-year counts them."""
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.errors import UserError
+    from kvalitetsloop.usecases import loops as loop_cases, one_to_ones, organisation as org_cases
+    from tests.test_properties import check_people
+
+    events = planned(s)
+    start = dt.datetime.combine(min(day(e) for e in events) - dt.timedelta(days=7), dt.time(9, 0), TZ)
+    url = f"sqlite:///{tmp_path_factory.mktemp('extra') / f'kvl-{uuid.uuid4().hex[:8]}.sqlite'}"
+    org_cases.import_organisation(unit_of_work_for(url), s["text"], start)
+    loop = loop_cases.start_loop(unit_of_work_for(url), FRAMEWORKS, "aarhus", s["area"], s["council"], start).loop_id
+    unit = data.draw(st.sampled_from(units_of(s)), label="unit")
+    today = s["council"] + dt.timedelta(days=data.draw(st.integers(0, 700), label="days after the council"))
+    count = data.draw(st.integers(1, 3), label="count")
+    now = dt.datetime.combine(today, dt.time(9, 0), TZ)
+    try:
+        added = one_to_ones.add_one_to_ones(unit_of_work_for(url), FRAMEWORKS, loop, unit.id, now, count=count)
+    except UserError as exc:
+        assert "free working day" in str(exc) or "no common free time" in str(exc), exc
+        assume(False)
+    stored = loop_cases.view_loop(unit_of_work_for(url), loop).events
+    talks = sorted(day(e) for e in stored if e.unit_id == unit.id and e.kind == "learning_talk")
+    later = [t for t in talks if t > today]
+    last = (later[0] if later else ORACLE.add_years(s["council"], 2)) - dt.timedelta(days=14)
+    extras = [e for e in stored if e.details.get("extra")]
+    assert sorted(e.uid for e in extras) == sorted(e.uid for e in added.events) and len(extras) == count
+    ones = [e for e in stored if e.unit_id == unit.id and e.kind == "one_to_one"]
+    assert len({day(e) for e in ones}) == len(ones)
+    for e in extras:
+        assert today < day(e) <= last and ORACLE.working(day(e), unit.sector)
+        assert not any(a <= day(e) <= b for a, b in SCHOOL_SUMMERS)
+        assert all(abs((day(e) - t).days) >= 14 for t in talks)
+        assert e.emails() == {unit.chief.email, unit.leader.email} and e.status == "planned"
+    check_people(stored, AARHUS)
+    anniversary = ORACLE.add_years(s["council"], 1)
+    for first, _, n in added.years:
+        assert n == sum(1 for e in ones if (day(e) < anniversary) == (first < anniversary))
