@@ -132,3 +132,10 @@ def test_an_extra_one_to_one_that_cannot_be_is_refused_and_changes_nothing(sqlit
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert sqlite_cli("loop", "export", LOOP).stdout == before
+
+
+def test_no_extra_one_to_one_in_a_cancelled_loop(sqlite_cli):
+    _started(sqlite_cli)
+    sqlite_cli("loop", "cancel", LOOP, "--now", JUNE)
+    proc = sqlite_cli("loop", "add-one-to-one", LOOP, "dt-004", "--count", "1", "--now", JUNE, check=False)
+    assert proc.returncode == 2 and "the loop 0-6-2027-04-28 is cancelled, not running" in proc.stderr

@@ -20,7 +20,7 @@ from cycle.extra_one_to_ones import candidate_days, extra_one_to_one, gap_end, s
 from cycle.planner import LoopTimeline
 from kvalitetsloop.errors import NotFound, UserError
 from kvalitetsloop.usecases.events import dst_gap, parse_when, placement_problems
-from kvalitetsloop.usecases.loop_changes import _running
+from kvalitetsloop.usecases.loop_changes import running_loop
 from kvalitetsloop.usecases.loops import meetings_of_other_loops, working_calendar
 
 MAX_AT_ONCE = 12
@@ -53,7 +53,7 @@ def add_one_to_ones(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: 
     if count is not None and not 1 <= count <= MAX_AT_ONCE:
         raise UserError(f"--count must be between 1 and {MAX_AT_ONCE}, not {count}")
     with uow:
-        loop = _running(uow, loop_id)
+        loop = running_loop(uow, loop_id)
         unit = uow.organisation.load().by_id().get(unit_id)
         if unit is None:
             raise NotFound(f"there is no unit '{unit_id}' in the organisation")
