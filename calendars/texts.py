@@ -17,7 +17,7 @@ import datetime as dt
 from calendars.context import CalendarContext, UnitInfo, Wording
 from calendars.timezone import ZONE
 from cycle import kinds
-from cycle.events import SUPERVISION_MEETING, Attendee, Event
+from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Attendee, Event
 from cycle.framework import AARHUS_DATA_BASIS, AARHUS_ROLE_LABELS
 from cycle.vocabulary import AREA_LABELS, CHILDREN, cap, definite, genitive, sector_label, youth_body
 
@@ -66,6 +66,10 @@ ONE_TO_ONE_FEEDS_TALK = "Pointer herfra indgår som input{ref} i næste {talk}."
 SUPERVISION_MEETING_PURPOSE = ("{Chief} følger op på {board_s} tilsyn med det selvejende dagtilbud. Mødet "
                                "holdes, fordi {board_s} skriftlige tilsynsafrapportering og data fra "
                                "fællesfunktionerne giver anledning til yderligere opfølgning.")
+
+# [003: "Samme type opfølgning afholdes også mellem tilbuddets leder og næste ledelseslag"].
+NEXT_LAYER_PURPOSE = ("Samme type opfølgning som 1:1 ledelsesopfølgningen med Børn og Unge-chefen: "
+                      "opfølgning på de lokale fokusområder, data og aftaler i ledelsesteamet.")
 
 NETWORK_PURPOSE = ("De faglige ledernetværk foreslår temaerne til kvalitetsrapporten. Viden fra "
                    "tilbuddenes tidligere fokusområder indgår.")
@@ -133,11 +137,11 @@ def _host_lines(event: Event, w: Wording) -> list[str]:
         return [f"Vært: {board} (selvejende dagtilbud). Kontakt: {contact}.",
                 f"{w.administration} sender indkaldelsen på {genitive(board)} vegne; "
                 f"{definite(_role(w, 'chief'))} er inviteret."]
-    if event.host_role == "chief":
-        chiefs = [a for a in event.attendees if a.role == "chief"]
-        if chiefs:
-            label = _role(w, "chief")
-            return ["Vært: " + ", ".join(f"{label} {_person(a)} <{a.email}>" for a in chiefs) + "."]
+    if event.host_role in ("chief", "leader"):  # the leader hosts the follow-up with the next layer [003]
+        hosts = [a for a in event.attendees if a.role == event.host_role]
+        if hosts:
+            label = _role(w, event.host_role)
+            return ["Vært: " + ", ".join(f"{label} {_person(a)} <{a.email}>" for a in hosts) + "."]
     return []
 
 
@@ -247,8 +251,12 @@ def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = Tr
         lines += _talk_body(event, ctx, w)
     elif kind == "one_to_one":
         name = _unit_name(event, unit)
-        count = ctx.loop.one_to_one_count if ctx.loop else None
-        lines.append(f"1:1 ledelsesopfølgning {_of(event.number, count)} for {name}.")
+        if event.details.get("extra"):
+            # Beyond the planned ones [003: "kan beslutte at afholde flere opfølgninger"].
+            lines.append(f"Ekstra 1:1 ledelsesopfølgning for {name}, ud over de planlagte.")
+        else:
+            count = ctx.loop.one_to_one_count if ctx.loop else None
+            lines.append(f"1:1 ledelsesopfølgning {_of(event.number, count)} for {name}.")
         if loop_line:
             lines.append(loop_line)
         lines += _host_lines(event, w)
@@ -262,6 +270,14 @@ def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = Tr
         if BASIS_ONE_TO_ONES in w.data_basis:
             lines.append("")
             lines.append(ONE_TO_ONE_FEEDS_TALK.format(ref=_ref(w, BASIS_ONE_TO_ONES), talk=w.talk_label.lower()))
+    elif kind == NEXT_LAYER_FOLLOWUP:
+        lines.append(f"Ledelsesopfølgning {_of(event.number, None)} mellem {definite(_role(w, 'leader'))} og næste "
+                     f"ledelseslag for {_unit_name(event, unit)}.")
+        if loop_line:
+            lines.append(loop_line)
+        lines += _host_lines(event, w)
+        lines.append("")
+        lines.append(NEXT_LAYER_PURPOSE)
     elif kind == SUPERVISION_MEETING:
         lines.append(f"Opfølgningsmøde om tilsyn for {_unit_name(event, unit)} (selvejende dagtilbud).")
         if loop_line:

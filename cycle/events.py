@@ -17,13 +17,17 @@ from cycle.kinds import DEADLINE_EVENT_KINDS
 # chief answers the report (kvalitetsloop.usecases.supervision), never by the loop's plan.
 SUPERVISION_MEETING = "supervision_meeting"
 
+# The leader's follow-up with the unit's next leadership layer [003], an optional framework
+# element (cycle.layer_followups).
+NEXT_LAYER_FOLLOWUP = "next_layer_followup"
+
 # The kinds of planned event: meetings, the council meeting and the committee overview, and the
 # deadline kinds of the registry (cycle.kinds).
 EVENT_KINDS: tuple[str, ...] = ("network_meeting", "council_meeting", "learning_talk", "one_to_one",
-                                SUPERVISION_MEETING, "committee_overview", *DEADLINE_EVENT_KINDS)
+                                NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, "committee_overview", *DEADLINE_EVENT_KINDS)
 
 # Meetings take people's time and get calendar invitations; the other kinds are deadlines.
-MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one", SUPERVISION_MEETING})
+MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one", NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING})
 
 # Fixed namespace so that UIDs are a pure function of the loop and the event's place in it:
 # the same inputs give the same plan, UIDs included.

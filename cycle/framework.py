@@ -217,6 +217,29 @@ class OneToOnes(_Strict):
     attendees: list[Role] = Field(default=["chief", "leader"], min_length=1)
 
 
+class NextLayerFollowups(_Strict):
+    """The leader's follow-up with the unit's next leadership layer [003: "Samme type opfølgning
+    afholdes også mellem tilbuddets leder og næste ledelseslag f.eks. den pædagogiske leder i
+    skoler og dagtilbud og fritidscentrets leder på FU-området"]. One meeting of the leader with
+    the layer's people together; a unit whose organisation row names nobody in the layer gets none."""
+
+    enabled: bool = False
+    # The roles that make up the next layer, per sector (the 003 passage's examples).
+    layer: dict[Sector, list[Role]] = Field(default_factory=lambda: {
+        "dagtilbud": ["pedagogical_leader"], "skole": ["pedagogical_leader"], "fu": ["leisure_centre_leader"]})
+    # In each loop-year; 003 gives no number ("samme type opfølgning" as the chief's six a year).
+    per_year: int = Field(default=6, ge=1, le=52)
+    duration_minutes: int = Field(default=90, gt=0)
+
+    @field_validator("layer")
+    @classmethod
+    def _not_leaders(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for sector, roles in v.items():
+            if not roles or {"chief", "leader", "board"} & set(roles):
+                raise ValueError(f"layer.{sector} must name the roles below the leader (e.g. pedagogical_leader)")
+        return v
+
+
 class BoardStatements(_Strict):
     # The talks whose board takes part either by a written statement or by attending [000:
     # "enten i form af en udtalelse eller ved deltagelse"]; each board chooses per talk [003].
@@ -408,6 +431,7 @@ class Framework(_Strict):
     calendar_texts: CalendarTexts = CalendarTexts()
     data_packages: DataPackages
     one_to_ones: OneToOnes
+    next_layer_followups: NextLayerFollowups = NextLayerFollowups()
     board_statements: BoardStatements
     youth_input: YouthInput | None = None
     followup_form: FollowupForm
@@ -461,6 +485,8 @@ class Framework(_Strict):
         for kind in ("learning_talk", "one_to_one", "network_meeting", "supervision_meeting"):
             if getattr(self.durations, kind) > day_minutes:
                 raise ValueError(f"durations.{kind} is longer than the working day")
+        if self.next_layer_followups.duration_minutes > day_minutes:
+            raise ValueError("next_layer_followups.duration_minutes is longer than the working day")
         return self
 
     def area_of(self, sector: str) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cycle.events import Event
 from cycle.framework import Framework
+from cycle.layer_followups import plan_next_layer_followups
 from cycle.organisation import Organisation, Unit
 from cycle.planner import LoopSpec, LoopTimeline, PlanningError, _Planner
 from cycle.workcalendar import WorkCalendar
@@ -79,6 +80,7 @@ def plan_joining_unit(unit: Unit, fw: Framework, cal: WorkCalendar, spec: LoopSp
     for n in remaining:
         planner._talks(n)
     planner._one_to_ones()
+    plan_next_layer_followups(planner)
     planner._deadlines()
     start_of_today = planner.clock.midnight(today)
     events = [e for e in planner.events if e.unit_id == unit.id and e.start >= start_of_today]

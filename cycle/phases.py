@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cycle.events import SUPERVISION_MEETING, Event
+from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Event
 from cycle.framework import LOOP_PHASES, Framework
 from cycle.kinds import REPORT_BACK, SUPERVISION_REPORT, deadline_for_event_kind
 from cycle.vocabulary import words
@@ -63,7 +63,7 @@ def phase_key(kind: str, number: int | None) -> str:
         return "themes"
     if kind == "council_meeting":
         return "council"
-    if kind == "one_to_one":
+    if kind in ("one_to_one", NEXT_LAYER_FOLLOWUP):
         return "one-to-ones"
     if kind == "committee_overview":
         return "talk-1"  # the overview of the focus areas chosen at talk 1 [000]

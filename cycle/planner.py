@@ -17,7 +17,7 @@ import pendulum
 
 from cycle import kinds, vocabulary
 from cycle.booking import Ledger, minutes
-from cycle.events import SUPERVISION_MEETING, Attendee, Event, make_uid
+from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Attendee, Event, make_uid
 from cycle.framework import Framework
 from cycle.organisation import Organisation, Unit
 from cycle.workcalendar import WorkCalendar
@@ -189,6 +189,9 @@ def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
         return talk_roles(fw, unit, number or 1, details)
     if kind == "one_to_one":
         return list(fw.one_to_ones.attendees)
+    if kind == NEXT_LAYER_FOLLOWUP:
+        # The leader and the next leadership layer [003] (cycle.layer_followups).
+        return ["leader", *fw.next_layer_followups.layer.get(unit.sector, [])]
     if kind == SUPERVISION_MEETING:
         return list(SUPERVISION_MEETING_ROLES)
     deadline = kinds.deadline_for_event_kind(kind)
@@ -342,6 +345,10 @@ class _Planner:
             self._talks(n)
         self._yearly_participants()
         self._one_to_ones()
+        # Imported here: the optional element's module builds on this one.
+        from cycle.layer_followups import plan_next_layer_followups
+
+        plan_next_layer_followups(self)
         self._deadlines()
         return sorted(self.events, key=lambda e: (e.start, e.kind, e.unit_id or "", e.number or 0, e.uid))
 

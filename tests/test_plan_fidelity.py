@@ -464,3 +464,41 @@ def test_each_talks_followup_form_names_the_board_and_the_day_it_goes_back(plans
         by = D(f.details["to_board_by"])
         assert calendar.is_working_day(by, unit.sector)
         assert len(calendar.working_days(f.due_date + dt.timedelta(days=1), by, unit.sector)) == 5
+
+
+# -- docs/framework-sources.md quotes a passage for every Aarhus rule ----------------------------
+
+def _aarhus_rows() -> list[list[str]]:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "framework-sources.md").read_text(encoding="utf-8")
+    section = text.split("## Aarhus", 1)[1].split("\n## ", 1)[0]
+    return [[c.strip() for c in line.strip().strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| key") and not line.startswith("| ---")]
+
+
+def test_every_aarhus_quote_in_the_docs_is_in_its_seed():
+    """Each row's quote is in the seed it names (whitespace as in the seed: a quote across a line
+    break or page break of 003 is found once the seed's runs of spaces and newlines are one)."""
+    import re
+
+    from tests.test_rules_aarhus import SEED_FILES, _seed_dir
+
+    seeds = _seed_dir()
+    if seeds is None:
+        pytest.skip("the seed files are not available here")
+    flat = {n: " ".join((seeds / f).read_text(encoding="utf-8").split()) for n, f in SEED_FILES.items()}
+    rows = _aarhus_rows()
+    quoted = 0
+    for key, value, quote, seed in rows:
+        names = re.findall(r"\b00[013]\b", seed)
+        if not names:
+            continue  # a default of this system: the row names its source instead of a seed
+        for q in re.findall(r'"([^"]+)"', quote):
+            assert any(" ".join(q.split()) in flat[n] for n in names), f"{key}: [{seed}] does not contain: {q}"
+            quoted += 1
+    assert quoted >= 60
+
+
+def test_every_top_level_key_of_the_aarhus_framework_has_a_row(aarhus_data):
+    keys = " ".join(r[0] for r in _aarhus_rows())
+    missing = [k for k in aarhus_data if k not in ("name", "version", "sources", "municipality") and f"`{k}" not in keys]
+    assert missing == []

@@ -82,6 +82,7 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
     out.print(f"{verb} loop {started.loop_id} ({started.framework.framework.name} {started.framework.framework.version}): "
               f"{counted(len(started.events), 'event')} for {counted(len(units), 'unit')}; "
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    _next_layer_summary(started)
     held = [e for e in started.events if e.status == "held"]
     if held:
         out.print(f"{counted(len(held), 'event')} before today recorded as held (nothing is sent for them): "
@@ -98,6 +99,23 @@ def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-
         export.write_text(exports.to_json(exports.loop_dict(view.loop, view.framework, view.events, names)) + "\n",
                           encoding="utf-8")
         out.print(f"Wrote {export}.")
+
+
+def _next_layer_summary(started) -> None:
+    """Where the framework plans the leader's follow-ups with the next leadership layer [003],
+    which units get none because their row names nobody in that layer."""
+    from cycle.layer_followups import layer_roles, units_without_next_layer
+
+    fw = started.framework.framework
+    if not fw.next_layer_followups.enabled:
+        return
+    units = started.organisation.in_sectors(fw.areas[started.area].sectors)
+    without = units_without_next_layer(fw, units)
+    out.print(f"Follow-ups with the next leadership layer for {counted(len(units) - len(without), 'unit')}"
+              + (f"; none for {counted(len(without), 'unit')} whose row names nobody in it "
+                 f"({', '.join(sorted({r for u in without for r in layer_roles(fw, u)}))}): "
+                 + ", ".join(u.id for u in without[:20]) + (f" and {len(without) - 20} more" if len(without) > 20 else "")
+                 if without else "") + ".")
 
 
 @loop_app.command("list")
@@ -194,6 +212,24 @@ def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop
     for e in added.events:
         t.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.kind, str(e.number or ""), e.title)
     print_table(t)
+
+
+@loop_app.command("add-one-to-one")
+def loop_add_one_to_one(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
+                        unit: str = typer.Argument(..., help="Unit id from the organisation file."),
+                        at: Optional[str] = typer.Option(None, "--at", help="Its start, ISO; without offset read as Danish local time."),
+                        count: Optional[int] = typer.Option(None, "--count", help="Or: this many, at times the system finds before the unit's next talk."),
+                        now: NowOption = None):
+    """Plan extra one-to-ones (chief and leader) for a unit, beyond the planned six a year."""
+    from kvalitetsloop.usecases.one_to_ones import add_one_to_ones
+
+    added = add_one_to_ones(unit_of_work(ctx), settings().frameworks_dir, loop, unit, parse_now(now), at=at, count=count)
+    out.print(f"Planned {counted(len(added.events), 'extra one-to-one')} for {added.unit_id} ({added.unit_name}) in loop "
+              f"{added.loop_id}; the dispatch invites the chief and the leader as to any one-to-one:")
+    for e in added.events:
+        out.print(f"  {e.start.strftime('%Y-%m-%d %H:%M')}-{e.end.strftime('%H:%M')}  {e.uid}")
+    for first, last, n in added.years:
+        out.print(f"{added.unit_id} now has {counted(n, 'one-to-one')} in the loop-year {first.isoformat()} to {last.isoformat()}.")
 
 
 def _ended(report) -> None:

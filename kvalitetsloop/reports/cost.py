@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cycle import vocabulary
-from cycle.events import SUPERVISION_MEETING, Event
+from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Event
 from cycle.framework import AARHUS_ROLE_LABELS, Framework
 from kvalitetsloop.reports.facts import LoopFacts
 from kvalitetsloop.reports.model import Report, Section, Table
 
-MEETINGS = ("learning_talk", "one_to_one", "network_meeting", SUPERVISION_MEETING)
+MEETINGS = ("learning_talk", "one_to_one", "network_meeting", SUPERVISION_MEETING, NEXT_LAYER_FOLLOWUP)
 # The roles the report shows on their own; every other role is counted under "others".
 ROLES = ("chief", "leader", "board", "employee_rep")
 OTHERS = "others"
@@ -81,15 +81,18 @@ def _busiest(p: PersonHours, count: int = 3) -> str:
 
 
 def cost_sections(cost: MeetingCost, fw: Framework, words: dict) -> list[Section]:
-    kind_cols = [f"{vocabulary.cap(vocabulary.plural(words['talk']))} (t)", "1:1 (t)", "Netværksmøder (t)",
-                 "Opfølgningsmøder om tilsyn (t)"]
+    labels = [f"{vocabulary.cap(vocabulary.plural(words['talk']))} (t)", "1:1 (t)", "Netværksmøder (t)",
+              "Opfølgningsmøder om tilsyn (t)", "Opfølgning med næste ledelseslag (t)"]
+    # The follow-ups with the next leadership layer get a column only where the framework plans them [003].
+    shown = [k for k in MEETINGS if k != NEXT_LAYER_FOLLOWUP or fw.next_layer_followups.enabled]
+    kind_cols = [label for k, label in zip(MEETINGS, labels) if k in shown]
     roles = [r for r in (*ROLES, OTHERS) if cost.of_role(r)]
     per_role = []
     for r in roles:
         ps = cost.of_role(r)
-        per_role.append([role_label(fw, r), len(ps), *(_h(sum(p.hours[k] for p in ps)) for k in MEETINGS),
+        per_role.append([role_label(fw, r), len(ps), *(_h(sum(p.hours[k] for p in ps)) for k in shown),
                          _h(cost.role_total(r)), _h(cost.role_total(r) / len(ps)), _h(max(p.total for p in ps))])
-    chiefs = [[p.name or p.email, p.email, *(_h(p.hours[k]) for k in MEETINGS), _h(p.total), _busiest(p)]
+    chiefs = [[p.name or p.email, p.email, *(_h(p.hours[k]) for k in shown), _h(p.total), _busiest(p)]
               for p in sorted(cost.of_role("chief"), key=lambda p: (-p.total, p.email))]
     months = [[m, *(_h(c[r]) for r in roles), _h(sum(c.values()))] for m, c in cost.months.items()]
     return [

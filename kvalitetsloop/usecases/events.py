@@ -49,16 +49,17 @@ def _event_row(uow, uid: str):
     return row
 
 
-def placement_problems(uow, loop, fw, cal, event, start: dt.datetime, end: dt.datetime, events, now: dt.datetime
-                       ) -> list[str]:
+def placement_problems(uow, loop, fw, cal, event, start: dt.datetime, end: dt.datetime, events, now: dt.datetime,
+                       others: list | None = None) -> list[str]:
     """Why `event` cannot be held from start to end (cycle.rules.check_placement): within the
     loop's span, on the unit's working day, in working hours, nobody double-booked in this loop
-    or another running one."""
+    or another running one (`others`: those meetings, when the caller tries many times)."""
     tz = ZoneInfo(fw.timezone)
     tl = LoopTimeline(fw, cal, loop.council_date)
     span = (tl.clock.add_weeks(loop.council_date, -fw.network_meetings.weeks_before_council[0] - 4), tl.next_council)
-    return check_placement(event, start, end, events, fw, cal, tz, others=meetings_of_other_loops(uow, loop.id, tz),
-                           now=now, loop_span=span)
+    if others is None:
+        others = meetings_of_other_loops(uow, loop.id, tz)
+    return check_placement(event, start, end, events, fw, cal, tz, others=others, now=now, loop_span=span)
 
 
 def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.datetime,

@@ -34,7 +34,8 @@ class EndedLoop:
     withdrawn: int = 0
 
 
-def _running(uow, loop_id: str):
+def running_loop(uow, loop_id: str):
+    """The loop, if it is still running (not cancelled or closed)."""
     loop = require_loop(uow, loop_id)
     if loop.status != "active":
         raise UserError(f"the loop {loop_id} is {loop.status}, not running")
@@ -45,7 +46,7 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
     """Plan a unit of the organisation into a running loop: its remaining talks with their data
     packages and deadlines, its one-to-ones and its report-back, around everyone's meetings."""
     with uow:
-        loop = _running(uow, loop_id)
+        loop = running_loop(uow, loop_id)
         unit = uow.organisation.load().by_id().get(unit_id)
         if unit is None:
             raise NotFound(f"there is no unit '{unit_id}' in the organisation (import it first with 'org import')")
@@ -77,7 +78,7 @@ def cancel_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:
     """A loop started by mistake: every future meeting and deadline is cancelled (meetings whose
     invitation went out get a CANCEL at the next dispatch), and what was not sent is withdrawn."""
     with uow:
-        loop = _running(uow, loop_id)
+        loop = running_loop(uow, loop_id)
         tz = ZoneInfo(uow.loops.framework(loop).timezone)
         report = EndedLoop(loop_id, "cancelled")
         uids = []
@@ -100,7 +101,7 @@ def cancel_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:
 def close_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:
     """End a finished loop: no more reminders; refused while meetings lie ahead."""
     with uow:
-        loop = _running(uow, loop_id)
+        loop = running_loop(uow, loop_id)
         tz = ZoneInfo(uow.loops.framework(loop).timezone)
         ahead = sorted((r for r in uow.events.future(loop_id, now)
                         if r.kind in MEETING_KINDS and r.start > now),
