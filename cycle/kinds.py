@@ -185,6 +185,8 @@ _BY_LINK = {**{d.link: d for d in DEADLINES if d.link}, **{d.answer_link: d for 
 
 DEADLINE_EVENT_KINDS: tuple[str, ...] = tuple(d.event_kind for d in DEADLINES)
 SUBMISSION_KINDS: tuple[str, ...] = tuple(d.submission for d in DEADLINES)
+# What meets each deadline event: its event kind -> the submission kind (what a query joins on).
+SUBMISSION_OF_EVENT: dict[str, str] = {d.event_kind: d.submission for d in DEADLINES}
 # The deadlines a chief's weekly digest lists while they are missing.
 DIGEST_DEADLINES: tuple[str, ...] = tuple(d.event_kind for d in DEADLINES if d.in_digest)
 # URL path of each link purpose that is a web form.

@@ -89,31 +89,63 @@ class PhaseState:
         return self.done + self.due + self.overdue
 
 
+@dataclass(frozen=True)
+class PhaseTally:
+    """Live events alike for the phases: of one kind, of talk 1 (or no talk) or a later one, with
+    or without a unit, ended or not, their submission in or not; how many, the local days of the
+    first and the last. What the database counts for a stored loop."""
+    kind: str
+    first_talk: bool
+    has_unit: bool
+    ended: bool
+    submitted: bool
+    count: int
+    first: dt.date
+    last: dt.date
+
+
+def tally_phases(events: Iterable[Event], submitted: set[tuple[str, str]], now: dt.datetime) -> list[PhaseTally]:
+    """The tallies of events held in memory (their starts' own days)."""
+    acc: dict[tuple, list] = {}
+    for e in events:
+        if e.status == "cancelled":
+            continue
+        deadline = deadline_for_event_kind(e.kind)
+        done = deadline is not None and (e.uid, deadline.submission) in submitted
+        key = (e.kind, (e.number or 1) == 1, e.unit_id is not None, e.end <= now, done)
+        day = e.start.date()
+        t = acc.setdefault(key, [0, day, day])
+        t[0] += 1
+        t[1], t[2] = min(t[1], day), max(t[2], day)
+    return [PhaseTally(*key, n, first, last) for key, (n, first, last) in acc.items()]
+
+
 def phase_states(fw: Framework, events: Iterable[Event], submitted: set[tuple[str, str]],
                  now: dt.datetime) -> list[PhaseState]:
     """Per phase: what is done (meetings held, deadlines met), due (still ahead) and overdue
     (a deadline passed without what it asks for). `submitted`: (event uid, submission kind)."""
+    return phase_states_of_tallies(fw, tally_phases(events, submitted, now))
+
+
+def phase_states_of_tallies(fw: Framework, tallies: Iterable[PhaseTally]) -> list[PhaseState]:
+    """The same from tallies (`tally_phases`, or the database's for a stored loop)."""
     by_key = phases(fw)
     states = {key: PhaseState(phase) for key, phase in by_key.items() if key != DIGEST}
-    for e in events:
-        if e.status == "cancelled":
-            continue
-        st = states[phase_key(e.kind, e.number)]
-        day = e.start.date()
-        st.first = day if st.first is None or day < st.first else st.first
-        st.last = day if st.last is None or day > st.last else st.last
-        deadline = deadline_for_event_kind(e.kind)
-        if deadline is not None and e.unit_id:
-            if (e.uid, deadline.submission) in submitted:
-                st.done += 1
-            elif e.end <= now:
-                st.overdue += 1
+    for t in tallies:
+        st = states[phase_key(t.kind, 1 if t.first_talk else 2)]
+        st.first = t.first if st.first is None or t.first < st.first else st.first
+        st.last = t.last if st.last is None or t.last > st.last else st.last
+        if deadline_for_event_kind(t.kind) is not None and t.has_unit:
+            if t.submitted:
+                st.done += t.count
+            elif t.ended:
+                st.overdue += t.count
             else:
-                st.due += 1
-        elif e.end <= now:
-            st.done += 1
+                st.due += t.count
+        elif t.ended:
+            st.done += t.count
         else:
-            st.due += 1
+            st.due += t.count
     return [s for s in states.values() if s.total]
 
 

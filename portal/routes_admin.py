@@ -158,56 +158,68 @@ def loops(request: Request, portal: PortalDep):
     return _page(portal, request, session, "loops.html", loops=list_loops(portal.uow()), progress=progress)
 
 
-def _facts(portal, loop_id: str):
-    from kvalitetsloop.reports.facts import loop_facts
-
-    return loop_facts(portal.uow(), loop_id, portal.clock())
-
-
 @router.get("/loop/{loop_id}", response_class=HTMLResponse)
 def loop(request: Request, portal: PortalDep, loop_id: str):
     from kvalitetsloop.reports.views import loop_page
 
     session = _session(portal, request)
     try:
-        view = loop_page(_facts(portal, loop_id))
+        view = loop_page(portal.uow(), loop_id, portal.clock())
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
     return _page(portal, request, session, "loop.html", view=view, f=view.facts, reports=REPORT_TITLES)
 
 
 def _loop_page(portal, request: Request, loop_id: str, template: str, make, missing: str) -> HTMLResponse:
-    """A page about one loop: `make(facts)` gives the page's view, or None (404 with `missing`)."""
+    """A page about one loop: `make(uow, loop_id, now)` gives the page's view (with its facts),
+    or None (404 with `missing`)."""
     session = _session(portal, request)
     try:
-        facts = _facts(portal, loop_id)
+        view = make(portal.uow(), loop_id, portal.clock())
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
-    view = make(facts)
     if view is None:
         return _refused(portal, 404, missing)
-    return _page(portal, request, session, template, f=facts, view=view)
+    return _page(portal, request, session, template, f=view.facts, view=view)
 
 
 @router.get("/loop/{loop_id}/forsinket", response_class=HTMLResponse)
 def overdue(request: Request, portal: PortalDep, loop_id: str):
-    from kvalitetsloop.reports.status import status_figures
+    from kvalitetsloop.reports.views import overdue_page
 
-    return _loop_page(portal, request, loop_id, "overdue.html", lambda f: status_figures(f).overdue, "")
+    return _loop_page(portal, request, loop_id, "overdue.html", overdue_page, "")
+
+
+@router.get("/loop/{loop_id}/forsinket.csv")
+def overdue_csv(request: Request, portal: PortalDep, loop_id: str):
+    from kvalitetsloop.reports.render import to_csv
+    from kvalitetsloop.reports.status import overdue_report
+    from kvalitetsloop.reports.views import overdue_page
+
+    _session(portal, request)
+    try:
+        view = overdue_page(portal.uow(), loop_id, portal.clock(), limit=None)
+    except NotFound:
+        return _refused(portal, 404, "Loopet findes ikke.")
+    rep = overdue_report(view.facts, view.overdue, portal.clock().astimezone(view.facts.tz))
+    name = f"forsinket-{loop_id}-{rep.made_at.date().isoformat()}.csv"
+    return Response(to_csv(rep).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @router.get("/loop/{loop_id}/enhed/{unit_id}", response_class=HTMLResponse)
 def unit(request: Request, portal: PortalDep, loop_id: str, unit_id: str):
     from kvalitetsloop.reports.views import unit_page
 
-    return _loop_page(portal, request, loop_id, "unit.html", lambda f: unit_page(f, unit_id), "Enheden findes ikke.")
+    return _loop_page(portal, request, loop_id, "unit.html", lambda uow, l, now: unit_page(uow, l, now, unit_id),
+                      "Enheden findes ikke.")
 
 
 @router.get("/loop/{loop_id}/chef/{email}", response_class=HTMLResponse)
 def chief(request: Request, portal: PortalDep, loop_id: str, email: str):
     from kvalitetsloop.reports.views import chief_page
 
-    return _loop_page(portal, request, loop_id, "chief.html", lambda f: chief_page(f, email),
+    return _loop_page(portal, request, loop_id, "chief.html", lambda uow, l, now: chief_page(uow, l, now, email),
                       "Chefen har ingen enheder i loopet.")
 
 

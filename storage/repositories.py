@@ -110,11 +110,22 @@ class EventRepository:
         """(kind, status, past, n): how many events of each kind and status ended by `now`."""
         return rows.event_counts(self.session, loop_id, now)
 
-    def next_live(self, loop_id: str, now: dt.datetime, limit: int, tz: ZoneInfo) -> list[Event]:
-        """The first `limit` events not cancelled that have not ended at `now`, by start."""
+    def next_live(self, loop_id: str, now: dt.datetime, limit: int, tz: ZoneInfo,
+                  shared_first: bool = False) -> list[Event]:
+        """The first `limit` events not cancelled that have not ended at `now`, by start (and at
+        the same start, with `shared_first`, those of no unit first, then by unit)."""
         ev = EventRow.__table__.c
+        order = (ev.start, sa.func.coalesce(ev.unit_id, ""), ev.id) if shared_first else ()
         return rows.load_events_where(self.session, sa.and_(ev.loop_id == loop_id, ev.status != "cancelled",
-                                                            ev.end > now), tz, limit=limit)
+                                                            ev.end > now), tz, limit=limit, order=order)
+
+    def of_units_between(self, loop_id: str, unit_ids: list[str], start: dt.datetime, end: dt.datetime,
+                         tz: ZoneInfo) -> list[Event]:
+        """The live events of these units that start in [start, end), by start."""
+        ev = EventRow.__table__.c
+        return rows.load_events_where(self.session, sa.and_(ev.loop_id == loop_id, ev.unit_id.in_(unit_ids),
+                                                            ev.status != "cancelled", ev.start >= start,
+                                                            ev.start < end), tz)
 
     def of_unit(self, loop_id: str, unit_id: str, tz: ZoneInfo) -> list[Event]:
         ev = EventRow.__table__.c

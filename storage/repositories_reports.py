@@ -1,12 +1,44 @@
-"""What the reports read in bulk: a loop's submissions with the forms the portal stored for them."""
+"""What the reports and the administration pages read: a loop's submissions with their forms, and
+the tallies a national loop is shown from (per phase, per unit and kind, per week, per person),
+counted by the database instead of loading the loop's tens of thousands of events.
+
+No rules live here: which event kind a submission answers (`deadlines`: event kind -> submission
+kind), which roles are shown on their own and where weeks and months begin (`bounds`: aware
+datetimes, in order) are given by the caller."""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from storage.models import UTCDateTime, AttendeeRow, EventRow, PersonRow, UnitRoleRow, UnitRow
 from storage.models_notifications import SubmissionRow
 from storage.models_portal import SubmissionFormRow
+from storage.repository import _seconds
+
+E, A = EventRow.__table__, AttendeeRow.__table__
+U, R, P, S = UnitRow.__table__, UnitRoleRow.__table__, PersonRow.__table__, SubmissionRow.__table__
+
+
+def _utc(expr, name: str):
+    """An aggregate of a datetime column typed again as one (SQLite hands back text)."""
+    return sa.type_coerce(expr, UTCDateTime()).label(name)
+
+
+def bucket(column, bounds: Sequence[dt.datetime]):
+    """The index i of the span bounds[i] <= column < bounds[i+1] (NULL outside), as a balanced
+    CASE tree: a handful of comparisons per row whatever the number of spans. Spans given as
+    instants keep local weeks and months exact across summer time on every database."""
+    def tree(lo: int, hi: int):
+        if hi - lo == 1:
+            return sa.literal_column(str(lo))
+        mid = (lo + hi) // 2
+        return sa.case((column < bounds[mid], tree(lo, mid)), else_=tree(mid, hi))
+
+    return sa.case((sa.or_(column < bounds[0], column >= bounds[-1]), sa.null()), else_=tree(0, len(bounds) - 1))
 
 
 class ReportRepository:
@@ -16,8 +48,180 @@ class ReportRepository:
     def submissions(self, loop_id: str) -> list[tuple]:
         """Every submission of the loop, oldest first, each with its web form (or None) as plain
         rows: (id, event_uid, kind, unit_id, number, submitted_at, by, content, url, form)."""
-        S, F = SubmissionRow.__table__.c, SubmissionFormRow.__table__.c
-        q = (sa.select(S.id, S.event_uid, S.kind, S.unit_id, S.number, S.submitted_at, S.by, S.content, S.url, F.form)
-             .select_from(SubmissionRow.__table__.outerjoin(SubmissionFormRow.__table__, F.submission_id == S.id))
-             .where(S.loop_id == loop_id).order_by(S.submitted_at, S.id))
+        F = SubmissionFormRow.__table__.c
+        q = (sa.select(S.c.id, S.c.event_uid, S.c.kind, S.c.unit_id, S.c.number, S.c.submitted_at, S.c.by,
+                       S.c.content, S.c.url, F.form)
+             .select_from(S.outerjoin(SubmissionFormRow.__table__, F.submission_id == S.c.id))
+             .where(S.c.loop_id == loop_id).order_by(S.c.submitted_at, S.c.id))
         return list(self.session.execute(q))
+
+    def submissions_of_events(self, loop_id: str, event_uids: list[str]) -> list[tuple]:
+        """The same for a few events only (one unit's)."""
+        F = SubmissionFormRow.__table__.c
+        out = []
+        for i in range(0, len(event_uids), 1000):
+            q = (sa.select(S.c.id, S.c.event_uid, S.c.kind, S.c.unit_id, S.c.number, S.c.submitted_at, S.c.by,
+                           S.c.content, S.c.url, F.form)
+                 .select_from(S.outerjoin(SubmissionFormRow.__table__, F.submission_id == S.c.id))
+                 .where(S.c.loop_id == loop_id, S.c.event_uid.in_(event_uids[i:i + 1000])))
+            out += self.session.execute(q)
+        return sorted(out, key=lambda r: (r.submitted_at, r.id))
+
+    # -- the loop's units -------------------------------------------------------------------
+
+    def units(self, loop_id: str, unit_ids: list[str] | None = None, chief: str | None = None) -> list:
+        """The stored units with an event in the loop (of `unit_ids`, or whose first chief is
+        `chief`), by id: (id, name, sector, chief_email, chief_name)."""
+        chief_role = R.alias("chief_role")
+        q = (sa.select(U.c.id, U.c.name, U.c.sector, chief_role.c.email.label("chief_email"),
+                       P.c.name.label("chief_name"))
+             .select_from(U.outerjoin(chief_role, sa.and_(chief_role.c.unit_id == U.c.id, chief_role.c.role == "chief",
+                                                          chief_role.c.position == 0))
+                          .outerjoin(P, P.c.email == chief_role.c.email))
+             .where(U.c.id.in_(sa.select(E.c.unit_id).where(E.c.loop_id == loop_id, E.c.unit_id.is_not(None))
+                               .distinct()))
+             .order_by(U.c.id))
+        if unit_ids is not None:
+            q = q.where(U.c.id.in_(unit_ids))
+        if chief is not None:
+            q = q.where(chief_role.c.email == chief)
+        return list(self.session.execute(q))
+
+    # -- what is done, due and overdue ------------------------------------------------------
+
+    def _done(self, loop_id: str, now: dt.datetime, deadlines: Mapping[str, str]):
+        """(the outer join that finds an event's submission by `now`, whether it was found)."""
+        got = (sa.select(S.c.event_uid, S.c.kind).where(S.c.loop_id == loop_id, S.c.submitted_at <= now)
+               .group_by(S.c.event_uid, S.c.kind).subquery("got"))
+        wanted = sa.case(*((E.c.kind == ek, sa.literal(sk, sa.String)) for ek, sk in deadlines.items()),
+                         else_=sa.null())
+        return got, sa.and_(got.c.event_uid == E.c.uid, got.c.kind == wanted), got.c.event_uid.is_not(None)
+
+    def phase_tallies(self, loop_id: str, now: dt.datetime, deadlines: Mapping[str, str]) -> list:
+        """Over the loop's live events, per kind, talk 1 or later, with or without a unit, ended
+        by `now` or not, and its submission in or not: (kind, first, has_unit, past, done, n,
+        first_start, last_start)."""
+        got, on, done = self._done(loop_id, now, deadlines)
+        first = (sa.func.coalesce(E.c.number, 1) == 1).label("first")
+        has_unit = E.c.unit_id.is_not(None).label("has_unit")
+        past = (E.c.end <= now).label("past")
+        done = done.label("done")
+        q = (sa.select(E.c.kind, first, has_unit, past, done, sa.func.count().label("n"),
+                       _utc(sa.func.min(E.c.start), "first_start"), _utc(sa.func.max(E.c.start), "last_start"))
+             .select_from(E.outerjoin(got, on))
+             .where(E.c.loop_id == loop_id, E.c.status != "cancelled")
+             .group_by(E.c.kind, first, has_unit, past, done))
+        return list(self.session.execute(q))
+
+    def unit_tallies(self, loop_id: str, now: dt.datetime, deadlines: Mapping[str, str],
+                     window: tuple[dt.datetime, dt.datetime], unit_ids: list[str] | None = None) -> list:
+        """Per stored unit and kind, over the loop's live events: (unit_id, kind, n, ended, done,
+        ended_or_done, overdue, oldest_overdue, ended_in_window) — overdue: a deadline ended
+        without its submission; the window: starts in [window[0], window[1])."""
+        got, on, done = self._done(loop_id, now, deadlines)
+        ended = E.c.end <= now
+        overdue = sa.and_(ended, sa.not_(done), E.c.kind.in_(list(deadlines)))
+        as_int = lambda cond: sa.func.sum(sa.case((cond, 1), else_=0))  # noqa: E731
+        q = (sa.select(E.c.unit_id, E.c.kind, sa.func.count().label("n"), as_int(ended).label("ended"),
+                       as_int(done).label("done"), as_int(sa.or_(ended, done)).label("ended_or_done"),
+                       as_int(overdue).label("overdue"),
+                       _utc(sa.func.min(sa.case((overdue, E.c.start), else_=sa.null())), "oldest_overdue"),
+                       as_int(sa.and_(ended, E.c.start >= window[0], E.c.start < window[1])).label("ended_in_window"))
+             .select_from(E.join(U, U.c.id == E.c.unit_id).outerjoin(got, on))
+             .where(E.c.loop_id == loop_id, E.c.status != "cancelled")
+             .group_by(E.c.unit_id, E.c.kind))
+        if unit_ids is not None:
+            q = q.where(E.c.unit_id.in_(unit_ids))
+        return list(self.session.execute(q))
+
+    def overdue(self, loop_id: str, now: dt.datetime, deadlines: Mapping[str, str],
+                unit_ids: list[str] | None = None, limit: int | None = None) -> tuple[list, int]:
+        """The stored units' live deadlines ended by `now` without their submission, the oldest
+        first (by start, unit, title), at most `limit` (and every one that starts the same UTC
+        day as the last, so a caller ordering by local day cuts the list itself); and how many
+        there are in all. Rows: (unit_id, title, start, uid, unit_name, chief_email, chief_name)."""
+        got, on, done = self._done(loop_id, now, deadlines)
+        chief_role = R.alias("chief_role")
+        where = sa.and_(E.c.loop_id == loop_id, E.c.status != "cancelled", E.c.kind.in_(list(deadlines)),
+                        E.c.end <= now, sa.not_(done))
+        if unit_ids is not None:
+            where = sa.and_(where, E.c.unit_id.in_(unit_ids))
+        joined = E.join(U, U.c.id == E.c.unit_id).outerjoin(got, on)
+        total = self.session.execute(sa.select(sa.func.count()).select_from(joined).where(where)).scalar_one()
+        if limit == 0 or not total:
+            return [], total
+        q = (sa.select(E.c.unit_id, E.c.title, _utc(E.c.start, "start"), E.c.uid, U.c.name.label("unit_name"),
+                       chief_role.c.email.label("chief_email"), P.c.name.label("chief_name"))
+             .select_from(joined.outerjoin(chief_role, sa.and_(chief_role.c.unit_id == U.c.id,
+                                                               chief_role.c.role == "chief",
+                                                               chief_role.c.position == 0))
+                          .outerjoin(P, P.c.email == chief_role.c.email))
+             .where(where).order_by(E.c.start, E.c.unit_id, E.c.title))
+        if limit is None or total <= limit:
+            return list(self.session.execute(q)), total
+        rows = list(self.session.execute(q.limit(limit)))
+        # Ties at the cut (the same day, another order): every row up to a day past the last.
+        more = self.session.execute(q.where(E.c.start >= rows[-1].start,
+                                            E.c.start < rows[-1].start + dt.timedelta(days=1)).limit(10000))
+        seen = {r.uid for r in rows}
+        return rows + [r for r in more if r.uid not in seen], total
+
+    def live_of_kind(self, loop_id: str, kind: str, now: dt.datetime) -> list:
+        """The loop's live events of one kind as (unit_id, number, ended by `now`)."""
+        return list(self.session.execute(
+            sa.select(E.c.unit_id, E.c.number, (E.c.end <= now).label("ended"))
+            .where(E.c.loop_id == loop_id, E.c.kind == kind, E.c.status != "cancelled")))
+
+    # -- counts per span ----------------------------------------------------------------------
+
+    def kind_counts(self, loop_id: str, bounds: Sequence[dt.datetime], kinds: Sequence[str],
+                    unit_ids: list[str] | None = None) -> list:
+        """Live events of `kinds` per kind and span of `bounds` (see `bucket`): (kind, span, n)."""
+        span = bucket(E.c.start, bounds).label("span")
+        q = (sa.select(E.c.kind, span, sa.func.count().label("n"))
+             .where(E.c.loop_id == loop_id, E.c.status != "cancelled", E.c.kind.in_(list(kinds)),
+                    E.c.start >= bounds[0], E.c.start < bounds[-1])
+             .group_by(E.c.kind, span))
+        if unit_ids is not None:
+            q = q.where(E.c.unit_id.in_(unit_ids))
+        return list(self.session.execute(q))
+
+    def span_of(self, loop_id: str, kinds: Sequence[str]) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The first and last start of the loop's live events of `kinds`."""
+        row = self.session.execute(
+            sa.select(_utc(sa.func.min(E.c.start), "first"), _utc(sa.func.max(E.c.start), "last"))
+            .where(E.c.loop_id == loop_id, E.c.status != "cancelled", E.c.kind.in_(list(kinds)))).one()
+        return row.first, row.last
+
+    # -- meeting hours --------------------------------------------------------------------------
+
+    def _attendance(self, loop_id: str, kinds: Sequence[str], roles: Sequence[str], others: str):
+        role = sa.case((A.c.role.in_(list(roles)), A.c.role), else_=sa.literal(others, sa.String)).label("role")
+        seconds = _seconds(self.session, E.c.start, E.c.end)
+        where = sa.and_(E.c.loop_id == loop_id, E.c.status != "cancelled", E.c.kind.in_(list(kinds)),
+                        A.c.active.is_(True))
+        return role, seconds, E.join(A, A.c.event_id == E.c.id), where
+
+    def hours_per_person(self, loop_id: str, kinds: Sequence[str], roles: Sequence[str], others: str) -> list:
+        """Per role (those in `roles`, the rest as `others`), person (lower-case email) and kind:
+        (role, email, name, kind, seconds) summed over the live meetings they attend."""
+        role, seconds, joined, where = self._attendance(loop_id, kinds, roles, others)
+        email = sa.func.lower(A.c.email).label("email")
+        q = (sa.select(role, email, sa.func.max(A.c.name).label("name"), E.c.kind, sa.func.sum(seconds).label("seconds"))
+             .select_from(joined).where(where).group_by(role, email, E.c.kind))
+        return list(self.session.execute(q))
+
+    def hours_per_span(self, loop_id: str, kinds: Sequence[str], roles: Sequence[str], others: str,
+                       bounds: Sequence[dt.datetime], role_only: str | None = None) -> list:
+        """Per role and span of `bounds`, with the person's email if `role_only` names the role
+        they are counted for (else NULL): (role, email, span, seconds)."""
+        role, seconds, joined, where = self._attendance(loop_id, kinds, roles, others)
+        span = bucket(E.c.start, bounds).label("span")
+        if role_only is None:
+            email = sa.null().label("email")
+            q = sa.select(role, email, span, sa.func.sum(seconds).label("seconds")).group_by(role, span)
+        else:
+            email = sa.func.lower(A.c.email).label("email")
+            q = (sa.select(role, email, span, sa.func.sum(seconds).label("seconds")).group_by(role, email, span))
+            where = sa.and_(where, A.c.role == role_only)
+        return list(self.session.execute(q.select_from(joined).where(where)))

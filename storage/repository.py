@@ -165,12 +165,12 @@ def load_events(session: Session, loop_id: str, tz) -> list[Event]:
 
 
 def load_events_where(session: Session, where, tz, limit: int | None = None,
-                      with_attendees: bool = True) -> list[Event]:
+                      with_attendees: bool = True, order: tuple = ()) -> list[Event]:
     """The events matching `where` (a condition on the event table) with their active attendees
-    (or none, for what only shows titles and times), ordered by start; read as plain rows (no ORM
-    identity map) for speed."""
+    (or none, for what only shows titles and times), ordered by start (or by `order`, columns of
+    the event table); read as plain rows (no ORM identity map) for speed."""
     ev, at = EventRow.__table__.c, AttendeeRow.__table__.c
-    q = sa.select(EventRow.__table__).where(where).order_by(ev.start, ev.id)
+    q = sa.select(EventRow.__table__).where(where).order_by(*(order or (ev.start, ev.id)))
     rows_ = session.execute(q.limit(limit) if limit is not None else q).all()
     attendees: dict[int, list[Attendee]] = defaultdict(list)
     aq = sa.select(at.event_id, at.email, at.role, at.name).where(at.active.is_(True)).order_by(at.id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from kvalitetsloop.errors import NotFound, UserError
-from kvalitetsloop.reports.facts import loop_facts
+from kvalitetsloop.reports.facts import fill_units_and_submissions, open_loop
 from kvalitetsloop.reports.model import Report
 
 KINDS = ("status", "meeting-cost", "committee", "report-back")
@@ -17,31 +18,47 @@ def build_report(uow, kind: str, loop_id: str, now: dt.datetime) -> Report:
         raise UserError(f"the report must be one of {', '.join(KINDS)}, not '{kind}'")
     from kvalitetsloop.reports import cost, focus, status
 
-    facts = loop_facts(uow, loop_id, now)
     make = {"status": status.status_report, "meeting-cost": cost.cost_report, "committee": focus.committee_report,
             "report-back": focus.report_back_report}[kind]
-    return make(facts, now.astimezone(facts.tz))
+    with uow:
+        facts = open_loop(uow, loop_id, now)
+        if kind in ("committee", "report-back"):
+            # What the units recorded is what these two reports show.
+            fill_units_and_submissions(uow, facts)
+        return make(uow, facts, now.astimezone(facts.tz))
 
 
 def year_wheel(uow, loop_id: str, now: dt.datetime, year: int = 1, unit: str | None = None,
                chief: str | None = None) -> str:
-    """The loop's year wheel (SVG) for loop-year 1 or 2: the whole area, one chief's units or one unit."""
-    from kvalitetsloop.reports.yearwheel import filter_events, loop_year_start, year_wheel_svg
+    """The loop's year wheel (SVG) for loop-year 1 or 2: the whole area, one chief's units or one
+    unit. Counted per week and ring by the database."""
+    from kvalitetsloop.reports.yearwheel import MILESTONES, RING_KINDS, RINGS, loop_year_start, ring_of, \
+        week_starts, year_wheel_svg
 
     if year not in (1, 2):
         raise UserError(f"the loop-year must be 1 or 2, not {year}")
-    facts = loop_facts(uow, loop_id, now)
-    title = f"Årshjul {loop_id}"
-    ids = None
-    if unit:
-        ids = {u.id for u in facts.units if u.id == unit}
-        if not ids:
-            raise NotFound(f"the loop {loop_id} has no unit '{unit}'")
-        title = f"Årshjul {facts.organisation.by_id()[unit].name}"
-    elif chief:
-        ids = {u.id for u in facts.units if u.chief.email.lower() == chief.strip().lower()}
-        if not ids:
-            raise NotFound(f"'{chief}' is chief of no unit in the loop {loop_id}")
-        title = f"Årshjul {chief.strip().lower()}"
-    return year_wheel_svg(filter_events(facts.events, ids), loop_year_start(facts.council_date, year), facts.tz,
-                          f"{title} (år {year})")
+    with uow:
+        facts = open_loop(uow, loop_id, now)
+        title = f"Årshjul {loop_id}"
+        ids = None
+        if unit:
+            found = uow.reports.units(loop_id, [unit])
+            if not found:
+                raise NotFound(f"the loop {loop_id} has no unit '{unit}'")
+            title = f"Årshjul {found[0].name}"
+            ids = [unit]
+        elif chief:
+            email = chief.strip().lower()
+            ids = [u.id for u in uow.reports.units(loop_id, chief=email)]
+            if not ids:
+                raise NotFound(f"'{chief}' is chief of no unit in the loop {loop_id}")
+            title = f"Årshjul {email}"
+        start = loop_year_start(facts.council_date, year)
+        days = week_starts(start)
+        counts: dict[str, Counter] = {key: Counter() for key, _, _ in RINGS}
+        for kind, week, n in uow.reports.kind_counts(loop_id, [facts.local_midnight(d) for d in days], RING_KINDS,
+                                                     ids):
+            counts[ring_of(kind)][week] += n
+        marks = [e for e in uow.events.shared(loop_id, facts.tz)
+                 if e.kind in MILESTONES and start <= e.start.astimezone(facts.tz).date() < days[-1]]
+    return year_wheel_svg(counts, marks, start, facts.tz, f"{title} (år {year})")

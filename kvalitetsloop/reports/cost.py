@@ -65,6 +65,33 @@ def meeting_cost(events: Iterable[Event], tz) -> MeetingCost:
     return MeetingCost(people, dict(sorted(months.items())))
 
 
+def stored_meeting_cost(uow, facts: LoopFacts) -> MeetingCost:
+    """`meeting_cost` of a stored loop, summed by the database (inside an open unit of work); the
+    weeks only of the chiefs, which are what the report shows."""
+    people: dict[tuple[str, str], PersonHours] = {}
+    for r in uow.reports.hours_per_person(facts.loop_id, MEETINGS, ROLES, OTHERS):
+        p = people.setdefault((r.role, r.email), PersonHours(r.email, r.name or "", r.role))
+        p.hours[r.kind] += float(r.seconds or 0) / 3600
+    first, last = uow.reports.span_of(facts.loop_id, MEETINGS)
+    months: dict[str, Counter] = defaultdict(Counter)
+    if first is None:
+        return MeetingCost(people, {})
+    first, last = first.astimezone(facts.tz).date(), last.astimezone(facts.tz).date()
+    monday = first - dt.timedelta(days=first.weekday())
+    mondays = [monday + dt.timedelta(days=7 * n) for n in range((last - monday).days // 7 + 2)]
+    for r in uow.reports.hours_per_span(facts.loop_id, MEETINGS, ROLES, OTHERS,
+                                        [facts.local_midnight(d) for d in mondays], role_only="chief"):
+        people[("chief", r.email)].weeks[tuple(mondays[r.span].isocalendar())[:2]] += float(r.seconds or 0) / 3600
+    firsts = [first.replace(day=1)]
+    while firsts[-1] <= last:
+        m = firsts[-1]
+        firsts.append(m.replace(year=m.year + m.month // 12, month=m.month % 12 + 1))
+    for r in uow.reports.hours_per_span(facts.loop_id, MEETINGS, ROLES, OTHERS,
+                                        [facts.local_midnight(d) for d in firsts]):
+        months[firsts[r.span].strftime("%Y-%m")][r.role] += float(r.seconds or 0) / 3600
+    return MeetingCost(people, dict(sorted(months.items())))
+
+
 def role_label(fw: Framework, role: str) -> str:
     if role == OTHERS:
         return "øvrige deltagere"
@@ -104,9 +131,10 @@ def cost_sections(cost: MeetingCost, fw: Framework, words: dict) -> list[Section
     ]
 
 
-def cost_report(facts: LoopFacts, made_at: dt.datetime) -> Report:
-    """Meeting hours per role, per chief (with their busiest weeks) and per month."""
-    cost = meeting_cost(facts.events, facts.tz)
+def cost_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
+    """Meeting hours per role, per chief (with their busiest weeks) and per month; inside an open
+    unit of work."""
+    cost = stored_meeting_cost(uow, facts)
     report = Report("meeting-cost", f"Mødetid i loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id,
                     facts.area, facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
                     intro=(f"Timer i de planlagte møder ({vocabulary.plural(facts.words['talk'])}, 1:1 ledelsesopfølgninger, "

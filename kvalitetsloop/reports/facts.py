@@ -1,15 +1,14 @@
-"""Use case: everything one loop's reports are computed from, read in one transaction."""
+"""Use case: what one loop's reports are computed from, read in one transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from cycle import vocabulary
-from cycle.events import Event
 from cycle.framework import Framework
-from cycle.organisation import Organisation, Unit
+from cycle.organisation import Unit
 from kvalitetsloop.usecases.loops import require_loop
 
 
@@ -28,16 +27,19 @@ class Submitted:
 
 @dataclass
 class LoopFacts:
+    """A loop as its reports and pages start from: the loop, its framework and `now`; the units
+    with an event in it and what was submitted only for the reports that show them
+    (`fill_units_and_submissions`): the rest is counted by the database (status, views, cost)."""
     loop_id: str
     area: str
     council_date: dt.date
     themes: list[str]
     fw: Framework
-    events: list[Event]
-    organisation: Organisation
-    # What has arrived at `now`, oldest first (later versions after earlier ones).
-    submissions: list[Submitted]
     now: dt.datetime
+    # The loop's units (those with events in it), by id.
+    units: list[Unit] = field(default_factory=list)
+    # What has arrived at `now`, oldest first (later versions after earlier ones).
+    submissions: list[Submitted] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -48,10 +50,12 @@ class LoopFacts:
         return vocabulary.words(self.fw)
 
     @property
-    def units(self) -> list[Unit]:
-        """The loop's units (those with events in it), by id."""
-        ids = {e.unit_id for e in self.events if e.unit_id}
-        return [u for u in self.organisation.units if u.id in ids]
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.tz).date()
+
+    def local_midnight(self, day: dt.date) -> dt.datetime:
+        """The instant a local day begins (what a query compares stored times with)."""
+        return dt.datetime.combine(day, dt.time(0), self.tz)
 
     def latest(self, event_uid: str, kind: str) -> Submitted | None:
         found = None
@@ -64,17 +68,24 @@ class LoopFacts:
         return {(s.event_uid, s.kind) for s in self.submissions}
 
 
-def loop_facts(uow, loop_id: str, now: dt.datetime) -> LoopFacts:
-    """The loop, its framework, every event, the organisation, and what was submitted by `now`."""
-    with uow:
-        loop = require_loop(uow, loop_id)
-        fw = uow.loops.framework(loop)
-        events = uow.events.of_loop(loop.id, ZoneInfo(fw.timezone))
-        subs = [Submitted(r.event_uid, r.kind, r.unit_id, r.number, r.submitted_at, r.by or "", r.content or "",
-                          r.url, dict(r.form or {}))
-                for r in uow.reports.submissions(loop.id) if r.submitted_at <= now]
-        return LoopFacts(loop.id, loop.area, loop.council_date, list(loop.themes or []), fw, events,
-                         uow.organisation.load(), subs, now)
+def submitted_of_rows(rows, now: dt.datetime) -> list[Submitted]:
+    """Submission rows (ReportRepository.submissions) as what arrived by `now`."""
+    return [Submitted(r.event_uid, r.kind, r.unit_id, r.number, r.submitted_at, r.by or "", r.content or "", r.url,
+                      dict(r.form or {})) for r in rows if r.submitted_at <= now]
+
+
+def open_loop(uow, loop_id: str, now: dt.datetime) -> LoopFacts:
+    """The loop and its framework at `now`, inside an open unit of work; NotFound if there is none."""
+    loop = require_loop(uow, loop_id)
+    return LoopFacts(loop.id, loop.area, loop.council_date, list(loop.themes or []), uow.loops.framework(loop), now)
+
+
+def fill_units_and_submissions(uow, facts: LoopFacts) -> LoopFacts:
+    """The loop's units and what was submitted by the facts' `now`, for the reports that show them."""
+    ids = [r.id for r in uow.reports.units(facts.loop_id)]
+    facts.units = list(uow.organisation.units(ids).units) if ids else []
+    facts.submissions = submitted_of_rows(uow.reports.submissions(facts.loop_id), facts.now)
+    return facts
 
 
 def plural_words(words: dict) -> dict:

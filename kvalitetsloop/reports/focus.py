@@ -57,7 +57,7 @@ def _report(facts: LoopFacts, kind: str, title: str, made_at: dt.datetime, intro
                   f"{facts.fw.name} {facts.fw.version}", made_at, intro=intro)
 
 
-def committee_report(facts: LoopFacts, made_at: dt.datetime) -> Report:
+def committee_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
     """Every unit's focus areas, grouped by theme and, within a theme, by sector."""
     areas = focus_areas(facts)
     units = {u.id: u for u in facts.units}
@@ -117,8 +117,8 @@ def _unit_section(facts: LoopFacts, unit: Unit, areas: list[dict], forms: dict, 
                    note="" if texts else "Intet registreret endnu.")
 
 
-def report_back_report(facts: LoopFacts, made_at: dt.datetime) -> Report:
-    """The aggregated report-back for the area, then each unit's."""
+def report_back_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
+    """The aggregated report-back for the area, then each unit's; inside an open unit of work."""
     areas = focus_areas(facts)
     forms = _latest_by_unit(facts, kinds.FOLLOWUP_FORM.submission)
     statements = _latest_by_unit(facts, kinds.BOARD_STATEMENT.submission)
@@ -138,13 +138,13 @@ def report_back_report(facts: LoopFacts, made_at: dt.datetime) -> Report:
     report.sections.append(Section("Samlet afrapportering for området: fokusområder pr. tema", Table(
         ["Tema", *(vocabulary.cap(vocabulary.sector_label(s)) for s in sectors), "I alt"],
         [[t, *(per_theme[t][s] for s in sectors), sum(per_theme[t].values())] for t in _theme_order(facts, areas)])))
-    talks = [e for e in facts.events if e.kind == "learning_talk" and e.status != "cancelled"]
+    talks = uow.reports.live_of_kind(facts.loop_id, "learning_talk", facts.now)
     rows = []
     for n in range(1, facts.fw.talks.count + 1):
-        planned = [e for e in talks if e.number == n]
-        held = sum(1 for e in planned if e.end <= facts.now)
-        recorded = sum(1 for e in planned if (e.unit_id, n) in forms)
-        stmts = sum(1 for e in planned if (e.unit_id, n) in statements)
+        planned = [t for t in talks if t.number == n]
+        held = sum(1 for t in planned if t.ended)
+        recorded = sum(1 for t in planned if (t.unit_id, n) in forms)
+        stmts = sum(1 for t in planned if (t.unit_id, n) in statements)
         rows.append([f"{w['Talk']} {n}", len(planned), held, recorded, stmts])
     report.sections.append(Section(f"Samlet afrapportering for området: {vocabulary.plural(w['talk'])}ne", Table(
         [w["Talk"], "Planlagt", "Afholdt", "Opfølgningsskema registreret", f"{w['Board_s']} udtalelse modtaget"],

@@ -21,6 +21,8 @@ class Section:
     note: str = ""
     # 2 for a main section, 3 for one under the previous main section.
     level: int = 2
+    # Only in the CSV: detail a report in its summary form leaves out of the HTML and the PDF.
+    csv_only: bool = False
 
 
 @dataclass

@@ -69,11 +69,8 @@ class UnitStatus:
     forms_due: int = 0
     packages_ready: int = 0
     packages_due: int = 0
-    overdue: list[Overdue] = field(default_factory=list)
-
-    @property
-    def most_days_overdue(self) -> int:
-        return max((o.days for o in self.overdue), default=0)
+    overdue: int = 0
+    most_days_overdue: int = 0
 
 
 @dataclass
@@ -82,52 +79,64 @@ class StatusFigures:
     year_start: dt.date
     year_end: dt.date
     units: list[UnitStatus]
+    # The oldest first; all of them, or the first of `overdue_total` when a limit was asked for.
     overdue: list[Overdue]
+    overdue_total: int
 
 
-def chief_label(person) -> str:
-    return f"{person.name} <{person.email}>" if person.name else person.email
+def chief_label(email: str | None, name: str | None) -> str:
+    return f"{name} <{email}>" if name else email or ""
 
 
-def status_figures(facts: LoopFacts) -> StatusFigures:
-    """Every unit's figures at the facts' `now`, and the overdue list (longest overdue first)."""
-    now, tz = facts.now, facts.tz
-    today = now.astimezone(tz).date()
+_COUNTED = {kinds.BOARD_STATEMENT.event_kind: ("statements_in", "statements_due"),
+            kinds.FOLLOWUP_FORM.event_kind: ("forms_in", "forms_due"),
+            kinds.DATA_PACKAGE.event_kind: ("packages_ready", "packages_due")}
+
+
+def status_figures(uow, facts: LoopFacts, unit_ids: list[str] | None = None, chief: str | None = None,
+                   overdue_limit: int | None = None) -> StatusFigures:
+    """Every unit's figures at the facts' `now` (of `unit_ids`, or of the units whose chief is
+    `chief`, if given), and the overdue list, longest overdue first (its first `overdue_limit`).
+    Counted by the database, inside an open unit of work: a deadline is met when its submission
+    arrived by `now`, and overdue when it ended without it."""
+    now, tz, today = facts.now, facts.tz, facts.today
     year, start, end = loop_year(facts.council_date, today)
     minimum = one_to_ones_per_year(facts.fw)
-    submitted = facts.submitted()
-    rows: dict[str, UnitStatus] = {}
-    for u in facts.units:
-        rows[u.id] = UnitStatus(u.id, u.name, u.sector, chief_label(u.chief), one_to_ones_minimum=minimum)
-    counted = {kinds.BOARD_STATEMENT.event_kind: ("statements_in", "statements_due"),
-               kinds.FOLLOWUP_FORM.event_kind: ("forms_in", "forms_due"),
-               kinds.DATA_PACKAGE.event_kind: ("packages_ready", "packages_due")}
-    overdue: list[Overdue] = []
-    for e in facts.events:
-        if e.status == "cancelled" or e.unit_id not in rows:
-            continue
-        r = rows[e.unit_id]
-        ended = e.end <= now
-        if e.kind == "learning_talk":
-            r.talks_planned += 1
-            r.talks_held += ended
-        elif e.kind == "one_to_one":
-            r.one_to_ones_year += ended and start <= e.start.astimezone(tz).date() < end
-        deadline = kinds.deadline_for_event_kind(e.kind)
-        if deadline is None:
-            continue
-        done = (e.uid, deadline.submission) in submitted
-        if e.kind in counted:
-            have, due = counted[e.kind]
-            setattr(r, have, getattr(r, have) + done)
-            setattr(r, due, getattr(r, due) + (ended or done))
-        if ended and not done:
-            due_day = e.start.astimezone(tz).date()
-            o = Overdue(r.unit_id, r.unit, r.chief, e.title, due_day, (today - due_day).days, e.uid)
-            r.overdue.append(o)
-            overdue.append(o)
+    units = uow.reports.units(facts.loop_id, unit_ids, chief)
+    rows = {u.id: UnitStatus(u.id, u.name, u.sector, chief_label(u.chief_email, u.chief_name),
+                             one_to_ones_minimum=minimum) for u in units}
+    ids = list(rows) if unit_ids is not None or chief is not None else None
+    window = (facts.local_midnight(start), facts.local_midnight(end))
+    for t in uow.reports.unit_tallies(facts.loop_id, now, kinds.SUBMISSION_OF_EVENT, window, ids) if rows else ():
+        r = rows[t.unit_id]
+        if t.kind == "learning_talk":
+            r.talks_planned += t.n
+            r.talks_held += t.ended
+        elif t.kind == "one_to_one":
+            r.one_to_ones_year += t.ended_in_window
+        elif t.kind in _COUNTED:
+            have, due = _COUNTED[t.kind]
+            setattr(r, have, getattr(r, have) + t.done)
+            setattr(r, due, getattr(r, due) + t.ended_or_done)
+        if t.overdue:
+            r.overdue += t.overdue
+            r.most_days_overdue = max(r.most_days_overdue, (today - t.oldest_overdue.astimezone(tz).date()).days)
+    overdue, total = overdue_list(uow, facts, ids, overdue_limit) if rows else ([], 0)
+    return StatusFigures(year, start, end, list(rows.values()), overdue, total)
+
+
+def overdue_list(uow, facts: LoopFacts, unit_ids: list[str] | None = None,
+                 limit: int | None = None) -> tuple[list[Overdue], int]:
+    """The deadlines passed without what they ask for (of `unit_ids`, if given), longest overdue
+    first (the first `limit` of them), and how many there are; inside an open unit of work."""
+    found, total = uow.reports.overdue(facts.loop_id, facts.now, kinds.SUBMISSION_OF_EVENT, unit_ids, limit)
+    overdue = []
+    for o in found:
+        due_day = o.start.astimezone(facts.tz).date()
+        overdue.append(Overdue(o.unit_id, o.unit_name, chief_label(o.chief_email, o.chief_name), o.title, due_day,
+                               (facts.today - due_day).days, o.uid))
     overdue.sort(key=lambda o: (-o.days, o.unit_id, o.what))
-    return StatusFigures(year, start, end, list(rows.values()), overdue)
+    return overdue[:limit], total
 
 
 _UNIT_COLUMNS = ["Enhed", "Navn", "Sektor", "Chef", "{Talks} afholdt", "1:1 i loopåret (minimum)",
@@ -150,32 +159,62 @@ def _sums(units: list[UnitStatus]) -> list:
             _fraction(total("statements_in"), total("statements_due")),
             _fraction(total("forms_in"), total("forms_due")),
             _fraction(total("packages_ready"), total("packages_due")),
-            sum(len(u.overdue) for u in units), max((u.most_days_overdue for u in units), default=0)]
+            total("overdue"), max((u.most_days_overdue for u in units), default=0)]
 
 
-def status_report(facts: LoopFacts, made_at: dt.datetime) -> Report:
-    """The status report (Danish): the area, each chief, each unit, and the overdue list."""
+# Above this many units the HTML and the PDF give the summary (the area and each chief); every
+# unit's figures and every overdue deadline stay in the CSV (a national loop's 4,400 units and
+# thousands of overdue deadlines are no page to read, and WeasyPrint takes minutes to lay them out).
+SUMMARY_ABOVE_UNITS = 200
+
+
+def status_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
+    """The status report (Danish): the area, each chief, each unit, and the overdue list; inside
+    an open unit of work."""
     w = plural_words(facts.words)
-    f = status_figures(facts)
+    f = status_figures(uow, facts)
     cols = lambda names: [c.format(**w) for c in names]  # noqa: E731
-    today = facts.now.astimezone(facts.tz).date()
     report = Report("status", f"Status for loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id, facts.area,
                     facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
-                    intro=(f"Opgjort {today.isoformat()}. Loopår {f.year} ({f.year_start.isoformat()} – "
+                    intro=(f"Opgjort {facts.today.isoformat()}. Loopår {f.year} ({f.year_start.isoformat()} – "
                            f"{(f.year_end - dt.timedelta(days=1)).isoformat()}); rammens minimum er "
                            f"{one_to_ones_per_year(facts.fw)} 1:1 ledelsesopfølgninger pr. år."))
+    summary = len(f.units) > SUMMARY_ABOVE_UNITS
     report.sections.append(Section(f"Området {facts.area}", Table(cols(_SUM_COLUMNS), [_sums(f.units)])))
     by_chief: dict[str, list[UnitStatus]] = defaultdict(list)
     for u in f.units:
         by_chief[u.chief].append(u)
     report.sections.append(Section("Pr. chef", Table(["Chef", *cols(_SUM_COLUMNS)],
                                                      [[c, *_sums(us)] for c, us in sorted(by_chief.items())])))
+    if summary:
+        report.sections.append(Section("Pr. enhed og forsinkede frister", note=(
+            f"Loopet har {_number(len(f.units))} enheder og {_number(f.overdue_total)} overskredne frister, så "
+            "rapporten vises i kort form: området og cheferne. Tallene for hver enhed og listen over alle "
+            "overskredne frister står i CSV-filen.")))
     report.sections.append(Section("Pr. enhed", Table(cols(_UNIT_COLUMNS), [
         [u.unit_id, u.unit, u.sector, u.chief, _fraction(u.talks_held, u.talks_planned),
          f"{u.one_to_ones_year} ({u.one_to_ones_minimum})", _fraction(u.statements_in, u.statements_due),
-         _fraction(u.forms_in, u.forms_due), _fraction(u.packages_ready, u.packages_due), len(u.overdue),
-         u.most_days_overdue] for u in f.units])))
-    report.sections.append(Section("Forsinket", Table(["Enhed", "Navn", "Chef", "Hvad", "Frist", "Dage forsinket"], [
-        [o.unit_id, o.unit, o.chief, o.what, o.due.isoformat(), o.days] for o in f.overdue]),
-        note="" if f.overdue else "Intet er forsinket."))
+         _fraction(u.forms_in, u.forms_due), _fraction(u.packages_ready, u.packages_due), u.overdue,
+         u.most_days_overdue] for u in f.units]), csv_only=summary))
+    report.sections.append(_overdue_section(f.overdue, csv_only=summary))
     return report
+
+
+def _overdue_section(overdue: list[Overdue], csv_only: bool = False) -> Section:
+    return Section("Forsinket", Table(["Enhed", "Navn", "Chef", "Hvad", "Frist", "Dage forsinket"], [
+        [o.unit_id, o.unit, o.chief, o.what, o.due.isoformat(), o.days] for o in overdue]),
+        note="" if overdue else "Intet er forsinket.", csv_only=csv_only)
+
+
+def overdue_report(facts: LoopFacts, overdue: list[Overdue], made_at: dt.datetime) -> Report:
+    """The overdue list alone (the overdue page's CSV file)."""
+    report = Report("overdue", f"Forsinket i loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id,
+                    facts.area, facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
+                    intro=f"Opgjort {facts.today.isoformat()}: {_number(len(overdue))} overskredne frister.")
+    report.sections.append(_overdue_section(overdue))
+    return report
+
+
+def _number(n: int) -> str:
+    """Thousands with a dot, as Danish writes them."""
+    return f"{n:,}".replace(",", ".")

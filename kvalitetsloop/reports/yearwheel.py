@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from cycle import kinds
@@ -23,29 +22,28 @@ RINGS = (("talks", "Læringssamtaler", "#00507a"), ("one_to_ones", "1:1 ledelses
 MILESTONES = ("council_meeting", "committee_overview")
 
 
-def ring_of(e: Event) -> str | None:
-    if e.kind == "learning_talk":
+def ring_of(kind: str) -> str | None:
+    """The ring an event of this kind is marked on, or None."""
+    if kind == "learning_talk":
         return "talks"
-    if e.kind == "one_to_one":
+    if kind == "one_to_one":
         return "one_to_ones"
-    if e.kind == kinds.DATA_PACKAGE.event_kind:
+    if kind == kinds.DATA_PACKAGE.event_kind:
         return "packages"
-    if kinds.deadline_for_event_kind(e.kind) is not None:
+    if kinds.deadline_for_event_kind(kind) is not None:
         return "deadlines"
     return None
 
 
-def wheel_counts(events: Iterable[Event], start: dt.date, tz) -> dict[str, Counter]:
-    """Per ring, the number of live events per week (days since `start` // 7) in the year from `start`."""
+# Every event kind with a ring.
+RING_KINDS: tuple[str, ...] = ("learning_talk", "one_to_one", *kinds.DEADLINE_EVENT_KINDS)
+
+
+def week_starts(start: dt.date) -> list[dt.date]:
+    """The first day of each week of the year from `start` (week n: days since `start` // 7 == n),
+    and the day after the year: the spans the wheel counts in."""
     end = _year_after(start)
-    out: dict[str, Counter] = {key: Counter() for key, _, _ in RINGS}
-    for e in events:
-        day = e.start.astimezone(tz).date()
-        ring = ring_of(e)
-        if e.status == "cancelled" or ring is None or not start <= day < end:
-            continue
-        out[ring][(day - start).days // 7] += 1
-    return out
+    return [start + dt.timedelta(days=7 * n) for n in range(-(-(end - start).days // 7))] + [end]
 
 
 def _year_after(day: dt.date) -> dt.date:
@@ -65,10 +63,10 @@ def _point(cx: float, cy: float, r: float, a: float) -> tuple[float, float]:
     return cx + r * math.sin(a), cy - r * math.cos(a)
 
 
-def year_wheel_svg(events: list[Event], start: dt.date, tz, title: str) -> str:
-    """The wheel of the year from `start` (a month's first day) as a standalone SVG document."""
+def year_wheel_svg(counts: dict[str, Counter], milestones: list[Event], start: dt.date, tz, title: str) -> str:
+    """The wheel of the year from `start` (a month's first day) as a standalone SVG document:
+    `counts` per ring, live events per week (`week_starts`); `milestones` marked on the rim."""
     size, cx, cy = 800, 400.0, 400.0
-    counts = wheel_counts(events, start, tz)
     most = max([c for ring in counts.values() for c in ring.values()] or [1])
     ring_inner, ring_width = 110.0, 50.0
     rim = ring_inner + ring_width * len(RINGS)
@@ -104,7 +102,7 @@ def year_wheel_svg(events: list[Event], start: dt.date, tz, title: str) -> str:
         tx, ty = _point(cx, cy, rim + 22, a + math.pi / 12)
         parts.append(f'<text class="month" x="{tx:.1f}" y="{ty:.1f}" font-size="13" text-anchor="middle">'
                      f'{MONTHS[first.month - 1]} {first.year}</text>')
-    for e in events:
+    for e in milestones:
         if e.kind in MILESTONES and e.status != "cancelled":
             day = e.start.astimezone(tz).date()
             if start <= day < _year_after(start):
@@ -120,15 +118,6 @@ def loop_year_start(council_date: dt.date, year: int) -> dt.date:
     """The first day of the month of the council date, for loop-year 1; a year later for 2."""
     first = council_date.replace(day=1)
     return first if year == 1 else _year_after(first)
-
-
-def filter_events(events: list[Event], unit_ids: set[str] | None) -> list[Event]:
-    """The events of some units only (None: the whole area, milestones included)."""
-    if unit_ids is None:
-        return events
-    return [e for e in events if e.unit_id in unit_ids or e.kind in MILESTONES]
-
-
 
 
 def year_wheel_png(svg: str, width: int = 1600) -> bytes:

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from cycle.phases import Phase, PhaseState, current_phase, phase_states
+from cycle.kinds import SUBMISSION_OF_EVENT
+from cycle.phases import Phase, PhaseState, PhaseTally, current_phase, phase_states, phase_states_of_tallies
 
 
 @dataclass
@@ -29,15 +30,21 @@ class LoopProgress:
 
 
 def loops_progress(uow, now: dt.datetime) -> list[LoopProgress]:
-    """Every running loop's phases at `now`, and the phase it is in."""
+    """Every running loop's phases at `now`, and the phase it is in: counted by the database."""
     out = []
     with uow:
         for loop in uow.loops.active():
             fw = uow.loops.framework(loop)
-            events = uow.events.of_loop(loop.id, ZoneInfo(fw.timezone))
-            submitted = {(s.event_uid, s.kind) for s in uow.submissions.of_loop(loop.id) if s.submitted_at <= now}
-            out.append(_progress(loop, fw, events, submitted, now))
+            states = phase_states_of_tallies(fw, stored_phase_tallies(uow, loop.id, now, ZoneInfo(fw.timezone)))
+            out.append(LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states))
     return out
+
+
+def stored_phase_tallies(uow, loop_id: str, now: dt.datetime, tz: ZoneInfo) -> list[PhaseTally]:
+    """A stored loop's phase tallies at `now` (cycle.phases.tally_phases, by the database); inside `with uow`."""
+    return [PhaseTally(r.kind, bool(r.first), bool(r.has_unit), bool(r.past), bool(r.done), r.n,
+                       r.first_start.astimezone(tz).date(), r.last_start.astimezone(tz).date())
+            for r in uow.reports.phase_tallies(loop_id, now, SUBMISSION_OF_EVENT)]
 
 
 def progress_of_loaded(loaded, now: dt.datetime) -> list[LoopProgress]:
