@@ -195,33 +195,55 @@ class ReportRepository:
 
     # -- meeting hours --------------------------------------------------------------------------
 
-    def _attendance(self, loop_id: str, kinds: Sequence[str], roles: Sequence[str], others: str):
-        role = sa.case((A.c.role.in_(list(roles)), A.c.role), else_=sa.literal(others, sa.String)).label("role")
-        seconds = _seconds(self.session, E.c.start, E.c.end)
-        where = sa.and_(E.c.loop_id == loop_id, E.c.status != "cancelled", E.c.kind.in_(list(kinds)),
-                        A.c.active.is_(True))
-        return role, seconds, E.join(A, A.c.event_id == E.c.id), where
+    def meeting_hours(self, loop_id: str, kinds: Sequence[str], roles: Sequence[str], others: str,
+                      months: Sequence[dt.datetime], weeks: Sequence[dt.datetime], detail_of: str,
+                      busiest: int) -> list:
+        """Hours in the loop's live meetings of `kinds`, summed by the database as seconds, per
+        role (those in `roles`, every other as `others`; a person is known by their lower-case
+        email), as rows (part, role, email, name, kind, span, seconds, persons, most) of four parts:
+        "kind": the role's seconds in meetings of one kind; "role": its seconds in all, how many
+        persons and the most one person has; "person": a person of the role `detail_of`, their
+        seconds in meetings of one kind; "week": their `busiest` spans of `weeks`, the most hours
+        first (the earliest first among equals); "month": the role's seconds in a span of `months`.
+        One statement: the attendance is read once."""
+        # Each meeting's length and spans worked out once, not once per attendee.
+        meeting = (sa.select(E.c.id, E.c.kind, _seconds(self.session, E.c.start, E.c.end).label("seconds"),
+                             bucket(E.c.start, months).label("month"), bucket(E.c.start, weeks).label("week"))
+                   .where(E.c.loop_id == loop_id, E.c.status != "cancelled", E.c.kind.in_(list(kinds)))
+                   .cte("meeting").prefix_with("MATERIALIZED"))
+        m = meeting.c
+        att = (sa.select(sa.case((A.c.role.in_(list(roles)), A.c.role), else_=sa.literal(others, sa.String))
+                         .label("role"), sa.func.lower(A.c.email).label("email"), A.c.name, m.kind, m.seconds,
+                         m.month, m.week)
+               .select_from(meeting.join(A, sa.and_(A.c.event_id == m.id, A.c.active.is_(True))))
+               .cte("att").prefix_with("MATERIALIZED"))
+        a = att.c
+        person = (sa.select(a.role, a.email, sa.func.max(a.name).label("name"), a.kind,
+                            sa.func.sum(a.seconds).label("seconds"))
+                  .group_by(a.role, a.email, a.kind).cte("person").prefix_with("MATERIALIZED"))
+        p = person.c
+        total = (sa.select(p.role, p.email, sa.func.sum(p.seconds).label("seconds")).group_by(p.role, p.email)
+                 .subquery("total"))
+        weekly = (sa.select(a.email, a.week.label("span"), sa.func.sum(a.seconds).label("seconds"))
+                  .where(a.role == detail_of).group_by(a.email, a.week).subquery("weekly"))
+        w = weekly.c
+        ranked = sa.select(w.email, w.span, w.seconds, sa.func.row_number().over(
+            partition_by=w.email, order_by=(w.seconds.desc(), w.span)).label("rank")).subquery("ranked")
+        names = ("part", "role", "email", "name", "kind", "span", "seconds", "persons", "most")
 
-    def hours_per_person(self, loop_id: str, kinds: Sequence[str], roles: Sequence[str], others: str) -> list:
-        """Per role (those in `roles`, the rest as `others`), person (lower-case email) and kind:
-        (role, email, name, kind, seconds) summed over the live meetings they attend."""
-        role, seconds, joined, where = self._attendance(loop_id, kinds, roles, others)
-        email = sa.func.lower(A.c.email).label("email")
-        q = (sa.select(role, email, sa.func.max(A.c.name).label("name"), E.c.kind, sa.func.sum(seconds).label("seconds"))
-             .select_from(joined).where(where).group_by(role, email, E.c.kind))
-        return list(self.session.execute(q))
+        def part(label: str, **cols):
+            # Every part has every column, labelled, NULL where it has none.
+            return sa.select(sa.literal(label, sa.String).label("part"),
+                             *((cols[n] if n in cols else sa.null()).label(n) for n in names[1:]))
 
-    def hours_per_span(self, loop_id: str, kinds: Sequence[str], roles: Sequence[str], others: str,
-                       bounds: Sequence[dt.datetime], role_only: str | None = None) -> list:
-        """Per role and span of `bounds`, with the person's email if `role_only` names the role
-        they are counted for (else NULL): (role, email, span, seconds)."""
-        role, seconds, joined, where = self._attendance(loop_id, kinds, roles, others)
-        span = bucket(E.c.start, bounds).label("span")
-        if role_only is None:
-            email = sa.null().label("email")
-            q = sa.select(role, email, span, sa.func.sum(seconds).label("seconds")).group_by(role, span)
-        else:
-            email = sa.func.lower(A.c.email).label("email")
-            q = (sa.select(role, email, span, sa.func.sum(seconds).label("seconds")).group_by(role, email, span))
-            where = sa.and_(where, A.c.role == role_only)
-        return list(self.session.execute(q.select_from(joined).where(where)))
+        parts = [
+            part("kind", role=p.role, kind=p.kind, seconds=sa.func.sum(p.seconds)).group_by(p.role, p.kind),
+            part("role", role=total.c.role, seconds=sa.func.sum(total.c.seconds), persons=sa.func.count(),
+                 most=sa.func.max(total.c.seconds)).group_by(total.c.role),
+            part("person", role=p.role, email=p.email, name=p.name, kind=p.kind, seconds=p.seconds)
+            .where(p.role == detail_of),
+            part("week", role=sa.literal(detail_of, sa.String), email=ranked.c.email, span=ranked.c.span,
+                 seconds=ranked.c.seconds).where(ranked.c.rank <= busiest),
+            part("month", role=a.role, span=a.month, seconds=sa.func.sum(a.seconds)).group_by(a.role, a.month),
+        ]
+        return list(self.session.execute(sa.union_all(*parts)))

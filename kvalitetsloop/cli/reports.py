@@ -37,7 +37,7 @@ def _emit(ctx: typer.Context, kind: str, loop: str, fmt: str, output: Optional[P
 
         report = compare_frameworks(unit_of_work(ctx), settings().frameworks_dir, loop, compare, when)
     else:
-        report = build_report(unit_of_work(ctx), kind, loop, when)
+        report = build_report(unit_of_work(ctx), kind, loop, when, detail=fmt == "csv")
     data = render(report, fmt)
     if output:
         output.write_bytes(data)

@@ -12,20 +12,24 @@ from kvalitetsloop.reports.model import Report
 KINDS = ("status", "meeting-cost", "committee", "report-back")
 
 
-def build_report(uow, kind: str, loop_id: str, now: dt.datetime) -> Report:
-    """The report `kind` of the loop as it stands at `now`."""
+def build_report(uow, kind: str, loop_id: str, now: dt.datetime, detail: bool = True) -> Report:
+    """The report `kind` of the loop as it stands at `now`. Without `detail` (for HTML and PDF)
+    a national status report leaves out the rows its summary form does not show."""
     if kind not in KINDS:
         raise UserError(f"the report must be one of {', '.join(KINDS)}, not '{kind}'")
     from kvalitetsloop.reports import cost, focus, status
 
-    make = {"status": status.status_report, "meeting-cost": cost.cost_report, "committee": focus.committee_report,
-            "report-back": focus.report_back_report}[kind]
     with uow:
         facts = open_loop(uow, loop_id, now)
-        if kind in ("committee", "report-back"):
-            # What the units recorded is what these two reports show.
-            fill_units_and_submissions(uow, facts)
-        return make(uow, facts, now.astimezone(facts.tz))
+        made_at = now.astimezone(facts.tz)
+        if kind == "status":
+            return status.status_report(uow, facts, made_at, detail)
+        if kind == "meeting-cost":
+            return cost.cost_report(uow, facts, made_at)
+        # What the units recorded is what the other two reports show.
+        fill_units_and_submissions(uow, facts)
+        make = focus.committee_report if kind == "committee" else focus.report_back_report
+        return make(uow, facts, made_at)
 
 
 def year_wheel(uow, loop_id: str, now: dt.datetime, year: int = 1, unit: str | None = None,

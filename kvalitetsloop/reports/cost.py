@@ -19,6 +19,8 @@ MEETINGS = ("learning_talk", "one_to_one", "network_meeting", SUPERVISION_MEETIN
 # The roles the report shows on their own; every other role is counted under "others".
 ROLES = ("chief", "leader", "board", "employee_rep")
 OTHERS = "others"
+# How many of each chief's busiest weeks the report names.
+BUSIEST_WEEKS = 3
 
 
 @dataclass
@@ -35,15 +37,25 @@ class PersonHours:
 
 
 @dataclass
+class RoleHours:
+    persons: int
+    hours: Counter        # meeting kind -> hours, all the role's persons together
+    total: float
+    most: float           # the most hours one person of the role has
+
+
+@dataclass
 class MeetingCost:
-    people: dict[tuple[str, str], PersonHours]      # (role, email) -> hours
+    # (role, email) -> hours: everyone's, or (read from the database) only the chiefs'.
+    people: dict[tuple[str, str], PersonHours]
     months: dict[str, Counter]                      # "2027-05" -> role -> hours
+    roles: dict[str, RoleHours]                     # role -> its persons' hours together
 
     def of_role(self, role: str) -> list[PersonHours]:
         return sorted((p for (r, _), p in self.people.items() if r == role), key=lambda p: p.email)
 
     def role_total(self, role: str) -> float:
-        return sum(p.total for p in self.of_role(role))
+        return self.roles[role].total if role in self.roles else 0.0
 
 
 def meeting_cost(events: Iterable[Event], tz) -> MeetingCost:
@@ -62,34 +74,53 @@ def meeting_cost(events: Iterable[Event], tz) -> MeetingCost:
             p.hours[e.kind] += hours
             p.weeks[week] += hours
             months[local.strftime("%Y-%m")][role] += hours
-    return MeetingCost(people, dict(sorted(months.items())))
+    roles: dict[str, RoleHours] = {}
+    for (role, _), p in people.items():
+        r = roles.setdefault(role, RoleHours(0, Counter(), 0.0, 0.0))
+        r.persons += 1
+        r.hours.update(p.hours)
+        r.total += p.total
+        r.most = max(r.most, p.total)
+    return MeetingCost(people, dict(sorted(months.items())), roles)
 
 
 def stored_meeting_cost(uow, facts: LoopFacts) -> MeetingCost:
-    """`meeting_cost` of a stored loop, summed by the database (inside an open unit of work); the
-    weeks only of the chiefs, which are what the report shows."""
-    people: dict[tuple[str, str], PersonHours] = {}
-    for r in uow.reports.hours_per_person(facts.loop_id, MEETINGS, ROLES, OTHERS):
-        p = people.setdefault((r.role, r.email), PersonHours(r.email, r.name or "", r.role))
-        p.hours[r.kind] += float(r.seconds or 0) / 3600
+    """`meeting_cost` of a stored loop, summed by the database (inside an open unit of work): each
+    role's hours together, the chiefs' one by one with their busiest weeks, which is what the
+    report shows of them."""
     first, last = uow.reports.span_of(facts.loop_id, MEETINGS)
-    months: dict[str, Counter] = defaultdict(Counter)
     if first is None:
-        return MeetingCost(people, {})
+        return MeetingCost({}, {}, {})
     first, last = first.astimezone(facts.tz).date(), last.astimezone(facts.tz).date()
     monday = first - dt.timedelta(days=first.weekday())
     mondays = [monday + dt.timedelta(days=7 * n) for n in range((last - monday).days // 7 + 2)]
-    for r in uow.reports.hours_per_span(facts.loop_id, MEETINGS, ROLES, OTHERS,
-                                        [facts.local_midnight(d) for d in mondays], role_only="chief"):
-        people[("chief", r.email)].weeks[tuple(mondays[r.span].isocalendar())[:2]] += float(r.seconds or 0) / 3600
     firsts = [first.replace(day=1)]
     while firsts[-1] <= last:
         m = firsts[-1]
         firsts.append(m.replace(year=m.year + m.month // 12, month=m.month % 12 + 1))
-    for r in uow.reports.hours_per_span(facts.loop_id, MEETINGS, ROLES, OTHERS,
-                                        [facts.local_midnight(d) for d in firsts]):
-        months[firsts[r.span].strftime("%Y-%m")][r.role] += float(r.seconds or 0) / 3600
-    return MeetingCost(people, dict(sorted(months.items())))
+    people: dict[tuple[str, str], PersonHours] = {}
+    months: dict[str, Counter] = defaultdict(Counter)
+    roles: dict[str, RoleHours] = {}
+    hours = lambda seconds: float(seconds or 0) / 3600  # noqa: E731
+    for r in uow.reports.meeting_hours(facts.loop_id, MEETINGS, ROLES, OTHERS,
+                                       [facts.local_midnight(d) for d in firsts],
+                                       [facts.local_midnight(d) for d in mondays], "chief", BUSIEST_WEEKS):
+        if r.part in ("kind", "role"):
+            role = roles.setdefault(r.role, RoleHours(0, Counter(), 0.0, 0.0))
+            if r.part == "kind":
+                role.hours[r.kind] += hours(r.seconds)
+            else:
+                role.persons, role.total, role.most = r.persons, hours(r.seconds), hours(r.most)
+        elif r.part in ("person", "week"):
+            p = people.setdefault((r.role, r.email), PersonHours(r.email, "", r.role))
+            if r.part == "person":
+                p.name = p.name or r.name or ""
+                p.hours[r.kind] += hours(r.seconds)
+            else:
+                p.weeks[tuple(mondays[r.span].isocalendar())[:2]] += hours(r.seconds)
+        else:
+            months[firsts[r.span].strftime("%Y-%m")][r.role] += hours(r.seconds)
+    return MeetingCost(people, dict(sorted(months.items())), roles)
 
 
 def role_label(fw: Framework, role: str) -> str:
@@ -102,7 +133,7 @@ def _h(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
-def _busiest(p: PersonHours, count: int = 3) -> str:
+def _busiest(p: PersonHours, count: int = BUSIEST_WEEKS) -> str:
     top = sorted(p.weeks.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
     return "; ".join(f"uge {w:02d} {y}: {_h(h)} t" for (y, w), h in top)
 
@@ -113,12 +144,12 @@ def cost_sections(cost: MeetingCost, fw: Framework, words: dict) -> list[Section
     # The follow-ups with the next leadership layer get a column only where the framework plans them [003].
     shown = [k for k in MEETINGS if k != NEXT_LAYER_FOLLOWUP or fw.next_layer_followups.enabled]
     kind_cols = [label for k, label in zip(MEETINGS, labels) if k in shown]
-    roles = [r for r in (*ROLES, OTHERS) if cost.of_role(r)]
+    roles = [r for r in (*ROLES, OTHERS) if r in cost.roles]
     per_role = []
     for r in roles:
-        ps = cost.of_role(r)
-        per_role.append([role_label(fw, r), len(ps), *(_h(sum(p.hours[k] for p in ps)) for k in shown),
-                         _h(cost.role_total(r)), _h(cost.role_total(r) / len(ps)), _h(max(p.total for p in ps))])
+        h = cost.roles[r]
+        per_role.append([role_label(fw, r), h.persons, *(_h(h.hours[k]) for k in shown), _h(h.total),
+                         _h(h.total / h.persons), _h(h.most)])
     chiefs = [[p.name or p.email, p.email, *(_h(p.hours[k]) for k in shown), _h(p.total), _busiest(p)]
               for p in sorted(cost.of_role("chief"), key=lambda p: (-p.total, p.email))]
     months = [[m, *(_h(c[r]) for r in roles), _h(sum(c.values()))] for m, c in cost.months.items()]

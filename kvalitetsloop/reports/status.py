@@ -168,18 +168,21 @@ def _sums(units: list[UnitStatus]) -> list:
 SUMMARY_ABOVE_UNITS = 200
 
 
-def status_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
+def status_report(uow, facts: LoopFacts, made_at: dt.datetime, detail: bool = True) -> Report:
     """The status report (Danish): the area, each chief, each unit, and the overdue list; inside
-    an open unit of work."""
+    an open unit of work. Above `SUMMARY_ABOVE_UNITS` units the HTML and PDF give the summary, and
+    without `detail` (for them) the per-unit and overdue rows they leave out are not even read."""
     w = plural_words(facts.words)
-    f = status_figures(uow, facts)
+    f = status_figures(uow, facts, overdue_limit=None if detail else 0)
+    summary = len(f.units) > SUMMARY_ABOVE_UNITS
+    if not detail and not summary:
+        f.overdue, f.overdue_total = overdue_list(uow, facts)
     cols = lambda names: [c.format(**w) for c in names]  # noqa: E731
     report = Report("status", f"Status for loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id, facts.area,
                     facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
                     intro=(f"Opgjort {facts.today.isoformat()}. Loopår {f.year} ({f.year_start.isoformat()} – "
                            f"{(f.year_end - dt.timedelta(days=1)).isoformat()}); rammens minimum er "
                            f"{one_to_ones_per_year(facts.fw)} 1:1 ledelsesopfølgninger pr. år."))
-    summary = len(f.units) > SUMMARY_ABOVE_UNITS
     report.sections.append(Section(f"Området {facts.area}", Table(cols(_SUM_COLUMNS), [_sums(f.units)])))
     by_chief: dict[str, list[UnitStatus]] = defaultdict(list)
     for u in f.units:
@@ -191,6 +194,8 @@ def status_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
             f"Loopet har {_number(len(f.units))} enheder og {_number(f.overdue_total)} overskredne frister, så "
             "rapporten vises i kort form: området og cheferne. Tallene for hver enhed og listen over alle "
             "overskredne frister står i CSV-filen.")))
+        if not detail:
+            return report
     report.sections.append(Section("Pr. enhed", Table(cols(_UNIT_COLUMNS), [
         [u.unit_id, u.unit, u.sector, u.chief, _fraction(u.talks_held, u.talks_planned),
          f"{u.one_to_ones_year} ({u.one_to_ones_minimum})", _fraction(u.statements_in, u.statements_due),
