@@ -231,10 +231,14 @@ class ReportRepository:
             partition_by=w.email, order_by=(w.seconds.desc(), w.span)).label("rank")).subquery("ranked")
         names = ("part", "role", "email", "name", "kind", "span", "seconds", "persons", "most")
 
+        types = {"email": sa.String, "name": sa.String, "kind": sa.String, "span": sa.Integer, "persons": sa.Integer,
+                 "most": sa.Float}
+
         def part(label: str, **cols):
-            # Every part has every column, labelled, NULL where it has none.
+            # Every part has every column, labelled, a typed NULL where it has none (PostgreSQL
+            # matches a union's columns by type).
             return sa.select(sa.literal(label, sa.String).label("part"),
-                             *((cols[n] if n in cols else sa.null()).label(n) for n in names[1:]))
+                             *((cols[n] if n in cols else sa.cast(sa.null(), types[n])).label(n) for n in names[1:]))
 
         parts = [
             part("kind", role=p.role, kind=p.kind, seconds=sa.func.sum(p.seconds)).group_by(p.role, p.kind),
