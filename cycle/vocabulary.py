@@ -22,6 +22,11 @@ _AARHUS_BASIS_SENTENCE = ("{The_talk} bygger på datapakken, data fra egen praks
                           "ledelsesopfølgningerne, fra forældre og bestyrelse og fra børnene og de unge.")
 
 
+def number(n: int) -> str:
+    """A whole number as Danish writes it: thousands with a dot (4.400)."""
+    return f"{n:,}".replace(",", ".")
+
+
 def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 
 from calendars.texts import ZONE, danish_date, danish_time
+from cycle import vocabulary
 from kvalitetsloop.bootstrap import unit_of_work_for
 from kvalitetsloop.unit_of_work import SqlUnitOfWork
 from kvalitetsloop.usecases.feeds import FeedCache
@@ -35,7 +36,7 @@ def environment() -> Environment:
     """Every page autoescaped: nothing a person typed reaches the markup as markup."""
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
     env.filters.update(dato=lambda d: danish_date(d.date() if isinstance(d, dt.datetime) else d),
-                       tid=lambda t, tz=None: danish_time(t, tz or ZONE))
+                       tid=lambda t, tz=None: danish_time(t, tz or ZONE), tal=vocabulary.number)
     return env
 
 

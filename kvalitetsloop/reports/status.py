@@ -14,7 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from cycle import kinds
+from cycle import kinds, vocabulary
 from cycle.framework import Framework
 from kvalitetsloop.reports.facts import LoopFacts, plural_words
 from kvalitetsloop.reports.model import Report, Section, Table
@@ -191,9 +191,9 @@ def status_report(uow, facts: LoopFacts, made_at: dt.datetime, detail: bool = Tr
                                                      [[c, *_sums(us)] for c, us in sorted(by_chief.items())])))
     if summary:
         report.sections.append(Section("Pr. enhed og forsinkede frister", note=(
-            f"Loopet har {_number(len(f.units))} enheder og {_number(f.overdue_total)} overskredne frister, så "
-            "rapporten vises i kort form: området og cheferne. Tallene for hver enhed og listen over alle "
-            "overskredne frister står i CSV-filen.")))
+            f"Loopet har {vocabulary.number(len(f.units))} enheder og {vocabulary.number(f.overdue_total)} "
+            "overskredne frister, så rapporten vises i kort form: området og cheferne. Tallene for hver enhed "
+            "og listen over alle overskredne frister står i CSV-filen.")))
         if not detail:
             return report
     report.sections.append(Section("Pr. enhed", Table(cols(_UNIT_COLUMNS), [
@@ -215,11 +215,6 @@ def overdue_report(facts: LoopFacts, overdue: list[Overdue], made_at: dt.datetim
     """The overdue list alone (the overdue page's CSV file)."""
     report = Report("overdue", f"Forsinket i loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id,
                     facts.area, facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
-                    intro=f"Opgjort {facts.today.isoformat()}: {_number(len(overdue))} overskredne frister.")
+                    intro=f"Opgjort {facts.today.isoformat()}: {vocabulary.number(len(overdue))} overskredne frister.")
     report.sections.append(_overdue_section(overdue))
     return report
-
-
-def _number(n: int) -> str:
-    """Thousands with a dot, as Danish writes them."""
-    return f"{n:,}".replace(",", ".")
