@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from cycle import vocabulary
 from cycle.framework import Framework
-from cycle.organisation import Unit
+from cycle.organisation import Person
 from kvalitetsloop.usecases.loops import require_loop
 
 
@@ -25,6 +26,15 @@ class Submitted:
     form: dict
 
 
+@dataclass(frozen=True)
+class LoopUnit:
+    """A unit as the reports name it: its id, name and sector, and its chief."""
+    id: str
+    name: str
+    sector: str
+    chief: Person
+
+
 @dataclass
 class LoopFacts:
     """A loop as its reports and pages start from: the loop, its framework and `now`; the units
@@ -37,7 +47,7 @@ class LoopFacts:
     fw: Framework
     now: dt.datetime
     # The loop's units (those with events in it), by id.
-    units: list[Unit] = field(default_factory=list)
+    units: list[LoopUnit] = field(default_factory=list)
     # What has arrived at `now`, oldest first (later versions after earlier ones).
     submissions: list[Submitted] = field(default_factory=list)
 
@@ -45,7 +55,7 @@ class LoopFacts:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.fw.timezone)
 
-    @property
+    @cached_property
     def words(self) -> dict:
         return vocabulary.words(self.fw)
 
@@ -82,8 +92,8 @@ def open_loop(uow, loop_id: str, now: dt.datetime) -> LoopFacts:
 
 def fill_units_and_submissions(uow, facts: LoopFacts) -> LoopFacts:
     """The loop's units and what was submitted by the facts' `now`, for the reports that show them."""
-    ids = [r.id for r in uow.reports.units(facts.loop_id)]
-    facts.units = list(uow.organisation.units(ids).units) if ids else []
+    facts.units = [LoopUnit(r.id, r.name, r.sector, Person(r.chief_email or "", r.chief_name or ""))
+                   for r in uow.reports.units(facts.loop_id)]
     facts.submissions = submitted_of_rows(uow.reports.submissions(facts.loop_id), facts.now)
     return facts
 

@@ -19,9 +19,8 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from cycle import kinds, vocabulary
-from cycle.organisation import Unit
-from kvalitetsloop.reports.facts import LoopFacts
-from kvalitetsloop.reports.model import Report, Section, Table
+from kvalitetsloop.reports.facts import LoopFacts, LoopUnit
+from kvalitetsloop.reports.model import SUMMARY_ABOVE_UNITS, Report, Section, Table
 
 NO_THEME = "Uden tema"
 
@@ -91,7 +90,7 @@ _DECISION_FIELDS = (("decisions", "Beslutninger"), ("next_steps", "Næste skridt
                     ("how_it_went", "Sådan er det gået siden sidst"))
 
 
-def _unit_section(facts: LoopFacts, unit: Unit, areas: list[dict], forms: dict, statements: dict,
+def _unit_section(facts: LoopFacts, unit: LoopUnit, areas: list[dict], forms: dict, statements: dict,
                   report_backs: dict) -> Section:
     w = facts.words
     texts: list[tuple[str, str]] = []
@@ -149,7 +148,14 @@ def report_back_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
     report.sections.append(Section(f"Samlet afrapportering for området: {vocabulary.plural(w['talk'])}ne", Table(
         [w["Talk"], "Planlagt", "Afholdt", "Opfølgningsskema registreret", f"{w['Board_s']} udtalelse modtaget"],
         rows)))
-    report.sections.append(Section("Enhedernes afrapportering", note=f"{len(units)} enheder."))
+    # A national loop's thousands of units' texts: the page and the PDF give the area's report-back,
+    # the CSV each unit's too.
+    summary = len(units) > SUMMARY_ABOVE_UNITS
+    report.sections.append(Section("Enhedernes afrapportering", note=(
+        f"{vocabulary.number(len(units))} enheder. Med så mange enheder vises kun den samlede afrapportering "
+        "her; hver enheds afrapportering står i CSV-filen." if summary else f"{len(units)} enheder.")))
     for u in units:
-        report.sections.append(_unit_section(facts, u, areas.get(u.id, []), forms, statements, report_backs))
+        section = _unit_section(facts, u, areas.get(u.id, []), forms, statements, report_backs)
+        section.csv_only = summary
+        report.sections.append(section)
     return report

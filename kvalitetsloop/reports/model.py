@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+# Above this many units a report's HTML and PDF give its summary form (the area, each chief) and
+# leave the per-unit detail to its CSV: a national loop's 4,400 units and thousands of overdue
+# deadlines are no page to read, and WeasyPrint takes minutes to lay them out.
+SUMMARY_ABOVE_UNITS = 200
+
 
 @dataclass
 class Table:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from cycle import kinds, vocabulary
 from cycle.framework import Framework
 from kvalitetsloop.reports.facts import LoopFacts, plural_words
-from kvalitetsloop.reports.model import Report, Section, Table
+from kvalitetsloop.reports.model import SUMMARY_ABOVE_UNITS, Report, Section, Table
 
 
 def one_to_ones_per_year(fw: Framework) -> int:
@@ -160,12 +160,6 @@ def _sums(units: list[UnitStatus]) -> list:
             _fraction(total("forms_in"), total("forms_due")),
             _fraction(total("packages_ready"), total("packages_due")),
             total("overdue"), max((u.most_days_overdue for u in units), default=0)]
-
-
-# Above this many units the HTML and the PDF give the summary (the area and each chief); every
-# unit's figures and every overdue deadline stay in the CSV (a national loop's 4,400 units and
-# thousands of overdue deadlines are no page to read, and WeasyPrint takes minutes to lay them out).
-SUMMARY_ABOVE_UNITS = 200
 
 
 def status_report(uow, facts: LoopFacts, made_at: dt.datetime, detail: bool = True) -> Report:

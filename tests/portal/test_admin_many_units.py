@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from cycle.vocabulary import number
 from kvalitetsloop.bootstrap import unit_of_work_for
-from kvalitetsloop.reports.status import SUMMARY_ABOVE_UNITS
+from kvalitetsloop.reports.model import SUMMARY_ABOVE_UNITS
 from kvalitetsloop.reports.views import OVERDUE_SHOWN
 from kvalitetsloop.usecases import loops, organisation
 from kvalitetsloop.usecases.admins import add_user
@@ -110,3 +110,12 @@ def test_the_status_report_of_many_units_is_a_summary_on_its_page_and_pdf_and_wh
     rows = list(csv.reader(io.StringIO(data)))
     assert len([r for r in rows if r and r[0] == "Pr. enhed"]) == units
     assert len([r for r in rows if r and r[0] == "Forsinket"]) == len(overdue)
+
+
+def test_the_report_back_of_many_units_shows_the_areas_on_its_page(many):
+    url, loop, client = many
+    page = client.get(f"{loop}/rapport/report-back")
+    assert page.status_code == 200
+    assert "Samlet afrapportering for området: fokusområder pr. tema" in page.text
+    assert f"{_units(url)} enheder. Med så mange enheder vises kun den samlede afrapportering her" in page.text
+    assert "Intet registreret endnu." not in page.text and "<h3>" not in page.text
