@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 from calendars.texts import ZONE, danish_date, danish_time
 from cycle import vocabulary
 from kvalitetsloop.bootstrap import unit_of_work_for
+from kvalitetsloop.reports.cost import MeetingCostCache
 from kvalitetsloop.unit_of_work import SqlUnitOfWork
 from kvalitetsloop.usecases.feeds import FeedCache
 from kvalitetsloop.usecases.forms import LinkRefused
@@ -52,6 +53,7 @@ class Portal:
         self.csrf = Csrf(settings.link_secret)
         self.wrong_links = WrongLinkLimit()
         self.feed_cache = FeedCache()
+        self.meeting_cost_cache = MeetingCostCache()
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.url)

@@ -241,7 +241,8 @@ def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format:
                 return _refused(portal, 404, "Rammen findes ikke.")
             rep = compare_frameworks(portal.uow(), portal.settings.frameworks_dir, loop_id, sammenlign, portal.clock())
         else:
-            rep = build_report(portal.uow(), kind, loop_id, portal.clock(), detail=format == "csv")
+            rep = build_report(portal.uow(), kind, loop_id, portal.clock(), detail=format == "csv",
+                               cache=portal.meeting_cost_cache)
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
     except (UserError, FrameworkError) as exc:

@@ -12,9 +12,10 @@ from kvalitetsloop.reports.model import Report
 KINDS = ("status", "meeting-cost", "committee", "report-back")
 
 
-def build_report(uow, kind: str, loop_id: str, now: dt.datetime, detail: bool = True) -> Report:
+def build_report(uow, kind: str, loop_id: str, now: dt.datetime, detail: bool = True, cache=None) -> Report:
     """The report `kind` of the loop as it stands at `now`. Without `detail` (for HTML and PDF)
-    a national status report leaves out the rows its summary form does not show."""
+    a national status report leaves out the rows its summary form does not show; a `cache`
+    (cost.MeetingCostCache) keeps the meeting hours between calls while the plans are the same."""
     if kind not in KINDS:
         raise UserError(f"the report must be one of {', '.join(KINDS)}, not '{kind}'")
     from kvalitetsloop.reports import cost, focus, status
@@ -25,7 +26,7 @@ def build_report(uow, kind: str, loop_id: str, now: dt.datetime, detail: bool = 
         if kind == "status":
             return status.status_report(uow, facts, made_at, detail)
         if kind == "meeting-cost":
-            return cost.cost_report(uow, facts, made_at)
+            return cost.cost_report(uow, facts, made_at, cache)
         # What the units recorded is what the other two reports show.
         fill_units_and_submissions(uow, facts)
         make = focus.committee_report if kind == "committee" else focus.report_back_report

@@ -84,10 +84,28 @@ def meeting_cost(events: Iterable[Event], tz) -> MeetingCost:
     return MeetingCost(people, dict(sorted(months.items())), roles)
 
 
-def stored_meeting_cost(uow, facts: LoopFacts) -> MeetingCost:
+@dataclass
+class MeetingCostCache:
+    """What the portal keeps between meeting-cost pages: each loop's hours with the fingerprint of
+    the plans they were summed from (the newest event change, the loops); kept while it is the same.
+    The hours depend on the planned meetings and their attendees only, never on `now`."""
+    kept: dict[str, tuple[tuple, MeetingCost]] = field(default_factory=dict)
+
+
+def stored_meeting_cost(uow, facts: LoopFacts, cache: MeetingCostCache | None = None) -> MeetingCost:
     """`meeting_cost` of a stored loop, summed by the database (inside an open unit of work): each
     role's hours together, the chiefs' one by one with their busiest weeks, which is what the
-    report shows of them."""
+    report shows of them. With `cache`, summed again only when a plan changed."""
+    if cache is None:
+        return _summed(uow, facts)
+    fingerprint = uow.events.fingerprint()
+    kept = cache.kept.get(facts.loop_id)
+    if kept is None or kept[0] != fingerprint:
+        kept = cache.kept[facts.loop_id] = (fingerprint, _summed(uow, facts))
+    return kept[1]
+
+
+def _summed(uow, facts: LoopFacts) -> MeetingCost:
     first, last = uow.reports.span_of(facts.loop_id, MEETINGS)
     if first is None:
         return MeetingCost({}, {}, {})
@@ -162,10 +180,10 @@ def cost_sections(cost: MeetingCost, fw: Framework, words: dict) -> list[Section
     ]
 
 
-def cost_report(uow, facts: LoopFacts, made_at: dt.datetime) -> Report:
+def cost_report(uow, facts: LoopFacts, made_at: dt.datetime, cache: MeetingCostCache | None = None) -> Report:
     """Meeting hours per role, per chief (with their busiest weeks) and per month; inside an open
     unit of work."""
-    cost = stored_meeting_cost(uow, facts)
+    cost = stored_meeting_cost(uow, facts, cache)
     report = Report("meeting-cost", f"Mødetid i loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id,
                     facts.area, facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
                     intro=(f"Timer i de planlagte møder ({vocabulary.plural(facts.words['talk'])}, 1:1 ledelsesopfølgninger, "

@@ -260,3 +260,21 @@ def test_meeting_cost_compares_two_frameworks_by_planning_both(small_loop, tmp_p
     assert chiefs["chief-02@example.dk"][2] == "42,0"
     roles = {r[1]: r for r in rows if r and r[0] == "Timer pr. rolle"}
     assert roles["Børn og Unge-chef"][5] == "98,0"  # saved by the two chiefs together
+
+
+def test_the_meeting_hours_the_portal_keeps_follow_a_cancelled_talk(small_loop):
+    from kvalitetsloop.reports.cost import MeetingCostCache
+    from kvalitetsloop.usecases.events import cancel_event
+
+    now = dt.datetime(2027, 3, 1, 9, 0, tzinfo=CPH)
+    cache = MeetingCostCache()
+    hours = lambda: {r["E-mail"]: r["Timer i alt"] for r in _rows(  # noqa: E731
+        build_report(unit_of_work_for(small_loop), "meeting-cost", LOOP_ID, now, cache=cache), "Timer pr. chef")}
+    before = hours()
+    assert hours() == before and before["chief-01@example.dk"] == "118,0"
+    with engine_for(small_loop).connect() as c:
+        uid = c.execute(sa.text("select e.uid from event e join attendee a on a.event_id = e.id where "
+                                "e.kind = 'learning_talk' and a.email = 'chief-01@example.dk' limit 1")).scalar()
+    cancel_event(unit_of_work_for(small_loop), uid, now)
+    # One talk of 2.5 hours fewer for the chief, on the next page.
+    assert hours() == {**before, "chief-01@example.dk": "115,5"}
