@@ -12,10 +12,12 @@ connection with the session cookie, every administration page: the loops, the 0-
 overdue list, one unit, the chief with the most units, the outbox, each report (page, CSV, PDF),
 the whole area's year wheel (SVG, PNG), and the start-loop and organisation forms (GET only).
 Each is fetched once, then `--repeat` times: median and max of the repeats, the first fetch
-beside them when it differs; each PDF only once (WeasyPrint takes minutes for a national status
-report; `--no-pdf` leaves them out), and the meeting cost against a second framework once (it
-plans the organisation again). Last, `kvalitetsloop report status LOOP --format html` as a fresh
-process, as the weekly report runs from the command line.
+beside them when it differs; each PDF only once (WeasyPrint lays out every page; `--no-pdf`
+leaves them out), and the meeting cost against a second framework once (it plans the organisation
+again). The portal keeps a loop's meeting hours while its plan is unchanged, so the meeting-cost
+page's first fetch is the one that sums them and the repeats read what was kept. Last,
+`kvalitetsloop report status LOOP --format html` as a fresh process, as the weekly report runs
+from the command line.
 
 What the database does not hold: no dispatch has run (the outbox is empty) and nothing was
 submitted (no focus areas, decisions or statements), so the outbox pages, the committee overview
@@ -196,8 +198,8 @@ def main(argv=None) -> str:
               ("start a loop (form)", "/admin/start"),
               ("update the organisation (form)", "/admin/organisation")]
     csvs = [(f"report {kind} (CSV)", f"{loop}/rapport/{kind}?format=csv") for kind in kinds]
-    # WeasyPrint lays out every page of the PDF (the status report of 200 units is 58 pages and took
-    # 13 s here): each PDF is fetched once, and --no-pdf leaves them out.
+    # WeasyPrint lays out every page of the PDF (the status report of 200 units, the most it shows
+    # in full, is 58 pages and took 13 s here): each PDF is fetched once, and --no-pdf leaves them out.
     pdfs = [(f"report {kind} (PDF, one fetch)", f"{loop}/rapport/{kind}?format=pdf") for kind in kinds] \
         if args.pdf else []
     with serving(app) as base, httpx.Client(timeout=3600) as client:
