@@ -67,16 +67,6 @@ class LoopFacts:
         """The instant a local day begins (what a query compares stored times with)."""
         return dt.datetime.combine(day, dt.time(0), self.tz)
 
-    def latest(self, event_uid: str, kind: str) -> Submitted | None:
-        found = None
-        for s in self.submissions:
-            if s.event_uid == event_uid and s.kind == kind:
-                found = s
-        return found
-
-    def submitted(self) -> set[tuple[str, str]]:
-        return {(s.event_uid, s.kind) for s in self.submissions}
-
 
 def submitted_of_rows(rows, now: dt.datetime) -> list[Submitted]:
     """Submission rows (ReportRepository.submissions) as what arrived by `now`."""
