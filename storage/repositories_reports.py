@@ -28,6 +28,15 @@ def _utc(expr, name: str):
     return sa.type_coerce(expr, UTCDateTime()).label(name)
 
 
+def _chief_of(units):
+    """`units` (a from-clause with the unit table) with each unit's first chief and their name:
+    columns chief_email, chief_name."""
+    role = R.alias("chief_role")
+    joined = (units.outerjoin(role, sa.and_(role.c.unit_id == U.c.id, role.c.role == "chief", role.c.position == 0))
+              .outerjoin(P, P.c.email == role.c.email))
+    return joined, role.c.email.label("chief_email"), P.c.name.label("chief_name")
+
+
 def bucket(column, bounds: Sequence[dt.datetime]):
     """The index i of the span bounds[i] <= column < bounds[i+1] (NULL outside), as a balanced
     CASE tree: a handful of comparisons per row whatever the number of spans. Spans given as
@@ -72,19 +81,15 @@ class ReportRepository:
     def units(self, loop_id: str, unit_ids: list[str] | None = None, chief: str | None = None) -> list:
         """The stored units with an event in the loop (of `unit_ids`, or whose first chief is
         `chief`), by id: (id, name, sector, chief_email, chief_name)."""
-        chief_role = R.alias("chief_role")
-        q = (sa.select(U.c.id, U.c.name, U.c.sector, chief_role.c.email.label("chief_email"),
-                       P.c.name.label("chief_name"))
-             .select_from(U.outerjoin(chief_role, sa.and_(chief_role.c.unit_id == U.c.id, chief_role.c.role == "chief",
-                                                          chief_role.c.position == 0))
-                          .outerjoin(P, P.c.email == chief_role.c.email))
+        joined, chief_email, chief_name = _chief_of(U)
+        q = (sa.select(U.c.id, U.c.name, U.c.sector, chief_email, chief_name).select_from(joined)
              .where(U.c.id.in_(sa.select(E.c.unit_id).where(E.c.loop_id == loop_id, E.c.unit_id.is_not(None))
                                .distinct()))
              .order_by(U.c.id))
         if unit_ids is not None:
             q = q.where(U.c.id.in_(unit_ids))
         if chief is not None:
-            q = q.where(chief_role.c.email == chief)
+            q = q.where(chief_email == chief)
         return list(self.session.execute(q))
 
     # -- what is done, due and overdue ------------------------------------------------------
@@ -137,11 +142,10 @@ class ReportRepository:
     def overdue(self, loop_id: str, now: dt.datetime, deadlines: Mapping[str, str],
                 unit_ids: list[str] | None = None, limit: int | None = None) -> tuple[list, int]:
         """The stored units' live deadlines ended by `now` without their submission, the oldest
-        first (by start, unit, title), at most `limit` (and every one that starts the same UTC
-        day as the last, so a caller ordering by local day cuts the list itself); and how many
+        first (by start, unit, title), at most `limit` (and every one that starts less than a day
+        after the last, so a caller ordering by local day cuts the list itself); and how many
         there are in all. Rows: (unit_id, title, start, uid, unit_name, chief_email, chief_name)."""
         got, on, done = self._done(loop_id, now, deadlines)
-        chief_role = R.alias("chief_role")
         where = sa.and_(E.c.loop_id == loop_id, E.c.status != "cancelled", E.c.kind.in_(list(deadlines)),
                         E.c.end <= now, sa.not_(done))
         if unit_ids is not None:
@@ -150,19 +154,16 @@ class ReportRepository:
         total = self.session.execute(sa.select(sa.func.count()).select_from(joined).where(where)).scalar_one()
         if limit == 0 or not total:
             return [], total
+        with_chief, chief_email, chief_name = _chief_of(joined)
         q = (sa.select(E.c.unit_id, E.c.title, _utc(E.c.start, "start"), E.c.uid, U.c.name.label("unit_name"),
-                       chief_role.c.email.label("chief_email"), P.c.name.label("chief_name"))
-             .select_from(joined.outerjoin(chief_role, sa.and_(chief_role.c.unit_id == U.c.id,
-                                                               chief_role.c.role == "chief",
-                                                               chief_role.c.position == 0))
-                          .outerjoin(P, P.c.email == chief_role.c.email))
-             .where(where).order_by(E.c.start, E.c.unit_id, E.c.title))
+                       chief_email, chief_name)
+             .select_from(with_chief).where(where).order_by(E.c.start, E.c.unit_id, E.c.title))
         if limit is None or total <= limit:
             return list(self.session.execute(q)), total
         rows = list(self.session.execute(q.limit(limit)))
         # Ties at the cut (the same day, another order): every row up to a day past the last.
         more = self.session.execute(q.where(E.c.start >= rows[-1].start,
-                                            E.c.start < rows[-1].start + dt.timedelta(days=1)).limit(10000))
+                                            E.c.start < rows[-1].start + dt.timedelta(days=1)))
         seen = {r.uid for r in rows}
         return rows + [r for r in more if r.uid not in seen], total
 
