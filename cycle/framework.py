@@ -428,7 +428,7 @@ class ObservationVisits(_Strict):
     a sector in a ring, each visiting the next (cycle.observations)."""
 
     # The sectors whose units visit each other; units visit units of their own sector (003's
-    # consultation draft: "dagtilbud observerer andre dagtilbud").
+    # consultation draft: "observerer andre dagtilbud, skoler observerer andre skoler").
     sectors: list[Sector] = Field(min_length=1)
     # The visiting unit's people in the team, and people of the administration who join every team
     # (001: a leader, an employee and "en medarbejder fra forvaltningen").

@@ -122,6 +122,8 @@ def test_a_loop_started_with_a_start_date_plans_the_elements_004_describes_and_n
     for e in data["events"]:
         assert "fokusområde" not in e["title"] and "byråd" not in e["title"].lower(), e["title"]
     assert all(dt.date.fromisoformat(e["start"][:10]) >= D(START) for e in data["events"])
+    show = " ".join(cli("loop", "show", f"0-6-{START}").stdout.split())
+    assert f"area 0-6, start {START}" in show and "council" not in show
 
 
 def test_the_command_line_takes_the_date_the_framework_starts_from(cli):

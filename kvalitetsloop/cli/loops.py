@@ -119,7 +119,7 @@ def loop_list(ctx: typer.Context):
     if not rows:
         out.print("No loop has been started yet.")
         return
-    t = Table("loop", "area", "council date", "status")
+    t = Table("loop", "area", "council/start date", "status")
     for r in rows:
         t.add_row(r.id, r.area, r.council_date.isoformat(), r.status)
     out.print(t)
@@ -133,7 +133,8 @@ def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id,
 
     summary = summarise_loop(unit_of_work(ctx), loop, unit)
     fw = summary.framework
-    out.print(f"Loop {summary.loop.id}: area {summary.loop.area}, council {summary.loop.council_date.isoformat()}, "
+    anchor = "council" if summary.has_council else "start"
+    out.print(f"Loop {summary.loop.id}: area {summary.loop.area}, {anchor} {summary.loop.council_date.isoformat()}, "
               f"framework {fw.name} {fw.version} ({fw.content_hash}), {counted(summary.event_count, 'event')}")
     if unit:
         if not summary.unit_events:

@@ -250,6 +250,8 @@ class LoopSummary:
     milestones: list[Event] = field(default_factory=list)
     per_chief: list[ChiefSummary] = field(default_factory=list)
     unit_events: list[Event] = field(default_factory=list)
+    # False: the loop's date is its start date (a framework without a council).
+    has_council: bool = True
 
 
 def summarise_loop(uow, loop_id: str, unit_id: str | None = None) -> LoopSummary:
@@ -257,8 +259,10 @@ def summarise_loop(uow, loop_id: str, unit_id: str | None = None) -> LoopSummary
     aggregate queries rather than loading the whole loop."""
     with uow:
         loop = require_loop(uow, loop_id)
-        tz = ZoneInfo(uow.loops.framework(loop).timezone)
-        summary = LoopSummary(loop, uow.loops.framework_row(loop), uow.events.count(loop_id))
+        fw = uow.loops.framework(loop)
+        tz = ZoneInfo(fw.timezone)
+        summary = LoopSummary(loop, uow.loops.framework_row(loop), uow.events.count(loop_id),
+                              has_council=fw.has_council)
         if unit_id is not None:
             summary.unit_events = uow.events.of_unit(loop_id, unit_id, tz)
         else:
