@@ -308,24 +308,5 @@ def test_the_invitations_to_a_visit_go_to_its_team_and_its_hosts(sqlite_cli, tmp
     assert team and team <= sent[visit["uid"]]
 
 
-# -- the start page and the flow cope with a framework that starts on a start date -------------
-
-def test_the_start_loop_flows_plan_accepts_a_start_date(sqlite_url, monkeypatch, tmp_path):
-    """The Prefect start-loop flow's planning task with a start date (albertslund): the loop is
-    stored and its markdown says "start", not "byråd"."""
-    from flows import start_loop as flow
-    from kvalitetsloop.bootstrap import unit_of_work_for as uow_for
-    from kvalitetsloop.settings import get_settings
-    from kvalitetsloop.usecases import organisation as org_cases
-
-    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    now = dt.datetime.fromisoformat(NOW)
-    org_cases.import_organisation(uow_for(sqlite_url), EXAMPLE_ORG.read_text(encoding="utf-8"), now)
-    try:
-        started = flow.plan.fn("0-6", None, "albertslund", [], False, False, now, None, D(START))
-    finally:
-        get_settings.cache_clear()
-    assert started.loop_id == f"0-6-{START}" and not started.dry_run
-    text = flow.plan_markdown(started)
-    assert f"område 0-6, start {START}" in text and "byråd" not in text
+# The start page and the start-loop flow with a start date: tests/portal/test_admin_org.py and
+# tests/test_flows.py.
