@@ -124,6 +124,8 @@ def test_a_loop_started_with_a_start_date_plans_the_elements_004_describes_and_n
     assert all(dt.date.fromisoformat(e["start"][:10]) >= D(START) for e in data["events"])
     show = " ".join(cli("loop", "show", f"0-6-{START}").stdout.split())
     assert f"area 0-6, start {START}" in show and "council" not in show
+    status = cli("status", "--now", "2027-10-01T09:00:00+02:00").stdout
+    assert f"Loop 0-6-{START} (0-6, start {START})" in status
 
 
 def test_the_command_line_takes_the_date_the_framework_starts_from(cli):

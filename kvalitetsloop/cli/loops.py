@@ -246,7 +246,8 @@ def status_cmd(ctx: typer.Context, now: NowOption = None):
         out.print("No loop has been started yet.")
         return
     for st in result:
-        out.print(f"Loop {st.loop.id} ({st.loop.area}, council {st.loop.council_date.isoformat()}) at {when.isoformat()}:")
+        anchor = "council" if st.has_council else "start"
+        out.print(f"Loop {st.loop.id} ({st.loop.area}, {anchor} {st.loop.council_date.isoformat()}) at {when.isoformat()}:")
         t = Table("kind", "past", "ahead")
         for kind in sorted(set(st.past) | set(st.upcoming)):
             t.add_row(kind, str(st.past.get(kind, 0)), str(st.upcoming.get(kind, 0)))

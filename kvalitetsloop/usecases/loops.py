@@ -217,6 +217,8 @@ class LoopStatus:
     upcoming: dict[str, int]
     cancelled: int
     next_events: list[Event]
+    # False: the loop's date is its start date (a framework without a council).
+    has_council: bool = True
 
 
 def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]:
@@ -226,7 +228,8 @@ def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]
     out = []
     with uow:
         for loop in uow.loops.all():
-            tz = ZoneInfo(uow.loops.framework(loop).timezone)
+            fw = uow.loops.framework(loop)
+            tz = ZoneInfo(fw.timezone)
             past: dict[str, int] = {}
             upcoming: dict[str, int] = {}
             cancelled = 0
@@ -236,7 +239,8 @@ def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]
                     continue
                 bucket = past if ended else upcoming
                 bucket[kind] = bucket.get(kind, 0) + n
-            out.append(LoopStatus(loop, past, upcoming, cancelled, uow.events.next_live(loop.id, now, next_count, tz)))
+            out.append(LoopStatus(loop, past, upcoming, cancelled, uow.events.next_live(loop.id, now, next_count, tz),
+                                  fw.has_council))
     return out
 
 
