@@ -30,6 +30,8 @@ class PlanningError(ValueError):
 class LoopSpec:
     loop_id: str
     area: str
+    # The council meeting that starts the loop [000]; for a framework without a council
+    # (Framework.has_council false, Albertslund [004]) the loop's start date.
     council_date: dt.date
     themes: tuple[str, ...] = ()
 
