@@ -425,13 +425,16 @@ class ObservationVisits(_Strict):
     [001: "Observationsteamet udarbejder efterfølgende en skriftlig opsamling"]. In each
     loop-year every unit hosts one visit and is part of one visiting team [001: "Alle tilbud er en
     gang årligt vært for et besøg og en gang årligt en del af et observationsteam"]: the units of
-    a sector in a ring, each visiting the next (cycle.observations)."""
+    a sector in a ring, each visiting the next (in the second year the one after next;
+    cycle.observations). Seed 001 is an OCR scan: these quotes are its words with the letters
+    restored (docs/framework-sources.md quotes the scan)."""
 
     # The sectors whose units visit each other; units visit units of their own sector (003's
     # consultation draft: "observerer andre dagtilbud, skoler observerer andre skoler").
     sectors: list[Sector] = Field(min_length=1)
-    # The visiting unit's people in the team, and people of the administration who join every team
-    # (001: a leader, an employee and "en medarbejder fra forvaltningen").
+    # The visiting unit's people in the team, and people of the administration who join every team,
+    # taken from the host unit (its consultant, say) (001: a leader, an employee and "en
+    # medarbejder fra forvaltningen").
     team: list[Role] = Field(default=["leader", "employee_rep"], min_length=1)
     administration: list[Role] = Field(default_factory=list)
     # The host's people at the visit, and at the feedback talk (001: "værtstilbuddets ledelsesteam").
