@@ -358,3 +358,42 @@ def test_every_element_of_the_albertslund_file_cites_004_or_says_it_is_an_assump
     uncited = [lines[keys[k][0]] for k in top if not ok(k)]
     assert uncited == []
     assert len(top) >= 20
+
+
+# -- generated organisations (hypothesis) --------------------------------------------------------
+
+def _generated_frameworks():
+    from tests.test_properties import BASE_DATA
+
+    aarhus_001 = {**copy.deepcopy(BASE_DATA["aarhus"]), "observation_visits": copy.deepcopy(AARHUS_001_VISITS)}
+    return {"albertslund": BASE_DATA["albertslund"], "aarhus-001": aarhus_001}
+
+
+@pytest.mark.parametrize("base", ["albertslund", "aarhus-001"])
+def test_generated_organisations_keep_the_rotation_and_every_invariant(base):
+    """On random organisations (bench/make_org.py) and start or council dates 2025-2035: each unit
+    hosts one visit and joins one team a year [001, 004], Albertslund plans nothing 004 does not
+    describe, and every invariant of the plan holds (tests/test_properties.check_plan), or the
+    planner refuses for a reason the oracle accepts."""
+    from hypothesis import given, strategies as st
+
+    from cycle.framework import parse_framework
+    from tests.test_properties import SETTINGS, calendar_for, organisations, plan_or_refusal
+
+    fw = parse_framework(_generated_frameworks()[base])
+
+    @SETTINGS
+    @given(generated=organisations(), day=st.dates(dt.date(2025, 1, 1), dt.date(2035, 12, 31)), data=st.data())
+    def run(generated, day, data):
+        _, org, _ = generated
+        areas = [a for a, rule in fw.areas.items() if org.in_sectors(rule.sectors)]
+        area = data.draw(st.sampled_from(areas))
+        spec = LoopSpec(f"{area}-{day}", area, day)
+        plan = plan_or_refusal(org, fw, spec, calendar_for(fw))
+        if plan is None:
+            return
+        check_plan(plan.events, org, fw, PERIODS, spec)
+        if not fw.has_council:
+            assert not {e.kind for e in plan.events} & NOT_IN_004
+
+    run()
