@@ -397,3 +397,16 @@ def test_generated_organisations_keep_the_rotation_and_every_invariant(base):
             assert not {e.kind for e in plan.events} & NOT_IN_004
 
     run()
+
+
+def test_the_dialogues_name_004s_learning_plan_themes_and_pejlemaerker(albertslund):
+    """[004: "Der er *6 læreplanstemaer, med hver 2 mål*"; "Pejlemærker for god kvalitet"]: the
+    data basis every dialogue's invitation lists names the six themes and the five pejlemærker
+    as 004 names them."""
+    text = " ".join(albertslund.talks.data_basis).lower()
+    for name in ("Alsidig personlig udvikling", "Social udvikling", "Kommunikation og sprog",
+                 "Krop, sanser og bevægelse", "Natur, udeliv og science", "Kultur, æstetik og fællesskab",
+                 "Et legende, kreativt og nysgerrigt børneliv",
+                 "Høj faglighed støttet af målrettet kompetenceudvikling og erfaringsudveksling",
+                 "En stærk evalueringskultur", "Partnerskaber om børn", "Tydelig ledelse"):
+        assert name.lower() in text, name
