@@ -48,6 +48,9 @@ class Wording:
     network_purpose: str | None = None
     report_back_subject: str | None = None
     committee_overview_subject: str | None = None
+    # An observation visit's name and purpose (framework observation_visits).
+    observation_label: str = "Læringsmiljøobservation"
+    observation_purpose: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class LoopInfo:
     board_statement_talks: tuple[int, ...] = ()
     board_talks: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     youth_input_talks: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # False: the loop starts on council_date as its start date, not at a council meeting.
+    has_council: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,9 @@ def wording(framework: Any) -> Wording:
         one_to_one_purpose=texts.one_to_one_purpose,
         one_to_one_agenda=tuple(agenda) if agenda is not None else None,
         network_purpose=texts.network_purpose, report_back_subject=texts.report_back_subject,
-        committee_overview_subject=texts.committee_overview_subject)
+        committee_overview_subject=texts.committee_overview_subject,
+        **({"observation_label": framework.observation_visits.label,
+            "observation_purpose": framework.observation_visits.purpose} if framework.observation_visits else {}))
 
 
 def loop_info(loop_id: str, area: str, council_date: dt.date, framework: Any = None,
@@ -146,7 +153,7 @@ def loop_info(loop_id: str, area: str, council_date: dt.date, framework: Any = N
         return LoopInfo(loop_id, area, council_date, tuple(themes))
     talks = framework.talks.count
     oo = framework.one_to_ones
-    gaps = talks - 1 + (1 if oo.after_last_talk else 0)
+    gaps = talks - 1 + (1 if oo and oo.after_last_talk else 0)
     every = tuple(range(1, talks + 1))
     board_talks = {}
     for sector, plist in framework.talks.participants.items():
@@ -156,7 +163,7 @@ def loop_info(loop_id: str, area: str, council_date: dt.date, framework: Any = N
     youth = framework.youth_input
     youth_talks = {s: tuple(sorted(youth.talks)) for s in youth.sectors} if youth else {}
     return LoopInfo(loop_id, area, council_date, tuple(themes), talk_count=talks,
-                    one_to_one_count=oo.per_gap * gaps if oo.per_gap else None,
+                    one_to_one_count=oo.per_gap * gaps if oo and oo.per_gap else None,
                     framework=f"{framework.name} {framework.version}", wording=wording(framework),
                     board_statement_talks=tuple(sorted(framework.board_statements.talks)),
-                    board_talks=board_talks, youth_input_talks=youth_talks)
+                    board_talks=board_talks, youth_input_talks=youth_talks, has_council=framework.has_council)

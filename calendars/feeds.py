@@ -74,8 +74,9 @@ def person_feed_of_loops(loops: Iterable[tuple[Iterable[Event], CalendarContext]
 def loop_calendar(events: Iterable[Event], ctx: CalendarContext) -> bytes:
     """The whole loop: every meeting and deadline, cancelled ones with STATUS:CANCELLED."""
     if ctx.loop is not None:
-        name = texts.LOOP_CALENDAR_NAME.format(area=ctx.loop.area, council=ctx.loop.wording.council,
-                                               date=ctx.loop.council_date.isoformat())
+        name = texts.LOOP_CALENDAR_NAME.format(
+            area=ctx.loop.area, council=ctx.loop.wording.council if ctx.loop.has_council else "start",
+            date=ctx.loop.council_date.isoformat())
     else:
         name = texts.LOOP_CALENDAR_NAME_PLAIN
     return _publish(((e, ctx) for e in events), ical.utc_stamp(ctx.dtstamp()), name)

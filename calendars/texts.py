@@ -17,7 +17,8 @@ import datetime as dt
 from calendars.context import CalendarContext, UnitInfo, Wording
 from calendars.timezone import ZONE
 from cycle import kinds
-from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Attendee, Event
+from cycle.events import (NEXT_LAYER_FOLLOWUP, OBSERVATION_AGREEMENT, OBSERVATION_FEEDBACK, OBSERVATION_SUMMARY,
+                          OBSERVATION_VISIT, SUPERVISION_MEETING, Attendee, Event)
 from cycle.framework import AARHUS_DATA_BASIS, AARHUS_ROLE_LABELS
 from cycle.vocabulary import AREA_LABELS, CHILDREN, cap, definite, genitive, sector_label, youth_body
 
@@ -173,8 +174,11 @@ def _loop_line(ctx: CalendarContext) -> str | None:
         return None
     w = loop.wording
     area = AREA_LABELS.get(loop.area, loop.area)
-    text = (f"Kvalitetsloop for {area} efter {genitive(w.council)} drøftelse af {w.report} "
-            f"{danish_date(loop.council_date)}.")
+    if loop.has_council:
+        text = (f"Kvalitetsloop for {area} efter {genitive(w.council)} drøftelse af {w.report} "
+                f"{danish_date(loop.council_date)}.")
+    else:  # a loop that starts on a start date (a framework without a council)
+        text = f"Kvalitetsloop for {area} om {w.report}, startet {danish_date(loop.council_date)}."
     if loop.themes:
         text += " Temaer: " + "; ".join(loop.themes) + "."
     return text
@@ -235,6 +239,35 @@ def _talk_body(event: Event, ctx: CalendarContext, w: Wording) -> list[str]:
     return lines + notes
 
 
+OBSERVATION_KINDS = (OBSERVATION_VISIT, OBSERVATION_FEEDBACK, OBSERVATION_AGREEMENT, OBSERVATION_SUMMARY)
+# 001's words for a learning-environment observation: a day of short informal visits, a
+# feedback talk with the host's leadership at the end, and a written summary afterwards.
+OBSERVATION_PURPOSE = ("Et observationsteam fra et andet tilbud observerer læringsmiljøet gennem korte, uformelle "
+                       "besøg i udvalgte dele af tilbuddet. Det er ikke en vurdering af den enkelte medarbejder "
+                       "eller det enkelte barn.")
+OBSERVATION_HEADINGS = {
+    OBSERVATION_VISIT: "{label} hos {host}: besøg fra {visitor}, {day}.",
+    OBSERVATION_FEEDBACK: "Feedbacksamtale ved dagens afslutning efter {label_l} hos {host} (besøg fra {visitor}).",
+    OBSERVATION_AGREEMENT: "Frist for aftalen om rammer for {label_l} hos {host}: hvad besøget skal bidrage til, "
+                           "og besøgsholdets spørgsmål. Besøget: {day}.",
+    OBSERVATION_SUMMARY: "Frist for besøgsholdets skriftlige opsamling til {host} efter {label_l} {day}.",
+}
+
+
+def _observation_lines(event: Event, ctx: CalendarContext, unit: UnitInfo | None, w: Wording) -> list[str]:
+    day = event.details.get("visit_date")
+    day = dt.date.fromisoformat(day) if day else event.start.astimezone(ZONE).date()
+    lines = [OBSERVATION_HEADINGS[event.kind].format(
+        label=w.observation_label, label_l=w.observation_label.lower(), host=_unit_name(event, unit),
+        visitor=event.details.get("visitor_name", ""), day=danish_date(day))]
+    loop_line = _loop_line(ctx)
+    if loop_line:
+        lines.append(loop_line)
+    if event.kind == OBSERVATION_VISIT:
+        lines += ["", w.observation_purpose or OBSERVATION_PURPOSE]
+    return lines
+
+
 def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = True) -> str:
     """The DESCRIPTION of one event, in Danish, in the words of the event's loop (ctx.loop)."""
     unit = ctx.unit(event.unit_id)
@@ -286,6 +319,8 @@ def describe(event: Event, ctx: CalendarContext, *, with_participants: bool = Tr
         lines.append("")
         lines.append(SUPERVISION_MEETING_PURPOSE.format(Chief=cap(definite(_role(w, "chief"))),
                                                         board_s=genitive(_role(w, "board"))))
+    elif kind in OBSERVATION_KINDS:
+        lines += _observation_lines(event, ctx, unit, w)
     elif kind == "network_meeting":
         lines.append(event.title + ".")
         if loop_line:

@@ -566,6 +566,8 @@ def _data_package_triggers(L: _Loop, units: Mapping[str, UnitFacts], data_team: 
     today = L.local_date(now)
     package, kind = kinds.DATA_PACKAGE, kinds.DATA_PACKAGE_TRIGGER
     template = kinds.notification(kind).template
+    if L.fw.data_packages is None:
+        return out  # a framework without data packages plans none to order
     common = {"words": L.words, "working_days": L.fw.data_packages.available_working_days_before_talk}
     for e in L.s.events:
         if e.kind != package.event_kind or e.status == "cancelled" or _unit_gone(e, units):

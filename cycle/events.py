@@ -20,14 +20,23 @@ SUPERVISION_MEETING = "supervision_meeting"
 # The leader's follow-up with the unit's next leadership layer [003], an optional framework
 # element (cycle.layer_followups).
 NEXT_LAYER_FOLLOWUP = "next_layer_followup"
+# Colleagues visiting another unit (cycle.observations, a framework's observation_visits): the
+# day of the visit and its feedback talk are meetings; the agreement before it and the written
+# summary after it are deadlines without reminders.
+OBSERVATION_VISIT = "observation_visit"
+OBSERVATION_FEEDBACK = "observation_feedback"
+OBSERVATION_AGREEMENT = "observation_agreement_due"
+OBSERVATION_SUMMARY = "observation_summary_due"
 
 # The kinds of planned event: meetings, the council meeting and the committee overview, and the
 # deadline kinds of the registry (cycle.kinds).
 EVENT_KINDS: tuple[str, ...] = ("network_meeting", "council_meeting", "learning_talk", "one_to_one",
-                                NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, "committee_overview", *DEADLINE_EVENT_KINDS)
+                                NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, "committee_overview", *DEADLINE_EVENT_KINDS,
+                                OBSERVATION_VISIT, OBSERVATION_FEEDBACK, OBSERVATION_AGREEMENT, OBSERVATION_SUMMARY)
 
 # Meetings take people's time and get calendar invitations; the other kinds are deadlines.
-MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one", NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING})
+MEETING_KINDS = frozenset({"network_meeting", "learning_talk", "one_to_one", NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING,
+                           OBSERVATION_VISIT, OBSERVATION_FEEDBACK})
 
 # Fixed namespace so that UIDs are a pure function of the loop and the event's place in it:
 # the same inputs give the same plan, UIDs included.

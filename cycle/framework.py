@@ -113,7 +113,10 @@ class CouncilMeeting(_Strict):
 
 
 class NetworkMeetings(_Strict):
-    weeks_before_council: list[int] = Field(min_length=1)
+    # When the theme meetings are: weeks before the council that starts the loop [000], or, for a
+    # framework without a council, weeks after the loop's start date (Albertslund [004]).
+    weeks_before_council: list[int] = Field(default_factory=list)
+    weeks_after_start: list[int] = Field(default_factory=list)
     # "sector": one network per sector of the area [000]; "fixed_groups": the leaders split into
     # N fixed groups across the area (Albertslund [004]).
     grouping: Literal["sector", "fixed_groups"] = "sector"
@@ -128,6 +131,19 @@ class NetworkMeetings(_Strict):
         if any(w <= 0 for w in v):
             raise ValueError("every offset must be a positive number of weeks before the council")
         return sorted(v, reverse=True)
+
+    @field_validator("weeks_after_start")
+    @classmethod
+    def _ascending(cls, v: list[int]) -> list[int]:
+        if any(w < 0 for w in v):
+            raise ValueError("every offset must be a number of weeks after the loop's start (0 or more)")
+        return sorted(v)
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> "NetworkMeetings":
+        if bool(self.weeks_before_council) == bool(self.weeks_after_start):
+            raise ValueError("give weeks_before_council or weeks_after_start (exactly one of them)")
+        return self
 
 
 class SeasonWindow(_Strict):
@@ -154,6 +170,20 @@ class SeasonWindow(_Strict):
 
     def in_year(self, year: int) -> tuple[dt.date, dt.date]:
         return dt.date.fromisoformat(f"{year}-{self.start}"), dt.date.fromisoformat(f"{year}-{self.end}")
+
+
+class WeeksWindow(_Strict):
+    """A talk window counted in weeks from the loop's start (its council or start date)."""
+
+    start_weeks_after_start: int = Field(ge=0)
+    end_weeks_after_start: int = Field(gt=0)
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WeeksWindow":
+        if self.end_weeks_after_start <= self.start_weeks_after_start:
+            raise ValueError("end_weeks_after_start must be after start_weeks_after_start")
+        return self
 
 
 class Participant(_Strict):
@@ -188,8 +218,11 @@ class FirstTalkWindow(_Strict):
 class Talks(_Strict):
     count: int = Field(ge=1, le=12)
     first_window: FirstTalkWindow
-    # Talks 2..count: one in each following window, cycling through this list [000 table].
-    later_windows: list[SeasonWindow] = Field(min_length=1)
+    # Talks 2..count: one in each following window, cycling through this list [000 table] ...
+    later_windows: list[SeasonWindow] = Field(default_factory=list)
+    # ... or one fixed window per talk 2..count, in weeks from the loop's start (Albertslund's
+    # evaluation of the learning plan at the end of the loop's two years [004]).
+    later_weeks: list[WeeksWindow] = Field(default_factory=list)
     participants: dict[Sector, list[Participant]]
     # Which role's contact hosts the talk; self-owned daycares' boards host their own [000, 003].
     self_owned_host: Role = "board"
@@ -199,6 +232,20 @@ class Talks(_Strict):
     # What every talk builds on, shown as A, B, C ... in the invitations. Default: Aarhus's
     # "Datagrundlag for læringsamtaler" A-E [000].
     data_basis: list[str] = Field(default_factory=lambda: list(AARHUS_DATA_BASIS), max_length=26)
+
+    @model_validator(mode="after")
+    def _later(self) -> "Talks":
+        if bool(self.later_windows) == bool(self.later_weeks):
+            raise ValueError("give later_windows or later_weeks (exactly one of them)")
+        if self.later_weeks:
+            if len(self.later_weeks) != self.count - 1:
+                raise ValueError(f"later_weeks needs one window for each of talks 2 to {self.count} "
+                                 f"({self.count - 1}), not {len(self.later_weeks)}")
+            ends = [self.first_window.end_weeks_after_council] + [w.end_weeks_after_start for w in self.later_weeks]
+            starts = [w.start_weeks_after_start for w in self.later_weeks]
+            if any(s < e for s, e in zip(starts, ends)):
+                raise ValueError("each window of later_weeks must start after the window before it ends")
+        return self
 
 
 class DataPackages(_Strict):
@@ -261,6 +308,11 @@ class YouthInput(_Strict):
 class FollowupForm(_Strict):
     due_working_days_after_talk: int = Field(ge=1, le=60)
     reminder_every_days: int = Field(default=3, ge=1)
+    # What the form records, per talk number, in the title "Opfølgningsskema efter ... (WHAT)";
+    # a talk left out gets `subject`. Defaults: Aarhus's (talk 1 chooses the focus areas and how
+    # the children's perspective is included [000]).
+    subjects: dict[int, str] = Field(default_factory=lambda: {1: "fokusområder og børnenes perspektiv"})
+    subject: str = "beslutninger"
     # The recorded form goes back to the unit's board this many working days after it is due
     # [000: "herunder tilbageløb fra læringsamtaler"]; None: not sent to the board.
     to_board_working_days_after_due: int | None = Field(default=None, ge=0, le=60)
@@ -389,6 +441,44 @@ class HolidayRules(_Strict):
         return v
 
 
+class ObservationVisits(_Strict):
+    """Colleagues from other units visit a unit for a working day to observe and talk about its
+    practice, with a feedback talk at the end of the day [001: "Ved afslutningen af dagen afholdes
+    en feedbacksamtale"] and, where the framework asks for one, a written summary afterwards
+    [001: "Observationsteamet udarbejder efterfølgende en skriftlig opsamling"]. In each
+    loop-year every unit hosts one visit and is part of one visiting team [001: "Alle tilbud er en
+    gang årligt vært for et besøg og en gang årligt en del af et observationsteam"]: the units of
+    a sector in a ring, each visiting the next (in the second year the one after next;
+    cycle.observations). Seed 001 is an OCR scan: these quotes are its words with the letters
+    restored (docs/framework-sources.md quotes the scan)."""
+
+    # The sectors whose units visit each other; units visit units of their own sector (003's
+    # consultation draft: "observerer andre dagtilbud, skoler observerer andre skoler").
+    sectors: list[Sector] = Field(min_length=1)
+    # The visiting unit's people in the team, and people of the administration who join every team,
+    # taken from the host unit (its consultant, say) (001: a leader, an employee and "en
+    # medarbejder fra forvaltningen").
+    team: list[Role] = Field(default=["leader", "employee_rep"], min_length=1)
+    administration: list[Role] = Field(default_factory=list)
+    # The host's people at the visit, and at the feedback talk (001: "værtstilbuddets ledelsesteam").
+    hosts: list[Role] = Field(default=["leader"], min_length=1)
+    feedback_with: list[Role] = Field(default=["leader", "pedagogical_leader"], min_length=1)
+    # The window in each loop-year in which the visits fall, as MM-DD (e.g. 09-01..11-30).
+    window: SeasonWindow
+    # The feedback talk: the last minutes of the visit's working day.
+    feedback_minutes: int = Field(default=60, gt=0)
+    # The team's written summary, due this many working days after the visit, to the host's
+    # leadership; None: no written summary.
+    summary_working_days_after: int | None = Field(default=None, ge=1, le=60)
+    # An agreement on the visit's frame and the team's questions, due this many working days
+    # before it (Albertslund [004: "Forud for besøget var der udarbejdet en aftale om rammer for
+    # besøget"]); None: no such deadline.
+    agreement_working_days_before: int | None = Field(default=None, ge=1, le=60)
+    # The title's word for a visit (001: "Læringsmiljøobservation"; 004: "Gensidigt besøg").
+    label: str = "Læringsmiljøobservation"
+    purpose: str | None = None
+
+
 class Framework(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]+$")
     version: str
@@ -413,7 +503,9 @@ class Framework(_Strict):
     buffer_minutes: int = Field(default=30, ge=0)
     max_meetings_per_person_per_day: int = Field(ge=1)
     durations: Durations
-    council_meeting: CouncilMeeting = CouncilMeeting()
+    # The council meeting whose discussion starts each loop [000]; null for a municipality whose
+    # loop has no council and starts on a start date instead (Albertslund [004]).
+    council_meeting: CouncilMeeting | None = CouncilMeeting()
     network_meetings: NetworkMeetings
     talks: Talks
     talk_label: str = "Læringssamtale"
@@ -429,18 +521,28 @@ class Framework(_Strict):
     role_labels: dict[Role, str] = Field(default_factory=lambda: dict(AARHUS_ROLE_LABELS))
     bodies: Bodies = Bodies()
     calendar_texts: CalendarTexts = CalendarTexts()
-    data_packages: DataPackages
-    one_to_ones: OneToOnes
+    # The elements below that a framework may leave out (null or absent: the loop has none).
+    data_packages: DataPackages | None = None
+    one_to_ones: OneToOnes | None = None
     next_layer_followups: NextLayerFollowups = NextLayerFollowups()
     board_statements: BoardStatements
     youth_input: YouthInput | None = None
     followup_form: FollowupForm
-    committee_overview: CommitteeOverview
-    report_back: ReportBack
+    committee_overview: CommitteeOverview | None = None
+    report_back: ReportBack | None = None
     supervision_report: SupervisionReport | None = None
     invitations: Invitations = Invitations()
     links: Links = Links()
     holidays: HolidayRules = HolidayRules()
+    # Colleagues from another unit visit to observe and talk about practice (001's
+    # læringsmiljøobservationer, Albertslund's gensidige besøg [004]); None: no visits (Aarhus, as
+    # the council decided [003]).
+    observation_visits: ObservationVisits | None = None
+
+    @property
+    def has_council(self) -> bool:
+        """Whether a loop starts at a council meeting (a council date) or on a start date."""
+        return self.council_meeting is not None
 
     @field_validator("phase_labels")
     @classmethod
@@ -480,6 +582,23 @@ class Framework(_Strict):
             for t in talks:
                 if not 1 <= t <= n:
                     raise ValueError(f"{key}: talk {t} does not exist (talks.count is {n})")
+        if not self.has_council:
+            if self.network_meetings.weeks_before_council:
+                raise ValueError("network_meetings.weeks_before_council needs a council: the framework has none "
+                                 "(council_meeting is null), so give network_meetings.weeks_after_start")
+            if any(rule.council_year_parity != "any" for rule in self.areas.values()):
+                raise ValueError("council_year_parity needs a council: the framework has none (council_meeting is null)")
+            if self.committee_overview is not None or self.report_back is not None:
+                raise ValueError("committee_overview and report_back report to the council's next loop: the framework "
+                                 "has no council (council_meeting is null)")
+        elif self.report_back is not None and not self.network_meetings.weeks_before_council:
+            raise ValueError("report_back is due before the next loop's network meetings: give "
+                             "network_meetings.weeks_before_council")
+        ov = self.observation_visits
+        if ov is not None:
+            unknown = sorted(set(ov.sectors) - {s for a in self.areas.values() for s in a.sectors})
+            if unknown:
+                raise ValueError(f"observation_visits.sectors: {', '.join(unknown)} is in no area of the framework")
         start, end = self.working_hours.start, self.working_hours.end
         day_minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
         for kind in ("learning_talk", "one_to_one", "network_meeting", "supervision_meeting"):
@@ -487,6 +606,8 @@ class Framework(_Strict):
                 raise ValueError(f"durations.{kind} is longer than the working day")
         if self.next_layer_followups.duration_minutes > day_minutes:
             raise ValueError("next_layer_followups.duration_minutes is longer than the working day")
+        if ov is not None and ov.feedback_minutes >= day_minutes:
+            raise ValueError("observation_visits.feedback_minutes must leave part of the working day for the visit")
         return self
 
     def area_of(self, sector: str) -> str | None:

@@ -47,7 +47,7 @@ class _FromDay:
 def earliest_talk_day(fw: Framework, cal: WorkCalendar, unit: Unit, today: dt.date) -> dt.date:
     """The first day a joining unit's talk may take: its data package, board statement and youth
     input must all still fall due after today (the package is then ordered at once, marked late)."""
-    lead = fw.data_packages.available_working_days_before_talk
+    lead = fw.data_packages.available_working_days_before_talk if fw.data_packages else 1
     lead = max(lead, fw.board_statements.due_working_days_before_talk)
     if fw.youth_input:
         lead = max(lead, fw.youth_input.due_working_days_before_talk)

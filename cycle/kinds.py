@@ -156,7 +156,7 @@ REPORT_BACK = DeadlineKind(
     event_kind="report_back_due", submission="report_back",
     attendees=lambda fw: ["leader", "chief"], remind=("leader",),
     schedule="before_due", offsets_key="report_back.reminder_days_before_due",
-    offsets=lambda fw: tuple(fw.report_back.reminder_days_before_due),
+    offsets=lambda fw: tuple(fw.report_back.reminder_days_before_due) if fw.report_back else (),
     reminder="report_back_reminder", in_digest=True,
     words=DeadlineWords(calendar="Frist for afrapportering af {report_back} for {unit}.",
                         title="Afrapportering: {unit}"),
@@ -166,8 +166,9 @@ REPORT_BACK = DeadlineKind(
 # "data_package_ready" (with the package's URL), which tells the unit; it is never reminded.
 DATA_PACKAGE = DeadlineKind(
     event_kind="data_package", submission="data_package_ready",
-    attendees=lambda fw: list(fw.data_packages.notify),
-    notice="data_package_ready", notice_to=lambda fw: list(fw.data_packages.notify), notice_url=True,
+    attendees=lambda fw: list(fw.data_packages.notify) if fw.data_packages else [],
+    notice="data_package_ready", notice_to=lambda fw: list(fw.data_packages.notify) if fw.data_packages else [],
+    notice_url=True,
     link="data_package", talk="before",
     words=DeadlineWords(
         calendar="{Data_package} {number} til {unit} er tilgængelig senest denne dag (før {talk} {number}).",

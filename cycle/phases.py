@@ -65,6 +65,9 @@ def phase_key(kind: str, number: int | None) -> str:
         return "council"
     if kind in ("one_to_one", NEXT_LAYER_FOLLOWUP):
         return "one-to-ones"
+    if kind.startswith("observation_"):
+        # Observation visits feed the talks that follow them as qualitative data [001].
+        return "follow-up-talks"
     if kind == "committee_overview":
         return "talk-1"  # the overview of the focus areas chosen at talk 1 [000]
     if kind == REPORT_BACK.event_kind:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 
-from cycle import kinds, vocabulary
+from cycle import kinds, observations, vocabulary
 from cycle.booking import Ledger, minutes
 from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Attendee, Event, make_uid
 from cycle.framework import Framework
@@ -30,6 +30,8 @@ class PlanningError(ValueError):
 class LoopSpec:
     loop_id: str
     area: str
+    # The council meeting that starts the loop [000]; for a framework without a council
+    # (Framework.has_council false, Albertslund [004]) the loop's start date.
     council_date: dt.date
     themes: tuple[str, ...] = ()
 
@@ -97,20 +99,34 @@ class LoopTimeline:
         self.cal = calendar
         self.council = council_date
         self.clock = _Clock(framework.timezone)
+        # The next loop's start: its council, or (a framework without a council) its start date.
         self.next_council = self.clock.add_years(council_date, 2)
-        first_network_next = self.clock.add_weeks(self.next_council, -framework.network_meetings.weeks_before_council[0])
-        self.report_back_due = calendar.on_or_before_working_day(
-            self.clock.add_weeks(first_network_next, -framework.report_back.weeks_before_next_network_meeting))
+        self.report_back_due: dt.date | None = None
+        if framework.report_back is not None:
+            first_network_next = self.clock.add_weeks(self.next_council,
+                                                      -framework.network_meetings.weeks_before_council[0])
+            self.report_back_due = calendar.on_or_before_working_day(
+                self.clock.add_weeks(first_network_next, -framework.report_back.weeks_before_next_network_meeting))
         self._windows: dict[str, list[Window]] = {}
 
-    def report_back_of(self, sector: str) -> dt.date:
+    @property
+    def first_day(self) -> dt.date:
+        """The loop's first day: its first network meeting's target, or its council or start date."""
+        before = self.fw.network_meetings.weeks_before_council
+        return self.clock.add_weeks(self.council, -before[0]) if before else self.council
+
+    def report_back_of(self, sector: str) -> dt.date | None:
         """A unit's report-back day: the loop's, or the working day of the unit's calendar before it."""
+        if self.report_back_due is None:
+            return None
         return self.cal.on_or_before_working_day(self.report_back_due, sector)
 
     def last_talk_day(self, sector: str) -> dt.date:
-        """Talks end this many days before the unit's report-back, so the last talk can feed it."""
+        """Talks end this many days before the unit's report-back, so the last talk can feed it;
+        without a report-back, before the next loop starts."""
+        if self.fw.report_back is None:
+            return self.cal.on_or_before_working_day(self.next_council - dt.timedelta(days=1), sector)
         return self.report_back_of(sector) - dt.timedelta(days=self.fw.report_back.last_talk_days_before_due)
-        self._windows: dict[str, list[Window]] = {}
 
     def talk_windows(self, sector: str) -> list[Window]:
         """Window per talk number (index 0 = talk 1) for a sector."""
@@ -119,7 +135,7 @@ class LoopTimeline:
         t = self.fw.talks
         first = Window(self.clock.add_weeks(self.council, t.first_window.start_weeks_after_council),
                        self.clock.add_weeks(self.council, t.first_window.end_weeks_after_council),
-                       "umiddelbart efter byrådet")
+                       "umiddelbart efter byrådet" if self.fw.has_council else "efter loopets start")
         if t.first_window.extend_over_summer:
             for year in {first.start.year, first.end.year}:
                 summer = self.cal.summer_holiday(sector, year)
@@ -127,9 +143,13 @@ class LoopTimeline:
                     # A window that meets the summer holiday continues after it (SPEC 3).
                     first.end = first.end + (summer.end - summer.start) + dt.timedelta(days=1)
         windows = [first]
+        # Fixed windows in weeks from the start (Albertslund's evaluation at the end of the loop [004]).
+        windows += [Window(self.clock.add_weeks(self.council, w.start_weeks_after_start),
+                           self.clock.add_weeks(self.council, w.end_weeks_after_start), w.name)
+                    for w in t.later_weeks]
         seasons = sorted(((s.in_year(y), s.name) for y in range(self.council.year, self.council.year + 4)
                           for s in t.later_windows), key=lambda x: x[0])
-        for _ in range(1, t.count):
+        for _ in range(len(windows), t.count):
             prev = windows[-1]
             # The next season that the previous window has not used up: a talk-1 window that
             # continued after the summer takes the start of the autumn, and talk 2 the rest of it.
@@ -141,10 +161,12 @@ class LoopTimeline:
         for i, w in enumerate(windows):
             w.end = min(w.end, self.last_talk_day(sector))
             if w.end < w.start:
+                why = (f"before the report-back is due on {self.report_back_of(sector).isoformat()}"
+                       if self.fw.report_back is not None else
+                       f"before the next loop starts on {self.next_council.isoformat()}")
                 raise PlanningError(
                     f"talk {i + 1} has no room: its window starts {w.start.isoformat()} but every talk must be held "
-                    f"by {self.last_talk_day(sector).isoformat()}, before the report-back is due on "
-                    f"{self.report_back_of(sector).isoformat()}")
+                    f"by {self.last_talk_day(sector).isoformat()}, {why}")
         self._windows[sector] = windows
         return windows
 
@@ -188,12 +210,14 @@ def event_roles(fw: Framework, unit: Unit, kind: str, number: int | None = None,
     if kind == "learning_talk":
         return talk_roles(fw, unit, number or 1, details)
     if kind == "one_to_one":
-        return list(fw.one_to_ones.attendees)
+        return list(fw.one_to_ones.attendees) if fw.one_to_ones else []
     if kind == NEXT_LAYER_FOLLOWUP:
         # The leader and the next leadership layer [003] (cycle.layer_followups).
         return ["leader", *fw.next_layer_followups.layer.get(unit.sector, [])]
     if kind == SUPERVISION_MEETING:
         return list(SUPERVISION_MEETING_ROLES)
+    if kind in observations.KINDS:
+        return observations.host_roles(fw, kind)
     deadline = kinds.deadline_for_event_kind(kind)
     return deadline.attendees(fw) if deadline is not None else []
 
@@ -203,6 +227,9 @@ def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = N
     """The people of a unit's event; a meeting's ad hoc guests ("guests" in its details) too
     [000 table: "Ad hoc deltagere alt efter lokalt fokusområde"]."""
     people = _attendees(unit, event_roles(fw, unit, kind, number, details))
+    # An observation visit's team comes from another unit: the people recorded with it.
+    people += tuple(Attendee(t["email"], t["role"], t.get("name", "")) for t in (details or {}).get("team", ())
+                    if t["email"] not in {a.email for a in people})
     known = {a.email for a in people}
     guests = tuple(Attendee(g["email"], "guest", g.get("name", "")) for g in (details or {}).get("guests", ())
                    if g["email"] not in known)
@@ -256,11 +283,12 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
     # Deadlines fall on the unit's own working days (not in its school holidays or closing days);
     # the trigger counts the data team's working days.
     sector = unit.sector
-    available = cal.add_working_days(day, -dp.available_working_days_before_talk, sector)
-    trigger = cal.add_working_days(available, -dp.trigger_working_days_before_available)
-    package = kinds.DATA_PACKAGE
-    out.append(deadline(package.event_kind, available, deadline_title(fw, package, unit, n),
-                        trigger_date=trigger.isoformat(), tailored=unit.special_needs, talk_date=day.isoformat()))
+    if dp is not None:  # a framework without data packages (Albertslund [004]) has none
+        available = cal.add_working_days(day, -dp.available_working_days_before_talk, sector)
+        trigger = cal.add_working_days(available, -dp.trigger_working_days_before_available)
+        package = kinds.DATA_PACKAGE
+        out.append(deadline(package.event_kind, available, deadline_title(fw, package, unit, n),
+                            trigger_date=trigger.isoformat(), tailored=unit.special_needs, talk_date=day.isoformat()))
     bs = fw.board_statements
     # A statement only where the board chose to write one (not attend), and never for a
     # self-owned daycare's board, which holds the talk itself [000].
@@ -276,7 +304,7 @@ def talk_dependents(fw: Framework, tl: LoopTimeline, spec: LoopSpec, unit: Unit,
                             body=body, talk_date=day.isoformat()))
     ff = fw.followup_form
     due = cal.add_working_days(day, ff.due_working_days_after_talk, sector)
-    what = "fokusområder og børnenes perspektiv" if n == 1 else "beslutninger"
+    what = ff.subjects.get(n, ff.subject)
     back = {}
     if ff.to_board_working_days_after_due is not None:
         # The talk's outcome goes back to the board [000: "tilbageløb fra læringsamtaler"]: whom
@@ -349,12 +377,13 @@ class _Planner:
         from cycle.layer_followups import plan_next_layer_followups
 
         plan_next_layer_followups(self)
+        observations.plan_visits(self)
         self._deadlines()
         return sorted(self.events, key=lambda e: (e.start, e.kind, e.unit_id or "", e.number or 0, e.uid))
 
     def _check_holiday_calendars(self) -> None:
         """A sector without its school holidays would get meetings in them: refuse instead."""
-        first_day = self.clock.add_weeks(self.spec.council_date, -self.fw.network_meetings.weeks_before_council[0])
+        first_day = self.tl.first_day
         named: dict[str, str] = {}
         for sector in self.fw.areas[self.spec.area].sectors:
             if self.cal.calendar_name(sector):
@@ -374,6 +403,8 @@ class _Planner:
                     f"holidays and closing days must be imported first")
 
     def _council(self) -> None:
+        if not self.fw.has_council:
+            return  # the loop starts on a start date, not at a council meeting (Albertslund [004])
         b = self.fw.bodies  # the municipality's own words for council and report
         reason = self.cal.closed_reason(self.spec.council_date)
         if reason:
@@ -394,19 +425,28 @@ class _Planner:
             return [(s, f"Fagligt ledernetværk, {vocabulary.sector_label(s)}", [u for u in self.units if u.sector == s])
                     for s in self.fw.areas[self.spec.area].sectors if any(u.sector == s for u in self.units)]
         groups: list[list[Unit]] = [[] for _ in range(nm.groups)]
-        for i, u in enumerate(self.units):  # fixed groups: contiguous thirds of the sorted units
-            groups[i * nm.groups // len(self.units)].append(u)
+        # Fixed groups: contiguous parts of the leaders in the order of their first unit, each unit
+        # with its leader's group, so a leader of several daycares sits in exactly one network
+        # [004: "Gruppen af dagtilbudsledere er delt i tre mindre grupper"].
+        leaders = list(dict.fromkeys(u.leader.email for u in self.units))
+        group_of = {email: i * nm.groups // len(leaders) for i, email in enumerate(leaders)}
+        for u in self.units:
+            groups[group_of[u.leader.email]].append(u)
         return [(f"gruppe-{i + 1}", f"Ledernetværk, gruppe {i + 1}", g) for i, g in enumerate(groups) if g]
 
     def _networks(self) -> None:
         nm, dur = self.fw.network_meetings, self.fw.durations.network_meeting
-        total = len(nm.weeks_before_council)
+        # Weeks before the council [000], or after the start of a loop without one [004].
+        offsets = [-w for w in nm.weeks_before_council] or nm.weeks_after_start
+        total = len(offsets)
+        # Theme meetings choose the council's themes [000]; without a council they are network meetings.
+        meeting = "temamøde" if self.fw.has_council else "netværksmøde"
         for key, label, units in self._network_groups():
             att = network_attendees(self.fw, units)
             emails = [a.email for a in att]
             sectors = sorted({u.sector for u in units})
-            for i, weeks in enumerate(nm.weeks_before_council, start=1):
-                target = network_target(self.cal, sectors, self.clock.add_weeks(self.spec.council_date, -weeks))
+            for i, weeks in enumerate(offsets, start=1):
+                target = network_target(self.cal, sectors, self.clock.add_weeks(self.spec.council_date, weeks))
                 placed = False
                 for offset in _nearest(nm.search_days):
                     day = target + dt.timedelta(days=offset)
@@ -415,7 +455,7 @@ class _Planner:
                     start = self._slot(emails, day, dur)
                     if start is not None:
                         self._meeting("network_meeting", None, i, day, start, dur,
-                                      f"{label}: temamøde {i} af {total} om {self.fw.bodies.report}", att,
+                                      f"{label}: {meeting} {i} af {total} om {self.fw.bodies.report}", att,
                                       part=key, sector=sectors[0] if len(sectors) == 1 else None,
                                       details={"group": key, "units": [u.id for u in units]})
                         placed = True
@@ -423,7 +463,8 @@ class _Planner:
                 if not placed:
                     raise PlanningError(
                         f"no working day within {nm.search_days} days of {target.isoformat()} has room for "
-                        f"{label} ({len(emails)} people): move the council date or widen network_meetings.search_days")
+                        f"{label} ({len(emails)} people): move the {'council' if self.fw.has_council else 'start'} "
+                        f"date or widen network_meetings.search_days")
 
     def _check_talk_capacity(self) -> None:
         """Refuse early, naming the person, when a talk window cannot hold all their talks."""
@@ -453,6 +494,8 @@ class _Planner:
         """The earliest and latest day talk n of a unit may take, so that every gap around it still
         holds its one-to-ones at the required distance from the talks [000: three between each pair]."""
         oo = self.fw.one_to_ones
+        if oo is None:
+            return None, None
         margin = dt.timedelta(days=oo.min_days_from_talk)
         earliest = latest = None
         if oo.per_gap and n > 1 and (u.id, n - 1) in self.talks:  # a unit joining late has no earlier talk
@@ -477,6 +520,8 @@ class _Planner:
                 days = self.cal.working_days(w.start, w.end, u.sector)
                 earliest, latest = self._one_to_one_bounds(u, n)
                 days = [d for d in days if (earliest is None or d >= earliest) and (latest is None or d <= latest)]
+                if not days and self.fw.one_to_ones is None:
+                    raise PlanningError(f"learning talk {n} of {u.id} ({u.name}) has no working day in its window {w}")
                 if not days:
                     raise PlanningError(
                         f"learning talk {n} of {u.id} ({u.name}) has no day in its window {w} that leaves room for "
@@ -532,7 +577,7 @@ class _Planner:
 
     def _one_to_ones(self) -> None:
         oo = self.fw.one_to_ones
-        if oo.per_gap == 0 and not oo.per_year:
+        if oo is None or (oo.per_gap == 0 and not oo.per_year):
             return
         dur, count = self.fw.durations.one_to_one, self.fw.talks.count
         margin = dt.timedelta(days=oo.min_days_from_talk)
@@ -643,7 +688,7 @@ class _Planner:
                          attendees=attendees, sector=unit.sector if unit else None, details=details)
 
         first_talks = [t.start for (u, n), t in self.talks.items() if n == 1]
-        if first_talks:  # a unit joining a running loop after talk 1 has none
+        if first_talks and fw.committee_overview is not None:  # a unit joining a running loop after talk 1 has none
             last_first_talk = max(first_talks).astimezone(clock.tz).date()
             co = fw.committee_overview
             ready = self.cal.add_working_days(last_first_talk, co.working_days_after_last_first_talk)
@@ -659,16 +704,17 @@ class _Planner:
             self.events.append(all_day("committee_overview", None, None, ready,
                                        f"Oversigt over lokale fokusområder til {fw.bodies.committee}", **details))
         report_back = kinds.REPORT_BACK
-        for u in self.units:
+        for u in self.units if fw.report_back is not None else ():
             # One loop-wide date: the report-back feeds the next loop's network meetings together.
             # On a working day of the unit's own calendar (not a daycare closing day).
             self.events.append(all_day(report_back.event_kind, u, None,
                                        tl.report_back_of(u.sector),
                                        deadline_title(fw, report_back, u, None),
                                        event_attendees(fw, u, report_back.event_kind)))
-        aggregated = self.cal.add_working_days(tl.report_back_due, fw.report_back.aggregated_working_days_after_due)
-        self.events.append(all_day(report_back.event_kind, None, None, aggregated,
-                                   f"Samlet afrapportering for {spec.area}-årsområdet", aggregated=True))
+        if fw.report_back is not None:
+            aggregated = self.cal.add_working_days(tl.report_back_due, fw.report_back.aggregated_working_days_after_due)
+            self.events.append(all_day(report_back.event_kind, None, None, aggregated,
+                                       f"Samlet afrapportering for {spec.area}-årsområdet", aggregated=True))
         sr = fw.supervision_report
         if sr:
             for u in self.units:

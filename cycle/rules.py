@@ -86,7 +86,7 @@ def check_placement(event: Event, start: dt.datetime, end: dt.datetime, events: 
                 problems.append(f"learning talk {event.number} must come after talk {other.number} ({od.isoformat()})")
             if (other.number or 0) > (event.number or 0) and od <= day:
                 problems.append(f"learning talk {event.number} must come before talk {other.number} ({od.isoformat()})")
-    margin = fw.one_to_ones.min_days_from_talk
+    margin = fw.one_to_ones.min_days_from_talk if fw.one_to_ones else 0
     if event.kind == "one_to_one":
         after = event.details.get("after_talk")
         talk_days = {o.number: o.start.astimezone(tz).date() for o in same_unit if o.kind == "learning_talk"}

@@ -29,7 +29,7 @@ def _run_name() -> str:
 
     p = flow_run.parameters
     dry = " (prøve)" if p.get("dry_run") else ""
-    return f"start loop {p.get('area')}-{p.get('council_date')}{dry}"
+    return f"start loop {p.get('area')}-{p.get('council_date') or p.get('start_date')}{dry}"
 
 
 @task(name="import-organisation")
@@ -47,18 +47,21 @@ def import_organisation(org_file: str, now: dt.datetime) -> int:
 
 
 @task(name="plan-loop")
-def plan(area: str, council_date: dt.date, framework: str, themes: list[str], dry_run: bool,
-         allow_any_year: bool, now: dt.datetime, past: str | None = None) -> StartedLoop:
+def plan(area: str, council_date: dt.date | None, framework: str, themes: list[str], dry_run: bool,
+         allow_any_year: bool, now: dt.datetime, past: str | None = None,
+         start_date: dt.date | None = None) -> StartedLoop:
     s = get_settings()
     return loops.start_loop(unit_of_work_for(s.database_url), s.frameworks_dir, framework, area, council_date, now,
-                            dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(themes), past=past)
+                            dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(themes), past=past,
+                            start_date=start_date)
 
 
 def plan_markdown(started: StartedLoop) -> str:
     """The plan as an operator reads it in the Prefect UI (Danish, as the administration's)."""
     fw = started.framework.framework
+    anchor = "byråd" if fw.has_council else "start"
     lines = [f"# Loop {started.loop_id}" + (" (prøve, intet gemt)" if started.dry_run else ""), "",
-             f"{fw.title} ({fw.name} {fw.version}), område {started.area}, byråd {started.council_date.isoformat()}: "
+             f"{fw.title} ({fw.name} {fw.version}), område {started.area}, {anchor} {started.council_date.isoformat()}: "
              f"{len(started.events)} begivenheder for {len({e.unit_id for e in started.events if e.unit_id})} enheder.",
              "", "## Fælles milepæle", "", "| dato | hvad |", "|---|---|"]
     for e in milestones(started.events):
@@ -75,17 +78,19 @@ def plan_markdown(started: StartedLoop) -> str:
 
 @flow(name="start-loop", flow_run_name=_run_name, log_prints=True,
       on_failure=[announce_failure])
-def start_loop(area: str, council_date: dt.date, framework: str = "aarhus", org_file: str | None = None,
+def start_loop(area: str, council_date: dt.date | None = None, framework: str = "aarhus", org_file: str | None = None,
                themes: list[str] | None = None, dry_run: bool = False, allow_any_year: bool = False,
-               now: dt.datetime | None = None, past: str | None = None) -> dict:
-    """Plan the loop for an area and council date; returns the loop id and counts per kind.
+               now: dt.datetime | None = None, past: str | None = None, start_date: dt.date | None = None) -> dict:
+    """Plan the loop for an area and council date (or, for a framework without a council such as
+    albertslund, its start date); returns the loop id and counts per kind.
     `past="held"` records events that lie before `now` as held (see loops.start_loop)."""
     now = now or dt.datetime.now(dt.timezone.utc)  # a flow run is an entry point: it may read the clock
-    tag_this_run("kvalitetsloop", f"loop:{area}-{council_date}", f"area:{area}", f"framework:{Path(framework).stem}")
+    tag_this_run("kvalitetsloop", f"loop:{area}-{council_date or start_date}", f"area:{area}",
+                 f"framework:{Path(framework).stem}")
     with tags("kvalitetsloop", f"area:{area}", f"framework:{Path(framework).stem}"):
         if org_file:
             import_organisation(org_file, now)
-        started = plan(area, council_date, framework, themes or [], dry_run, allow_any_year, now, past)
+        started = plan(area, council_date, framework, themes or [], dry_run, allow_any_year, now, past, start_date)
     create_markdown_artifact(plan_markdown(started), key=artifact_key(started.loop_id, "plan"),
                              description=f"Planen for loop {started.loop_id}")
     get_run_logger().info("Planned loop %s: %s events", started.loop_id, len(started.events))

@@ -32,6 +32,20 @@ class CouncilYearRefused(UserError):
     """The council date is not in a year the area's council discusses quality."""
 
 
+class WrongLoopStart(UserError):
+    """A council date for a framework whose loop starts on a start date (it has no council), or a
+    start date for one whose loop starts at a council meeting. `needs`: "council" or "start"."""
+
+    def __init__(self, framework: str, needs: str):
+        if needs == "start":
+            text = (f"the framework '{framework}' has no council meeting to start a loop from, so a council date "
+                    f"cannot be used: give the loop's start date")
+        else:
+            text = f"the framework '{framework}' starts each loop at a council meeting: give the council date"
+        super().__init__(text)
+        self.framework, self.needs = framework, needs
+
+
 class CouncilDatePassed(UserError):
     """The council date lies before today; a loop for it is planned only when asked explicitly."""
 

@@ -160,10 +160,13 @@ def _plan(portal, upload: Upload, choice: StartChoice, *, dry_run: bool, expect:
     """start_loop on the uploaded file: the preview (dry run) or the real start."""
     from kvalitetsloop.usecases.loops import start_loop
 
+    # One date field: the council date, or the start date of a framework without a council.
+    day = dt.date.fromisoformat(choice.council_date)
+    council = next((fw.has_council for fw in _frameworks(portal) if fw.name == choice.framework), True)
     return start_loop(portal.uow(), portal.settings.frameworks_dir, choice.framework, choice.area,
-                      dt.date.fromisoformat(choice.council_date), portal.clock(), dry_run=dry_run,
+                      day if council else None, portal.clock(), dry_run=dry_run,
                       allow_any_year=choice.any_year, past="held" if choice.past_held else None,
-                      organisation_text=upload.text, expect=expect)
+                      organisation_text=upload.text, expect=expect, start_date=None if council else day)
 
 
 def _refusal(exc: Exception) -> tuple[str, str | None]:
@@ -176,7 +179,7 @@ def _refusal(exc: Exception) -> tuple[str, str | None]:
     if isinstance(exc, CouncilYearRefused):
         return f"Datoen passer ikke til områdets byrådsår ({exc}). Vælg «planlæg alligevel» for at se planen.", "year"
     if isinstance(exc, CouncilDatePassed):
-        return f"Byrådsmødet er allerede holdt ({exc}).", None
+        return f"Datoen er passeret ({exc}).", None
     if isinstance(exc, LoopExists):
         return f"Loopet {exc.loop_id} findes allerede.", None
     return f"Loopet kan ikke planlægges: {exc}.", None

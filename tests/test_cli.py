@@ -87,7 +87,9 @@ def test_6_18_loop_plans_schools_and_fu(cli):
 
 
 def test_albertslund_loop_plans(cli):
-    data = _start(cli, "0-6", "2027-04-28", "--framework", "albertslund")
+    cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    cli("loop", "start", "--area", "0-6", "--start-date", "2027-04-28", "--now", NOW, "--framework", "albertslund")
+    data = _export(cli, "0-6-2027-04-28")
     assert data["loop"]["framework"] == "albertslund"
     groups = {e["details"]["group"] for e in data["events"] if e["kind"] == "network_meeting"}
     assert len(groups) == 3

@@ -68,6 +68,40 @@ def test_a_start_loop_run_is_named_tagged_and_publishes_the_plan(prefect_api, sq
     assert rows and all(int(r[2]) == 4 * int(r[1]) and int(r[3]) == 12 * int(r[1]) for r in rows)
 
 
+def test_a_start_loop_run_for_a_framework_without_a_council_takes_a_start_date(prefect_api, sqlite_url, monkeypatch):
+    """Albertslund has no council [004: the loop starts on a start date]: the flow plans it from
+    `start_date`, names the run after it and its plan says "start"; a council date is refused in
+    one sentence and nothing is stored."""
+    import json
+
+    from prefect.client.orchestration import get_client
+
+    from flows.start_loop import start_loop
+    from kvalitetsloop.settings import get_settings
+
+    monkeypatch.setenv("KVALITETSLOOP_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    now = dt.datetime(2027, 3, 1, 8, tzinfo=dt.timezone.utc)
+    try:
+        refused = start_loop(area="0-6", council_date=dt.date(2027, 4, 28), framework="albertslund",
+                             org_file=str(EXAMPLE_ORG), now=now, return_state=True)
+        assert refused.is_failed() and "has no council meeting to start a loop from" in refused.message
+        assert loop_cases.list_loops(uow_for(sqlite_url)) == []
+        state = start_loop(area="0-6", start_date=dt.date(2027, 4, 28), framework="albertslund",
+                           org_file=str(EXAMPLE_ORG), now=now, return_state=True)
+    finally:
+        get_settings.cache_clear()
+    assert state.is_completed()
+    result = state.result()
+    assert result["loop_id"] == "0-6-2027-04-28" and "council_meeting" not in result["kinds"]
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        plan = next(a for a in client.read_artifacts() if a.key == "loop-0-6-2027-04-28-plan")
+    assert run.name == "start loop 0-6-2027-04-28"
+    text = plan.data if isinstance(plan.data, str) else json.dumps(plan.data)
+    assert "område 0-6, start 2027-04-28" in text and "byråd" not in text
+
+
 def test_status_report_flow_publishes_each_loops_units_and_overdue(prefect_api, monkeypatch, tmp_path):
     from prefect.client.orchestration import get_client
 

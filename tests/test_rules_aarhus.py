@@ -75,7 +75,8 @@ SEED_QUOTES = {
         "udtrykker dog bekymring i forhold til tidsforbruget for medarbejdere",
     ],
 }
-SEED_FILES = {"000": "000_fa9e6f5cd94fe886.txt", "001": "001_6f61decf5df6d0f1.txt", "003": "003_7b7eee2cc083415a.txt"}
+SEED_FILES = {"000": "000_fa9e6f5cd94fe886.txt", "001": "001_6f61decf5df6d0f1.txt", "003": "003_7b7eee2cc083415a.txt",
+              "004": "004_798dbc1353dd476d.txt"}
 
 
 def _seed_dir() -> Path | None:

@@ -41,37 +41,48 @@ def _milestones_table(shared) -> Table:
 
 @loop_app.command("start")
 def loop_start(ctx: typer.Context, area: str = typer.Option(..., help="0-6 or 6-18 (the framework's areas)."),
-               council_date: str = typer.Option(..., help="The council meeting that discusses the quality report, YYYY-MM-DD."),
+               council_date: Optional[str] = typer.Option(None, help="The council meeting that discusses the quality report, YYYY-MM-DD (frameworks with a council, e.g. aarhus)."),
+               start_date: Optional[str] = typer.Option(None, help="The loop's first day, YYYY-MM-DD, for a framework without a council (e.g. albertslund)."),
                framework: str = typer.Option("aarhus", help="Framework name in frameworks/ or a path to a YAML file."),
                theme: list[str] = typer.Option([], help="A theme of the quality report (repeat for several)."),
                dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show, but store nothing."),
                allow_any_year: bool = typer.Option(False, "--allow-any-year", help="Plan even if the year does not fit the area's council years."),
-               allow_past: bool = typer.Option(False, "--allow-past", help="Plan even if the council date has passed."),
+               allow_past: bool = typer.Option(False, "--allow-past", help="Plan even if the council (or start) date has passed."),
                past: Optional[str] = typer.Option(None, "--past", help="'held': record events that lie before today as held (nothing is sent for them)."),
                export: Optional[Path] = typer.Option(None, help="Also write the JSON export to this file."),
                now: NowOption = None):
-    """Plan a new two-year loop for an area."""
+    """Plan a new two-year loop for an area: from its council date, or its start date where the
+    framework has no council."""
     from kvalitetsloop import exports
-    from kvalitetsloop.errors import CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation, PastMilestones
+    from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation,
+                                      PastMilestones, WrongLoopStart)
     from kvalitetsloop.usecases.loops import start_loop, view_loop
 
+    if (council_date is None) == (start_date is None):
+        raise Fail("give --council-date (for a framework with a council, such as aarhus) or --start-date (for one "
+                   "without, such as albertslund), not both or neither")
+    option, given = ("--council-date", council_date) if council_date is not None else ("--start-date", start_date)
     try:
-        council = dt.date.fromisoformat(council_date)
+        day = dt.date.fromisoformat(given)
     except ValueError:
-        raise Fail(f"--council-date '{council_date}' is not a date like 2027-04-28") from None
+        raise Fail(f"{option} '{given}' is not a date like 2027-04-28") from None
+    council, start = (day, None) if option == "--council-date" else (None, day)
     if export and not dry_run:
         check_writable(export)  # before the loop is stored, so a bad path changes nothing
     uow = unit_of_work(ctx)
     try:
         started = start_loop(uow, settings().frameworks_dir, framework, area, council, parse_now(now),
                              dry_run=dry_run, allow_any_year=allow_any_year, themes=tuple(theme),
-                             allow_past=allow_past, past=past)
+                             allow_past=allow_past, past=past, start_date=start)
+    except WrongLoopStart as exc:
+        flag = "--start-date" if exc.needs == "start" else "--council-date"
+        raise Fail(f"{exc} with {flag} YYYY-MM-DD") from None
     except CouncilDatePassed as exc:
         raise Fail(f"{exc}; pass --allow-past to plan it anyway") from None
     except CouncilYearRefused as exc:
         raise Fail(f"{exc}; pass --allow-any-year to plan it anyway") from None
     except PastMilestones as exc:
-        raise Fail(f"{exc}; pass --past held to record them as held, or give a later council date") from None
+        raise Fail(f"{exc}; pass --past held to record them as held, or give a later {option[2:].replace('-', ' ')}") from None
     except LoopExists as exc:
         raise Fail(f"{exc}; show it with 'kvalitetsloop loop show {exc.loop_id}'") from None
     except NoOrganisation as exc:
@@ -127,7 +138,7 @@ def loop_list(ctx: typer.Context):
     if not rows:
         out.print("No loop has been started yet.")
         return
-    t = Table("loop", "area", "council date", "status")
+    t = Table("loop", "area", "council/start date", "status")
     for r in rows:
         t.add_row(r.id, r.area, r.council_date.isoformat(), r.status)
     print_table(t)
@@ -141,7 +152,8 @@ def loop_show(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id,
 
     summary = summarise_loop(unit_of_work(ctx), loop, unit)
     fw = summary.framework
-    out.print(f"Loop {summary.loop.id}: area {summary.loop.area}, council {summary.loop.council_date.isoformat()}, "
+    anchor = "council" if summary.has_council else "start"
+    out.print(f"Loop {summary.loop.id}: area {summary.loop.area}, {anchor} {summary.loop.council_date.isoformat()}, "
               f"framework {fw.name} {fw.version} ({fw.content_hash}), {counted(summary.event_count, 'event')}")
     if unit:
         if not summary.unit_events:
@@ -271,7 +283,8 @@ def status_cmd(ctx: typer.Context, now: NowOption = None):
         out.print("No loop has been started yet.")
         return
     for st in result:
-        out.print(f"Loop {st.loop.id} ({st.loop.area}, council {st.loop.council_date.isoformat()}) at {when.isoformat()}:")
+        anchor = "council" if st.has_council else "start"
+        out.print(f"Loop {st.loop.id} ({st.loop.area}, {anchor} {st.loop.council_date.isoformat()}) at {when.isoformat()}:")
         t = Table("kind", "past", "ahead")
         for kind in sorted(set(st.past) | set(st.upcoming)):
             t.add_row(kind, str(st.past.get(kind, 0)), str(st.upcoming.get(kind, 0)))

@@ -23,6 +23,8 @@ from kvalitetsloop.reports.model import SUMMARY_ABOVE_UNITS, Report, Section, Ta
 def one_to_ones_per_year(fw: Framework) -> int:
     """The framework's minimum of one-to-ones per loop-year: per gap between talks (and after the
     last talk, if the framework says so), spread over the loop's two years."""
+    if fw.one_to_ones is None:
+        return 0  # a framework without one-to-ones (Albertslund [004])
     gaps = fw.talks.count - 1 + (1 if fw.one_to_ones.after_last_talk else 0)
     return (fw.one_to_ones.per_gap * gaps + 1) // 2
 

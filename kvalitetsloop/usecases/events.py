@@ -56,7 +56,7 @@ def placement_problems(uow, loop, fw, cal, event, start: dt.datetime, end: dt.da
     or another running one (`others`: those meetings, when the caller tries many times)."""
     tz = ZoneInfo(fw.timezone)
     tl = LoopTimeline(fw, cal, loop.council_date)
-    span = (tl.clock.add_weeks(loop.council_date, -fw.network_meetings.weeks_before_council[0] - 4), tl.next_council)
+    span = (tl.clock.add_weeks(tl.first_day, -4), tl.next_council)
     if others is None:
         others = meetings_of_other_loops(uow, loop.id, tz)
     return check_placement(event, start, end, events, fw, cal, tz, others=others, now=now, loop_span=span)

@@ -17,7 +17,7 @@ from cycle.summary import ChiefSummary, milestones, per_chief_of_tallies
 from cycle.planner import LoopSpec, PlanningError, parity_problem, plan_loop
 from cycle.workcalendar import WorkCalendar
 from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NoOrganisation, NotFound,
-                                  PastMilestones, PreviewChanged, UserError)
+                                  PastMilestones, PreviewChanged, UserError, WrongLoopStart)
 from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
 from kvalitetsloop.usecases.organisation import ImportReport, import_into
 from storage.models import FrameworkRow, LoopRow
@@ -76,10 +76,11 @@ def meetings_of_other_loops(uow, loop_id: str | None, tz: ZoneInfo) -> list[Even
     return out
 
 
-def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, council_date: dt.date,
+def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, council_date: dt.date | None,
                now: dt.datetime, dry_run: bool = False, allow_any_year: bool = False,
                themes: tuple[str, ...] = (), allow_past: bool = False, past: str | None = None,
-               organisation_text: str | None = None, expect: str | None = None) -> StartedLoop:
+               organisation_text: str | None = None, expect: str | None = None,
+               start_date: dt.date | None = None) -> StartedLoop:
     """Plan a new two-year loop for an area and store it (or, dry run, only plan it).
 
     Events that would lie before today are refused (PastMilestones) unless `past` is "held": then
@@ -87,12 +88,20 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
     organisation file is imported in the same transaction and the loop planned on it (a file
     that would remove units from running loops is refused: that is an organisation update). With
     `expect` (a dry run's fingerprint) nothing is stored unless the plan is still the one
-    previewed (PreviewChanged)."""
+    previewed (PreviewChanged).
+
+    A framework with a council starts its loop at the council meeting (`council_date`); one
+    without (Albertslund [004]) on `start_date`. The other date is refused (WrongLoopStart); the
+    loop's id and stored date are the one given."""
+    if (council_date is None) == (start_date is None):
+        raise UserError("give either the council date or the loop's start date")
     org_file = parse_organisation(organisation_text) if organisation_text is not None else None
     if past not in (None, "held"):
         raise UserError(f"past events can only be recorded as 'held', not '{past}'")
+    which = "council date" if council_date is not None else "start date"
+    council_date = council_date or start_date
     if not 2000 <= council_date.year <= 2100:
-        raise UserError(f"the council date {council_date.isoformat()} is not a plausible date for a loop")
+        raise UserError(f"the {which} {council_date.isoformat()} is not a plausible date for a loop")
     for theme in themes:
         if not theme.strip():
             raise UserError("a theme of the quality report must not be empty")
@@ -103,6 +112,8 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
     themes = tuple(t.strip() for t in themes)
     loaded = load_framework(framework_name, frameworks_dir)
     fw = loaded.framework
+    if fw.has_council == (start_date is not None):
+        raise WrongLoopStart(fw.name, "council" if fw.has_council else "start")
     if area not in fw.areas:
         raise UserError(f"the framework '{fw.name}' has no area '{area}' (it has {', '.join(fw.areas)})")
     problem = parity_problem(fw, area, council_date)
@@ -128,7 +139,7 @@ def start_loop(uow, frameworks_dir: Path, framework_name: str, area: str, counci
         # After planning, so that a mistake in the framework is named first.
         today = now.astimezone(ZoneInfo(fw.timezone)).date()
         if council_date < today and not allow_past:
-            raise CouncilDatePassed(f"the council date {council_date.isoformat()} has passed "
+            raise CouncilDatePassed(f"the {which} {council_date.isoformat()} has passed "
                                     f"(today is {today.isoformat()})")
         events = _treat_past(plan.events, today, past)
         started = StartedLoop(loop_id, area, council_date, loaded, events, org, dry_run, imported)
@@ -206,6 +217,8 @@ class LoopStatus:
     upcoming: dict[str, int]
     cancelled: int
     next_events: list[Event]
+    # False: the loop's date is its start date (a framework without a council).
+    has_council: bool = True
 
 
 def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]:
@@ -215,7 +228,8 @@ def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]
     out = []
     with uow:
         for loop in uow.loops.all():
-            tz = ZoneInfo(uow.loops.framework(loop).timezone)
+            fw = uow.loops.framework(loop)
+            tz = ZoneInfo(fw.timezone)
             past: dict[str, int] = {}
             upcoming: dict[str, int] = {}
             cancelled = 0
@@ -225,7 +239,8 @@ def loop_status(uow, now: dt.datetime, next_count: int = 10) -> list[LoopStatus]
                     continue
                 bucket = past if ended else upcoming
                 bucket[kind] = bucket.get(kind, 0) + n
-            out.append(LoopStatus(loop, past, upcoming, cancelled, uow.events.next_live(loop.id, now, next_count, tz)))
+            out.append(LoopStatus(loop, past, upcoming, cancelled, uow.events.next_live(loop.id, now, next_count, tz),
+                                  fw.has_council))
     return out
 
 
@@ -239,6 +254,8 @@ class LoopSummary:
     milestones: list[Event] = field(default_factory=list)
     per_chief: list[ChiefSummary] = field(default_factory=list)
     unit_events: list[Event] = field(default_factory=list)
+    # False: the loop's date is its start date (a framework without a council).
+    has_council: bool = True
 
 
 def summarise_loop(uow, loop_id: str, unit_id: str | None = None) -> LoopSummary:
@@ -246,8 +263,10 @@ def summarise_loop(uow, loop_id: str, unit_id: str | None = None) -> LoopSummary
     aggregate queries rather than loading the whole loop."""
     with uow:
         loop = require_loop(uow, loop_id)
-        tz = ZoneInfo(uow.loops.framework(loop).timezone)
-        summary = LoopSummary(loop, uow.loops.framework_row(loop), uow.events.count(loop_id))
+        fw = uow.loops.framework(loop)
+        tz = ZoneInfo(fw.timezone)
+        summary = LoopSummary(loop, uow.loops.framework_row(loop), uow.events.count(loop_id),
+                              has_council=fw.has_council)
         if unit_id is not None:
             summary.unit_events = uow.events.of_unit(loop_id, unit_id, tz)
         else:

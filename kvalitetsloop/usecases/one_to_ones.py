@@ -58,6 +58,8 @@ def add_one_to_ones(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: 
         if unit is None:
             raise NotFound(f"there is no unit '{unit_id}' in the organisation")
         fw = uow.loops.framework(loop)
+        if fw.one_to_ones is None:
+            raise UserError(f"the framework {fw.name} has no one-to-ones, so the loop {loop_id} cannot have extra ones")
         tz = ZoneInfo(fw.timezone)
         events = uow.events.of_loop(loop_id, tz)
         mine = [e for e in events if e.unit_id == unit_id]

@@ -35,9 +35,9 @@ def test_albertslunds_evaluation_talk_is_named_and_described_as_albertslund_has_
     unit = org.by_id()["dt-003"]
     ev = _vevent(invitations.request(talk, alb06.ctx))
     text = str(ev["DESCRIPTION"])
-    assert str(ev["SUMMARY"]) == f"Evaluering af den pædagogiske læreplan: {unit.name}"
+    assert str(ev["SUMMARY"]) == f"Evaluering af hele den pædagogiske læreplan: {unit.name}"
     assert text.startswith(
-        f"Evaluering af den pædagogiske læreplan (kvalitetsdialog 3 af 3) for {unit.name} (dagtilbud).")
+        f"Evaluering af hele den pædagogiske læreplan (kvalitetsdialog 3 af 3) for {unit.name} (dagtilbud).")
     assert "Læringssamtale 3 af 3" not in text
     # Albertslund has no board statements (board_statements.talks is empty) ...
     assert albertslund.board_statements.talks == []
@@ -52,7 +52,9 @@ def test_albertslunds_evaluation_talk_is_named_and_described_as_albertslund_has_
     assert albertslund.calendar_texts.talk_purposes[3] in text
     assert f"Vært: dagtilbudschef {unit.chief.name} <{unit.chief.email}>." in text
     assert f"- {unit.chief.name} (dagtilbudschef)" in text and f"- {unit.leader.name} (dagtilbudsleder)" in text
-    assert "Kommunalbestyrelsens drøftelse" not in text and "kommunalbestyrelsens drøftelse af kvaliteten" in text
+    # No council [004]: the loop is named by its start date.
+    assert "Kvalitetsloop for 0-6-årsområdet om kvaliteten i dagtilbuddene, startet onsdag den 28. april 2027." in text
+    assert "kommunalbestyrelse" not in text.lower() and "drøftelse" not in text
     for word in AARHUS_ONLY:
         assert word not in text, word
 
@@ -68,9 +70,10 @@ def test_no_albertslund_description_uses_aarhus_words(alb06):
         text = str(ev["DESCRIPTION"]).replace(e.title, "")
         for word in AARHUS_ONLY:
             assert word not in text, (e.kind, e.title, word)
-    assert {"learning_talk", "one_to_one", "network_meeting", "data_package", "followup_form_due",
-            "committee_overview", "report_back_due", "council_meeting"} <= kinds
-    assert "kommunalbestyrelsen" in str(cal["X-WR-CALNAME"])
+    assert kinds == {"learning_talk", "network_meeting", "followup_form_due", "observation_visit",
+                     "observation_feedback", "observation_agreement_due"}
+    name = str(cal["X-WR-CALNAME"])
+    assert name.startswith("Kvalitetsloop 0-6") and name.endswith(" start 2027-04-28") and "byråd" not in name
 
 
 def test_a_self_owned_albertslund_daycare_names_albertslunds_board_and_administration(alb06, org):
@@ -84,14 +87,17 @@ def test_a_self_owned_albertslund_daycare_names_albertslunds_board_and_administr
     assert "deltager i anden" not in text  # talk 2 is not one the framework invites the board to
 
 
-def test_an_albertslund_one_to_one_has_albertslunds_agenda_and_claims_no_aarhus_data_basis(alb06, albertslund):
-    one = alb06.one("one_to_one", "dt-003", 1)
-    text = _description(one, alb06.ctx)
-    assert text.startswith("1:1 ledelsesopfølgning 1 af 2 for ")
-    for i, item in enumerate(albertslund.calendar_texts.one_to_one_agenda, start=1):
-        assert f"{i}. {item}" in text
-    # Aarhus's "Pointer herfra indgår som input (C)": Albertslund's data basis has no such item.
-    assert "Pointer herfra" not in text and "(C)" not in text
+def test_an_albertslund_visit_is_described_in_albertslunds_words(alb06, albertslund, org):
+    """A mutual visit [004: "GENSIDIGE BESØG"]: its name, host and visitors, and the framework's
+    purpose in the seed's words; not 001's learning-environment observation."""
+    visit = alb06.one("observation_visit", "dt-003", 1)
+    text = _description(visit, alb06.ctx)
+    host, visitor = org.by_id()["dt-003"], org.by_id()[visit.details["visitor_unit"]]
+    assert text.startswith(f"Gensidigt besøg hos {host.name}: besøg fra {visitor.name}, ")
+    assert albertslund.observation_visits.purpose in text
+    assert "observationsteam" not in text and "Læringsmiljø" not in text
+    for word in AARHUS_ONLY:
+        assert word not in text, word
 
 
 @pytest.mark.parametrize("statement_talks", [[2, 3, 4], [3], []])

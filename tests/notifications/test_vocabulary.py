@@ -31,7 +31,8 @@ def _texts(messages) -> list[tuple[str, str, str]]:
 def test_an_albertslund_loop_mails_in_albertslund_words(tmp_path, smtp):
     url = f"sqlite:///{tmp_path / 'albertslund.sqlite'}"
     org_cases.import_organisation(uow_for(url), small_org_csv(), START)
-    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "albertslund", "0-6", dt.date(2027, 4, 28), START, past="held")
+    loop_cases.start_loop(uow_for(url), FRAMEWORKS, "albertslund", "0-6", None, START, past="held",
+                          start_date=dt.date(2027, 4, 28))
     events = loop_cases.view_loop(uow_for(url), LOOP).events
     talk = min((e for e in events if e.kind == "learning_talk" and e.number == 1), key=lambda e: e.start)
     settings = settings_for(smtp.port)

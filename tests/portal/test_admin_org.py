@@ -153,9 +153,9 @@ def test_an_update_overtaken_by_another_change_shows_the_new_effect_and_stores_n
 
 
 def test_milestones_in_the_past_are_refused_until_recorded_as_held(admin, client):
-    # Albertslund's networks meet 24, 16 and 8 weeks before the council: on 1 March 2027 the
-    # first two of a loop for 2 June 2027 lie behind.
-    choice = {"ramme": "albertslund", "omraade": "0-6", "dato": "2027-06-02"}
+    # Aarhus's networks meet 20 and 12 weeks before the council: on 1 March 2027 the first of a
+    # loop for 2 June 2027 (13 January) lies behind.
+    choice = {"ramme": "aarhus", "omraade": "0-6", "dato": "2027-06-02"}
     r = _preview_start(client, admin.base, **choice)
     assert r.status_code == 422 and "af loopets begivenheder ligger før i dag" in r.text
     assert 'name="tidligere" value="held"' in r.text and "Forhåndsvisning" not in r.text
@@ -166,4 +166,20 @@ def test_milestones_in_the_past_are_refused_until_recorded_as_held(admin, client
     assert r.status_code == 200 and "registreres som afholdt" in r.text
     r = client.post(f"{admin.base}/admin/start/bekraeft", data=_confirm_fields(r.text, "/admin/start/bekraeft"))
     assert r.status_code == 303
-    assert _count(admin.db, "select count(*) from event where loop_id = '0-6-2027-06-02' and status = 'held'") >= 2
+    assert _count(admin.db, "select count(*) from event where loop_id = '0-6-2027-06-02' and status = 'held'") >= 1
+
+
+def test_a_framework_without_a_council_is_started_from_its_start_date(admin, client):
+    """Albertslund has no council [004]: the page's one date is the loop's start date ("startdato"
+    once the framework is chosen), the preview says so, and the started loop's page shows."""
+    page = client.get(f"{admin.base}/admin/start").text
+    assert "eller loopets startdato for albertslund, som intet byråd har" in page
+    choice = {"ramme": "albertslund", "omraade": "0-6", "dato": "2027-05-03"}
+    r = _preview_start(client, admin.base, **choice)
+    assert r.status_code == 200, r.text
+    assert "Forhåndsvisning: loop 0-6-2027-05-03" in r.text and "startdato" in r.text
+    assert "byrådsmøde 3" not in r.text and "Loopets startdato (albertslund har intet byrådsmøde" in r.text
+    r = client.post(f"{admin.base}/admin/start/bekraeft", data=_confirm_fields(r.text, "/admin/start/bekraeft"))
+    assert r.status_code == 303 and r.headers["location"] == "/admin/loop/0-6-2027-05-03"
+    loop = client.get(f"{admin.base}/admin/loop/0-6-2027-05-03")
+    assert loop.status_code == 200 and "<dt>Startdato</dt>" in loop.text and "Byrådsmøde</dt>" not in loop.text

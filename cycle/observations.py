@@ -1,0 +1,163 @@
+"""Observation visits: colleagues from another unit spend a working day observing a unit's
+practice and end it with a feedback talk (a framework's `observation_visits`).
+
+One element for two sources: Aarhus's draft learning-environment observations [001: "Alle tilbud
+er en gang årligt vært for et besøg og en gang årligt en del af et observationsteam"; "Ved
+afslutningen af dagen afholdes en feedbacksamtale"; "Observationsteamet udarbejder efterfølgende
+en skriftlig opsamling"], which the council dropped [003: "udgår forslaget om
+læringsmiljøobservationer"], and Albertslund's mutual visits [004: "GENSIDIGE BESØG"], with an
+agreement on the visit's frame and questions beforehand.
+
+The rotation: in each loop-year the units of a sector stand in a ring (sorted by id); in year y
+the team of the unit y places before a unit visits it. Every unit thus hosts one visit and joins
+one team a year, never its own, and (with more than two units) not the same pairing twice.
+Pure: the planner hands itself in (`plan_visits`) and gets its events appended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cycle.events import (OBSERVATION_AGREEMENT, OBSERVATION_FEEDBACK, OBSERVATION_SUMMARY, OBSERVATION_VISIT,
+                          Attendee, Event, make_uid)
+from cycle.framework import Framework
+
+KINDS = (OBSERVATION_VISIT, OBSERVATION_FEEDBACK, OBSERVATION_AGREEMENT, OBSERVATION_SUMMARY)
+
+
+class _NoRoom(ValueError):
+    pass
+
+
+def host_roles(fw: Framework, kind: str) -> list[str]:
+    """The host unit's roles at an event of this kind (the visiting team is recorded with it)."""
+    ov = fw.observation_visits
+    if ov is None:
+        return []
+    if kind in (OBSERVATION_VISIT, OBSERVATION_AGREEMENT):
+        return [*ov.hosts, *ov.administration]
+    return [*ov.feedback_with, *ov.administration]
+
+
+def rotation(units, year: int) -> list[tuple[object, object]]:
+    """(host, visiting unit) pairs of a sector's units in loop-year `year` (1, 2, ...)."""
+    ring = sorted(units, key=lambda u: u.id)
+    n = len(ring)
+    if n < 2:
+        return []
+    step = 1 + (year - 1) % (n - 1)  # never 0: nobody visits itself
+    return [(ring[i], ring[(i - step) % n]) for i in range(n)]
+
+
+def loop_years(clock, start: dt.date, next_start: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The loop-years [first day, last day]: the start to its anniversary, and on to the next loop."""
+    anniversary = clock.add_years(start, 1)
+    return [(start, anniversary - dt.timedelta(days=1)), (anniversary, next_start - dt.timedelta(days=1))]
+
+
+def visit_windows(fw: Framework, year: tuple[dt.date, dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """The occurrences of the framework's visit window inside a loop-year, each cut to it (a
+    loop-year that starts late in the calendar year meets the window twice, the first in part)."""
+    first, last = year
+    out = []
+    for y in (first.year, first.year + 1):
+        a, b = fw.observation_visits.window.in_year(y)
+        a, b = max(a, first), min(b, last)
+        if a <= b:
+            out.append((a, b))
+    return out
+
+
+def _usable_days(cal, ov, window, year, sector) -> list[dt.date]:
+    days = cal.working_days(window[0], window[1], sector)
+    if ov.agreement_working_days_before is not None:
+        # The agreement before a visit lies inside the loop too, never before its start.
+        days = [d for d in days if cal.add_working_days(d, -ov.agreement_working_days_before, sector) >= year[0]]
+    return days
+
+
+def _people(unit, roles) -> list[Attendee]:
+    out: dict[str, Attendee] = {}
+    for role in roles:
+        for p in unit.role(role):
+            out.setdefault(p.email, Attendee(p.email, role, p.name))
+    return list(out.values())
+
+
+def plan_visits(planner) -> None:
+    """Every observation visit of the loop, appended to the planner's events; PlanningError (from
+    the planner's module) when a loop-year's window has no free day for a visit."""
+    from cycle.planner import PlanningError
+
+    fw = planner.fw
+    ov = fw.observation_visits
+    if ov is None:
+        return
+    cal, clock, spec, ledger = planner.cal, planner.clock, planner.spec, planner.ledger
+    day_start, day_end = planner.day_start, planner.day_end
+    feedback_start = day_end - ov.feedback_minutes
+    visit_end = feedback_start - fw.buffer_minutes
+    for number, year in enumerate(loop_years(clock, spec.council_date, planner.tl.next_council), start=1):
+        for sector in ov.sectors:
+            units = [u for u in planner.units if u.sector == sector]
+            pairs = rotation(units, number)
+            if not pairs:
+                continue
+            # The occurrence of the window with the most usable days in this loop-year.
+            window, days = max(((w, _usable_days(cal, ov, w, year, sector)) for w in visit_windows(fw, year)),
+                               key=lambda wd: len(wd[1]), default=((year[0], year[1]), []))
+            if not days:
+                raise PlanningError(f"observation visits of loop-year {number} have no working day between "
+                                    f"{window[0].isoformat()} and {window[1].isoformat()}")
+            for i, (host, visitor) in enumerate(pairs):
+                team = _people(visitor, ov.team)
+                hosts = _people(host, host_roles(fw, OBSERVATION_VISIT))
+                feedback = _people(host, host_roles(fw, OBSERVATION_FEEDBACK))
+                everyone = {a.email for a in (*team, *hosts, *feedback)}
+                target = (i * len(days)) // len(pairs)
+                # A whole working day on which nobody of the visit has another meeting.
+                day = next((days[j % len(days)] for j in range(target, target + len(days))
+                            if all(ledger.count(e, days[j % len(days)]) == 0 for e in everyone)), None)
+                if day is None:
+                    raise PlanningError(
+                        f"the observation visit of {visitor.id} at {host.id} in loop-year {number} finds no working day "
+                        f"between {window[0].isoformat()} and {window[1].isoformat()} on which {', '.join(sorted(everyone))} "
+                        f"are all free for the whole day: 1 visit over capacity")
+                team_detail = [{"email": a.email, "role": a.role, "name": a.name} for a in team]
+                details = {"visitor_unit": visitor.id, "visitor_name": visitor.name, "team": team_detail,
+                           "loop_year": number}
+                label = ov.label
+                visit = planner._meeting(
+                    OBSERVATION_VISIT, host, number, day, day_start, visit_end - day_start,
+                    f"{label}: {host.name} (besøg fra {visitor.name})", _merge(hosts, team), details=details)
+                planner._meeting(
+                    OBSERVATION_FEEDBACK, host, number, day, feedback_start, ov.feedback_minutes,
+                    f"Feedbacksamtale efter {label.lower()}: {host.name}", _merge(feedback, team),
+                    details={**details, "visit_uid": visit.uid})
+                if ov.agreement_working_days_before is not None:
+                    due = cal.add_working_days(day, -ov.agreement_working_days_before, sector)
+                    planner.events.append(_deadline(
+                        spec.loop_id, OBSERVATION_AGREEMENT, host, number, due, clock,
+                        f"Aftale om rammer og spørgsmål før {label.lower()}: {host.name}", _merge(hosts, team),
+                        visit, {**details, "visit_date": day.isoformat()}))
+                if ov.summary_working_days_after is not None:
+                    due = cal.add_working_days(day, ov.summary_working_days_after, sector)
+                    planner.events.append(_deadline(
+                        spec.loop_id, OBSERVATION_SUMMARY, host, number, due, clock,
+                        f"Skriftlig opsamling efter {label.lower()}: {host.name}", _merge(feedback, team), visit,
+                        {**details, "visit_date": day.isoformat(),
+                         "to": sorted(a.email for a in _people(host, ov.feedback_with))}))
+
+
+def _merge(first: list[Attendee], second: list[Attendee]) -> tuple[Attendee, ...]:
+    out: dict[str, Attendee] = {}
+    for a in (*first, *second):
+        out.setdefault(a.email, a)
+    return tuple(out.values())
+
+
+def _deadline(loop_id: str, kind: str, unit, number: int, due: dt.date, clock, title: str,
+              attendees: tuple[Attendee, ...], visit: Event, details: dict) -> Event:
+    return Event(uid=make_uid(loop_id, kind, unit.id, number), kind=kind, unit_id=unit.id, number=number, all_day=True,
+                 start=clock.midnight(due), end=clock.midnight(due + dt.timedelta(days=1)), title=title,
+                 attendees=attendees, sector=unit.sector, details={**details, "visit_uid": visit.uid})
