@@ -167,7 +167,10 @@ def loop(request: Request, portal: PortalDep, loop_id: str):
         view = loop_page(portal.uow(), loop_id, portal.clock())
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
-    return _page(portal, request, session, "loop.html", view=view, f=view.facts, reports=REPORT_TITLES)
+    from kvalitetsloop.reports.build import kinds_of
+
+    reports = {k: t for k, t in REPORT_TITLES.items() if k in kinds_of(view.facts.fw)}
+    return _page(portal, request, session, "loop.html", view=view, f=view.facts, reports=reports)
 
 
 def _loop_page(portal, request: Request, loop_id: str, template: str, make, missing: str) -> HTMLResponse:
@@ -226,7 +229,7 @@ def chief(request: Request, portal: PortalDep, loop_id: str, email: str):
 @router.get("/loop/{loop_id}/rapport/{kind}")
 def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format: str = "html",
            sammenlign: str | None = None):
-    from kvalitetsloop.reports.build import build_report
+    from kvalitetsloop.reports.build import NotInFramework, build_report
     from kvalitetsloop.reports.render import body_html, render
 
     session = _session(portal, request)
@@ -245,6 +248,8 @@ def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format:
                                cache=portal.meeting_cost_cache)
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
+    except NotInFramework:
+        return _refused(portal, 404, f"Loopets ramme har ingen {REPORT_TITLES[kind].lower()}.")
     except (UserError, FrameworkError) as exc:
         return _refused(portal, 404, f"Rapporten kan ikke dannes: {exc}.")
     if format == "html":

@@ -132,6 +132,11 @@ def test_a_loop_started_with_a_start_date_plans_the_elements_004_describes_and_n
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "has no one-to-ones" in " ".join(proc.stderr.split())
     assert _export(cli, f"0-6-{START}")["events"] == data["events"]
+    # Nor an overview for the committee or a report-back [004 names neither]: one sentence each.
+    for kind in ("committee", "report-back"):
+        proc = cli("report", kind, f"0-6-{START}", "--now", NOW, check=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert f"the framework albertslund has no" in proc.stderr and f"has no {kind} report" in proc.stderr
 
 
 def test_the_command_line_takes_the_date_the_framework_starts_from(cli):

@@ -12,6 +12,17 @@ from kvalitetsloop.reports.model import Report
 KINDS = ("status", "meeting-cost", "committee", "report-back")
 
 
+class NotInFramework(UserError):
+    """A report of an element the loop's framework does not have."""
+
+
+def kinds_of(fw) -> tuple[str, ...]:
+    """The reports a loop of framework `fw` has: the committee overview and the report-back only
+    where the framework has them (Albertslund has neither [004])."""
+    return tuple(k for k in KINDS if not (k == "committee" and fw.committee_overview is None)
+                 and not (k == "report-back" and fw.report_back is None))
+
+
 def build_report(uow, kind: str, loop_id: str, now: dt.datetime, detail: bool = True, cache=None) -> Report:
     """The report `kind` of the loop as it stands at `now`. Without `detail` (for HTML and PDF)
     a national status report leaves out the rows its summary form does not show; a `cache`
@@ -22,6 +33,9 @@ def build_report(uow, kind: str, loop_id: str, now: dt.datetime, detail: bool = 
 
     with uow:
         facts = open_loop(uow, loop_id, now)
+        if kind not in kinds_of(facts.fw):
+            what = "overview for the committee" if kind == "committee" else "report-back"
+            raise NotInFramework(f"the framework {facts.fw.name} has no {what}, so the loop {loop_id} has no {kind} report")
         made_at = now.astimezone(facts.tz)
         if kind == "status":
             return status.status_report(uow, facts, made_at, detail)

@@ -183,3 +183,10 @@ def test_a_framework_without_a_council_is_started_from_its_start_date(admin, cli
     assert r.status_code == 303 and r.headers["location"] == "/admin/loop/0-6-2027-05-03"
     loop = client.get(f"{admin.base}/admin/loop/0-6-2027-05-03")
     assert loop.status_code == 200 and "<dt>Startdato</dt>" in loop.text and "Byrådsmøde</dt>" not in loop.text
+    # 004 has no overview for the committee and no report-back: the loop's page offers neither,
+    # and their addresses say so in a sentence.
+    assert "Oversigt til udvalget" not in loop.text and "Afrapportering" not in loop.text
+    assert "/rapport/status" in loop.text
+    for kind, words in (("committee", "oversigt til udvalget"), ("report-back", "afrapportering")):
+        r = client.get(f"{admin.base}/admin/loop/0-6-2027-05-03/rapport/{kind}")
+        assert r.status_code == 404 and f"Loopets ramme har ingen {words}." in r.text
