@@ -84,6 +84,12 @@ def _people(unit, roles) -> list[Attendee]:
     return list(out.values())
 
 
+def team_detail(fw: Framework, visitor) -> list[dict]:
+    """The visiting team as a visit's details record it: the visiting unit's people in the team's
+    roles (they come from another unit than the host, so the event keeps them)."""
+    return [{"email": a.email, "role": a.role, "name": a.name} for a in _people(visitor, fw.observation_visits.team)]
+
+
 def plan_visits(planner) -> None:
     """Every observation visit of the loop, appended to the planner's events; PlanningError (from
     the planner's module) when a loop-year's window has no free day for a visit."""
@@ -123,8 +129,7 @@ def plan_visits(planner) -> None:
                         f"the observation visit of {visitor.id} at {host.id} in loop-year {number} finds no working day "
                         f"between {window[0].isoformat()} and {window[1].isoformat()} on which {', '.join(sorted(everyone))} "
                         f"are all free for the whole day: 1 visit over capacity")
-                team_detail = [{"email": a.email, "role": a.role, "name": a.name} for a in team]
-                details = {"visitor_unit": visitor.id, "visitor_name": visitor.name, "team": team_detail,
+                details = {"visitor_unit": visitor.id, "visitor_name": visitor.name, "team": team_detail(fw, visitor),
                            "loop_year": number}
                 label = ov.label
                 visit = planner._meeting(
@@ -161,3 +166,33 @@ def _deadline(loop_id: str, kind: str, unit, number: int, due: dt.date, clock, t
     return Event(uid=make_uid(loop_id, kind, unit.id, number), kind=kind, unit_id=unit.id, number=number, all_day=True,
                  start=clock.midnight(due), end=clock.midnight(due + dt.timedelta(days=1)), title=title,
                  attendees=attendees, sector=unit.sector, details={**details, "visit_uid": visit.uid})
+
+
+def visit_dependents(fw: Framework, cal, visit: Event, events) -> list[Event]:
+    """The events that go with a visit moved to another day, at their new times: its feedback talk
+    at the end of the same day [001: "Ved afslutningen af dagen afholdes en feedbacksamtale"], and
+    its agreement before and written summary after, the same working days away."""
+    ov = fw.observation_visits
+    if ov is None:
+        return []
+    tz = visit.start.tzinfo
+    day = visit.start.astimezone(tz).date()
+    out = []
+    for e in events:
+        if e.details.get("visit_uid") != visit.uid or e.status == "cancelled":
+            continue
+        if e.kind == OBSERVATION_FEEDBACK:
+            start = dt.datetime.combine(day, e.start.astimezone(tz).time(), tz)
+            out.append(e.with_changes(start=start, end=start + (e.end - e.start),
+                                      details={**e.details, "visit_date": day.isoformat()}))
+            continue
+        if e.kind == OBSERVATION_AGREEMENT and ov.agreement_working_days_before is not None:
+            due = cal.add_working_days(day, -ov.agreement_working_days_before, e.sector)
+        elif e.kind == OBSERVATION_SUMMARY and ov.summary_working_days_after is not None:
+            due = cal.add_working_days(day, ov.summary_working_days_after, e.sector)
+        else:
+            continue
+        out.append(e.with_changes(start=dt.datetime.combine(due, dt.time(), tz),
+                                  end=dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tz),
+                                  details={**e.details, "visit_date": day.isoformat()}))
+    return out

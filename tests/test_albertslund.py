@@ -421,3 +421,76 @@ def test_the_dialogues_name_004s_learning_plan_themes_and_pejlemaerker(albertslu
                  "Høj faglighed støttet af målrettet kompetenceudvikling og erfaringsudveksling",
                  "En stærk evalueringskultur", "Partnerskaber om børn", "Tydelig ledelse"):
         assert name.lower() in text, name
+
+
+def test_observation_visits_follow_the_visiting_unit_through_an_organisation_update(cli, tmp_path):
+    """The visiting team comes from another unit than the host [004: "i et andet dagtilbud hos en
+    kollega"], so an organisation update of the visiting unit reaches its visits: a new leader is on
+    the team instead of the old one; a visiting unit removed takes its visits (and their feedback
+    talks and agreements) with it, cancelled."""
+    import csv
+
+    cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    loop_id = f"0-6-{START}"
+    visits = [e for e in _export(cli, loop_id)["events"] if e["kind"] == OBSERVATION_VISIT]
+    visit = visits[0]
+    visitor = visit["details"]["visitor_unit"]
+    rows = list(csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")))
+    old_leader = next(r["leader_email"] for r in rows if r["id"] == visitor)
+    assert old_leader in {a["email"] for a in visit["attendees"]}
+    of_visitor = {e["uid"] for e in _export(cli, loop_id)["events"]
+                  if e["details"].get("visitor_unit") == visitor}
+    assert len(of_visitor) >= 4  # two visits a loop, each with its feedback talk and agreement
+
+    def write(path: Path, keep) -> Path:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(keep)
+        return path
+
+    new_leader = "ny.leder@example.dk"
+    changed = [{**r, "leader_email": new_leader, "leader_name": "Ny Leder"} if r["id"] == visitor else r for r in rows]
+    cli("org", "import", str(write(tmp_path / "new-leader.csv", changed)), "--now", NOW)
+    after = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    for uid in of_visitor:
+        people = {a["email"] for a in after[uid]["attendees"]}
+        assert new_leader in people and old_leader not in people, after[uid]["title"]
+        assert after[uid]["details"]["team"][0]["email"] == new_leader
+
+    cli("org", "import", str(write(tmp_path / "without.csv", [r for r in changed if r["id"] != visitor])),
+        "--now", NOW, "--apply")
+    after = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    assert {after[uid]["status"] for uid in of_visitor} == {"cancelled"}
+
+
+def test_a_visit_moved_to_another_day_takes_its_feedback_talk_and_agreement_along(cli):
+    """The dialogue closes the visit's day [004: "for at observere og gå i dialog omkring praksis"],
+    and the agreement on its frame comes before it [004: "Forud for besøget var der udarbejdet en
+    aftale om rammer for besøget"]: `event move` of a visit moves the feedback talk to the end of
+    the new day and the agreement to as many working days before it."""
+    cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    loop_id = f"0-6-{START}"
+    events = _export(cli, loop_id)["events"]
+    visit = next(e for e in events if e.get("kind") == OBSERVATION_VISIT)
+    day = dt.date.fromisoformat(visit["start"][:10])
+    own = {e["kind"]: e for e in events if e["details"].get("visit_uid") == visit["uid"]}
+    busy = {e["start"][:10] for e in events
+            if {a["email"] for a in e["attendees"]} & {a["email"] for a in visit["attendees"]}}
+    # A working day a week or more later on which none of the visit's people has anything.
+    new_day = next(d for d in (day + dt.timedelta(days=n) for n in range(7, 60))
+                   if d.weekday() < 5 and d.isoformat() not in busy)
+    new_start = f"{new_day.isoformat()}T{visit['start'][11:16]}"
+    proc = cli("event", "move", visit["uid"], "--start", new_start, "--now", NOW, check=False)
+    assert proc.returncode == 0, proc.stderr
+    after = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    feedback = after[own[OBSERVATION_FEEDBACK]["uid"]]
+    assert feedback["start"][:10] == new_day.isoformat()
+    assert feedback["start"][11:16] == own[OBSERVATION_FEEDBACK]["start"][11:16]  # still at the day's end
+    assert feedback["sequence"] == own[OBSERVATION_FEEDBACK]["sequence"] + 1  # an update to its invitees
+    agreement = after[own[OBSERVATION_AGREEMENT]["uid"]]
+    old_gap = (day - dt.date.fromisoformat(own[OBSERVATION_AGREEMENT]["start"][:10])).days
+    new_gap = (new_day - dt.date.fromisoformat(agreement["start"][:10])).days
+    assert agreement["start"][:10] != own[OBSERVATION_AGREEMENT]["start"][:10] and 10 <= new_gap <= old_gap + 7

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cycle import observations
+from cycle.events import OBSERVATION_FEEDBACK, OBSERVATION_VISIT
 from cycle.kinds import deadline_for_event_kind
 from cycle.planner import LoopSpec, LoopTimeline, talk_dependents
 from cycle.rules import check_placement
@@ -104,6 +106,18 @@ def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.dat
                     if deadline_for_event_kind(dep.kind).talk != "after" and dep.start < now:
                         problems.append(f"its {dep.title.split(':')[0].lower()} would fall on "
                                         f"{dep.start.date().isoformat()}, which has passed")
+        if row.kind == OBSERVATION_VISIT:
+            # The feedback talk closes the visit's day, so it goes along, under the same rules.
+            moved = event.with_changes(start=start.astimezone(tz), end=end.astimezone(tz))
+            dependents = observations.visit_dependents(fw, cal, moved, events)
+            for dep in dependents:
+                if dep.kind == OBSERVATION_FEEDBACK:
+                    problems += [f"its feedback talk: {p}" for p in placement_problems(
+                        uow, loop, fw, cal, next(e for e in events if e.uid == dep.uid), dep.start, dep.end,
+                        [e for e in events if e.uid != uid] + [moved], now)]
+                elif dep.start < now:
+                    problems.append(f"its {dep.title.split(':')[0].lower()} would fall on "
+                                    f"{dep.start.date().isoformat()}, which has passed")
         if problems and not force:
             raise MoveRefused(problems)
         new, change = event.moved(start, end, forced_over=problems)

@@ -6,10 +6,11 @@ import csv
 import hashlib
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cycle import observations
 from cycle.booking import Ledger, minutes
 from cycle.events import MEETING_KINDS
 from cycle.organisation import Organisation, OrganisationDiff, diff_organisations, parse_organisation
@@ -148,6 +149,7 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
         report.cancellations += uow.outbox.sent_invitations(gone)
         report.withdrawn += uow.outbox.withdraw(gone, "the unit was removed from the organisation", now)
         _follow_networks(uow, fw, loop.id, tz, units, removed | changed_units, removed, now, report)
+        _follow_visits(uow, fw, loop.id, tz, units, removed | changed_units, removed, now, report)
 
 
 def _follow_networks(uow, fw, loop_id: str, tz, units: dict, touched: set[str], removed: set[str],
@@ -163,6 +165,33 @@ def _follow_networks(uow, fw, loop_id: str, tz, units: dict, touched: set[str], 
         changed = event.with_attendees(network_attendees(fw, [units[u] for u in members
                                                               if u in units and u not in removed]))
         _record_people(uow, changed, now, report)
+
+
+def _follow_visits(uow, fw, loop_id: str, tz, units: dict, touched: set[str], removed: set[str],
+                   now: dt.datetime, report: ImportReport) -> None:
+    """Observation visits ahead follow the visiting unit's people as well as the host's (whose
+    follow through event_attendees): the team is the visiting unit's people now. A visit whose
+    visiting unit was removed is cancelled, with its feedback talk and deadlines."""
+    if fw.observation_visits is None:
+        return
+    gone: list[str] = []
+    for event in uow.events.of_loop(loop_id, tz):
+        visitor = event.details.get("visitor_unit")
+        if (event.kind not in observations.KINDS or visitor not in touched or event.unit_id in removed
+                or event.status == "cancelled" or event.start <= now or event.unit_id not in units):
+            continue
+        if visitor in removed or visitor not in units:
+            uow.events.record(*event.cancelled(reason="the visiting unit was removed from the organisation"), now)
+            report.cancelled_events.append(event.uid)
+            report.cancelled_shown.append((event.start.astimezone(tz), event.title, event.all_day))
+            gone.append(event.uid)
+            continue
+        moved = replace(event, details={**event.details, "team": observations.team_detail(fw, units[visitor])})
+        changed = moved.with_attendees(event_attendees(fw, units[event.unit_id], event.kind, event.number,
+                                                       moved.details))
+        _record_people(uow, changed, now, report)
+    report.cancellations += uow.outbox.sent_invitations(gone)
+    report.withdrawn += uow.outbox.withdraw(gone, "the visiting unit was removed from the organisation", now)
 
 
 def _record_people(uow, changed, now: dt.datetime, report: ImportReport) -> None:
