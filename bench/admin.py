@@ -208,22 +208,32 @@ def main(argv=None) -> str:
         timings = [_time(client, base, name, path, repeat) for name, path in pages]
         files = [_time(client, base, name, path, repeat, target=False) for name, path in csvs]
         files += [_time(client, base, name, path, 0, target=False) for name, path in pdfs]
-        # The comparison plans the whole organisation under a second framework on each request:
-        # one fetch, shown apart (issue 12 asks for it on the pages; it is planning, not reading).
-        compare = _time(client, base, "meeting cost against albertslund", f"{loop}/rapport/meeting-cost?"
-                        "sammenlign=albertslund", 0, target=False)
+        # The comparison plans the whole organisation under both frameworks, beside the request
+        # (portal/comparisons.py): the page's first answer, and how long until it shows the result.
+        compare_path = f"{loop}/rapport/meeting-cost?sammenlign=albertslund"
+        t0 = time.perf_counter()
+        compare = _time(client, base, "meeting cost against albertslund (first answer)", compare_path, 0,
+                        target=False)
+        pending = "beregnes" in client.get(base + compare_path).text
+        while "beregnes" in client.get(base + compare_path).text:
+            time.sleep(0.5)
+        compare_ready = time.perf_counter() - t0
+        shown = _time(client, base, "meeting cost against albertslund (made)", compare_path, repeat)
     cli_times, cli_size = _cli_status(url, loop_id, repeat)
     lines.append(f"load average (1 min) at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
-    slow = [t.name for t in timings if t.median >= TARGET_S]
-    failed = [f"{t.name} ({t.status})" for t in [*timings, *files, compare] if t.status != 200]
+    slow = [t.name for t in [*timings, shown] if t.median >= TARGET_S] + \
+        ([compare.name] if compare.first >= TARGET_S else [])
+    failed = [f"{t.name} ({t.status})" for t in [*timings, *files, compare, shown] if t.status != 200]
     lines.append(f"login (POST, argon2 verify): {login * 1000:,.0f} ms; floor, a static file from the same server: "
                  f"median {floor.median * 1000:.1f} ms")
     lines.append(f"kvalitetsloop report status {loop_id} --format html, fresh process ({len(cli_times)} run{'s' if len(cli_times) > 1 else ''}): "
                  f"median {statistics.median(cli_times):.2f} s, max {max(cli_times):.2f} s, {_size(cli_size)} "
                  f"({'within' if statistics.median(cli_times) < TARGET_S else 'NOT within'} the 1 s target)")
-    lines.append(f"meeting cost against albertslund (the page plans the organisation under the second framework "
-                 f"on each request), one fetch: {compare.first:.2f} s, {compare.status}, {_size(compare.size)}")
+    lines.append(f"meeting cost against albertslund: the page's first answer {compare.first:.2f} s "
+                 f"({'under way, reloading itself' if pending else 'the comparison itself'}); the comparison "
+                 f"(the organisation planned under both frameworks, beside the request) shown after "
+                 f"{compare_ready:.1f} s; then the page in {shown.median * 1000:,.0f} ms (median), {shown.status}")
     lines.append("every page answered 200" if not failed else "NOT 200: " + ", ".join(failed))
     lines.append(f"pages at or over 1 s (median): {', '.join(slow) if slow else 'none'}")
     for line in lines:

@@ -24,6 +24,7 @@ from kvalitetsloop.reports.cost import MeetingCostCache
 from kvalitetsloop.unit_of_work import SqlUnitOfWork
 from kvalitetsloop.usecases.feeds import FeedCache
 from kvalitetsloop.usecases.forms import LinkRefused
+from portal.comparisons import Comparisons
 from portal.security import BodyLimit, Csrf, WrongLinkLimit
 
 HERE = Path(__file__).parent
@@ -54,6 +55,7 @@ class Portal:
         self.wrong_links = WrongLinkLimit()
         self.feed_cache = FeedCache()
         self.meeting_cost_cache = MeetingCostCache()
+        self.comparisons = Comparisons()
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.url)

@@ -19,6 +19,7 @@ from cycle.framework import FrameworkError
 from kvalitetsloop.errors import NotFound, UserError
 from portal.admin_auth import COOKIE, PRELOGIN, AdminSession, LoginLimit, Sessions
 from portal.app import PortalDep, client_of
+from portal.comparisons import WAIT_SECONDS
 from portal.security import MAX_FORM_BYTES, cross_site
 
 router = APIRouter(prefix="/admin")
@@ -226,6 +227,22 @@ def chief(request: Request, portal: PortalDep, loop_id: str, email: str):
                       "Chefen har ingen enheder i loopet.")
 
 
+def _comparison(portal, loop_id: str, other: str, wait: float | None):
+    """The loop's meeting hours compared under the framework `other`, made beside the request
+    (portal.comparisons); None while it is being made. A download (`wait` None) waits for it."""
+    from kvalitetsloop.reports.compare import compare_frameworks
+
+    path = portal.settings.frameworks_dir / f"{other}.yaml"
+    stat = path.stat() if path.is_file() else None
+    with portal.uow() as uow:
+        plans = uow.events.fingerprint()
+    key = (loop_id, other, stat and (stat.st_mtime_ns, stat.st_size), plans)
+    now = portal.clock()
+    return portal.comparisons.ask(
+        key, lambda: compare_frameworks(portal.uow(), portal.settings.frameworks_dir, loop_id, other, now),
+        wait=3600 if wait is None else wait)
+
+
 @router.get("/loop/{loop_id}/rapport/{kind}")
 def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format: str = "html",
            sammenlign: str | None = None):
@@ -237,12 +254,13 @@ def report(request: Request, portal: PortalDep, loop_id: str, kind: str, format:
         return _refused(portal, 404, "Rapporten findes ikke.")
     try:
         if kind == "meeting-cost" and sammenlign:
-            from kvalitetsloop.reports.compare import compare_frameworks
-
             # Only a framework shipped in frameworks/ by its name: never a path from the web.
             if not re.fullmatch(r"[a-z0-9_-]{1,64}", sammenlign):
                 return _refused(portal, 404, "Rammen findes ikke.")
-            rep = compare_frameworks(portal.uow(), portal.settings.frameworks_dir, loop_id, sammenlign, portal.clock())
+            rep = _comparison(portal, loop_id, sammenlign, wait=WAIT_SECONDS if format == "html" else None)
+            if rep is None:
+                return _page(portal, request, session, "report.html", loop_id=loop_id, kind=kind,
+                             title=REPORT_TITLES[kind], body="", compare=sammenlign, pending=True)
         else:
             rep = build_report(portal.uow(), kind, loop_id, portal.clock(), detail=format == "csv",
                                cache=portal.meeting_cost_cache)

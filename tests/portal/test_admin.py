@@ -167,3 +167,66 @@ def test_the_year_wheel_downloads_as_a_png_as_well(admin):
         assert c.get(f"{admin.base}/admin/loop/{LOOP_ID}/aarshjul.gif?aar=1").status_code == 404
     with httpx.Client(timeout=30) as anonymous:
         assert anonymous.get(f"{admin.base}/admin/loop/{LOOP_ID}/aarshjul.png").status_code == 303
+
+
+def test_a_comparison_that_takes_long_is_made_beside_the_page_which_reloads_until_it_is_ready(admin, monkeypatch):
+    """Planning a national organisation under two frameworks takes seconds; the page answers at
+    once that the comparison is under way (and reloads itself), then shows it; the downloads wait
+    for it. Here the page waits no time at all, so even a municipality's comparison is 'under way'."""
+    import time
+
+    import kvalitetsloop.reports.compare
+    import portal.routes_admin
+
+    monkeypatch.setattr(portal.routes_admin, "WAIT_SECONDS", 0.0)
+    made = []
+    real = kvalitetsloop.reports.compare.compare_frameworks
+    monkeypatch.setattr(kvalitetsloop.reports.compare, "compare_frameworks",
+                        lambda *a, **k: made.append(1) or real(*a, **k))
+    url = f"{admin.base}/admin/loop/{LOOP_ID}/rapport/meeting-cost?sammenlign=albertslund"
+    with httpx.Client(timeout=60) as c:
+        login(c, admin.base)
+        t0 = time.monotonic()
+        first = c.get(url)
+        assert time.monotonic() - t0 < 1
+        assert first.status_code == 200 and "Sparede timer" not in first.text
+        assert "Sammenligningen med rammen albertslund beregnes" in first.text
+        assert '<meta http-equiv="refresh" content="2">' in first.text
+        for _ in range(100):
+            page = c.get(url)
+            if "beregnes" not in page.text:
+                break
+            time.sleep(0.1)
+        assert "Sparede timer" in page.text and "refresh" not in page.text
+        csv_ = c.get(url + "&format=csv")
+        assert csv_.status_code == 200 and "Sparede timer" in csv_.text
+    # Made once: the organisation was planned under both frameworks once for all these requests.
+    assert len(made) == 1
+
+
+def test_comparisons_are_made_once_per_state_and_their_errors_said_to_every_ask():
+    import threading
+
+    from portal.comparisons import Comparisons
+
+    made, gate = [], threading.Event()
+
+    def slow():
+        made.append(1)
+        gate.wait(5)
+        return "the comparison"
+
+    c = Comparisons()
+    assert c.ask(("loop", "fw", 1), slow, wait=0.01) is None
+    assert c.ask(("loop", "fw", 1), slow, wait=0.01) is None  # still under way: not started again
+    gate.set()
+    assert c.ask(("loop", "fw", 1), slow, wait=5) == "the comparison"
+    assert len(made) == 1
+    assert c.ask(("loop", "fw", 2), lambda: "new state", wait=5) == "new state"  # a new state: made again
+
+    def broken():
+        raise ValueError("no such area")
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="no such area"):
+            c.ask(("loop", "other", 1), broken, wait=5)
