@@ -494,3 +494,23 @@ def test_a_visit_moved_to_another_day_takes_its_feedback_talk_and_agreement_alon
     old_gap = (day - dt.date.fromisoformat(own[OBSERVATION_AGREEMENT]["start"][:10])).days
     new_gap = (new_day - dt.date.fromisoformat(agreement["start"][:10])).days
     assert agreement["start"][:10] != own[OBSERVATION_AGREEMENT]["start"][:10] and 10 <= new_gap <= old_gap + 7
+
+
+def test_a_unit_planned_into_a_running_loop_is_told_it_gets_no_observation_visit(cli, tmp_path):
+    """The visits' rotation pairs the units a loop started with; `loop add-unit` plans a late
+    daycare's dialogues and says, rather than hides, that it gets no visit."""
+    import csv
+
+    rows = list(csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")))
+    late = next(r["id"] for r in rows if r["sector"] == "dagtilbud")
+    without = tmp_path / "without.csv"
+    with without.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["id"] != late)
+    cli("org", "import", str(without), "--now", NOW)
+    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    out = " ".join(cli("loop", "add-unit", f"0-6-{START}", late, "--now", NOW).stdout.split())
+    assert f"Planned {late}" in out and "learning_talk 3" in out
+    assert "no observation visit: the loop's rotation of hosts and visiting teams was fixed when it started" in out

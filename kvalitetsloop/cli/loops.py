@@ -220,6 +220,8 @@ def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     for number, why in added.left_out:
         out.print(f"  talk {number} is not planned: {why}")
+    for why in added.not_planned:
+        out.print(f"  {why}")
     t = Table("start", "kind", "nr", "title")
     for e in added.events:
         t.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.kind, str(e.number or ""), e.title)

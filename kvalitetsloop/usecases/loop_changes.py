@@ -21,6 +21,8 @@ class AddedUnit:
     unit_name: str
     events: list[Event]
     left_out: list[tuple[int, str]] = field(default_factory=list)
+    # What the loop has that a unit joining it does not get, in a sentence each.
+    not_planned: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,7 +73,13 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
                 break
         uow.events.add_planned(loop_id, plan.events, now)
         uow.commit()
-    return AddedUnit(loop_id, unit_id, unit.name, plan.events, plan.left_out)
+    not_planned = []
+    ov = fw.observation_visits
+    if ov is not None and unit.sector in ov.sectors:
+        # The visits' rotation pairs the units of the loop's start; a late unit would shift it.
+        not_planned.append("no observation visit: the loop's rotation of hosts and visiting teams was fixed "
+                           "when it started")
+    return AddedUnit(loop_id, unit_id, unit.name, plan.events, plan.left_out, not_planned)
 
 
 def cancel_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:
