@@ -128,7 +128,10 @@ def main(argv: list[str]) -> str:
     lines = ["## Reading a national loop (`bench/national.py`)", "",
              f"{UNITS:,} units, {CHIEFS} chiefs (`bench/make_org.py`), the 0-6 loop planned: {events:,} events, SQLite"
              f"{built}. The feed is {PERSON}'s. Median of {RUNS} runs each; CPU is user + system time. "
-             f"Load average (1 min) {load_start} at the start, {load_end} at the end, on {os.cpu_count()} cores.", "",
+             f"Load average (1 min) {load_start} at the start, {load_end} at the end, on {os.cpu_count()} cores. "
+             "The project's modules are compiled to bytecode first, as `./dev setup` does and as an installed "
+             "package is (`./dev bench` runs it; with PYTHONDONTWRITEBYTECODE set and no bytecode, each command "
+             "compiles them again, about 0.3 s more).", "",
              "| command, fresh process | wall | CPU | target |", "|---|---:|---:|---|"]
     lines += [f"| kvalitetsloop {name} | {w:.2f} s | {c:.2f} s | {target} |" for name, w, c, target in rows]
     lines += ["", "| inside the process (the use case, warm; the feed with its .ics) | wall | CPU | target |",
