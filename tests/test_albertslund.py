@@ -514,3 +514,20 @@ def test_a_unit_planned_into_a_running_loop_is_told_it_gets_no_observation_visit
     out = " ".join(cli("loop", "add-unit", f"0-6-{START}", late, "--now", NOW).stdout.split())
     assert f"Planned {late}" in out and "learning_talk 3" in out
     assert "no observation visit: the loop's rotation of hosts and visiting teams was fixed when it started" in out
+
+
+def test_a_cancelled_visit_takes_its_feedback_talk_and_agreement_with_it(cli):
+    """No visit, no dialogue at the end of its day and no agreement on its frame [004]: `event
+    cancel` of a visit cancels them too, so nobody is invited to a feedback talk about nothing."""
+    cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    loop_id = f"0-6-{START}"
+    events = _export(cli, loop_id)["events"]
+    visit = next(e for e in events if e["kind"] == OBSERVATION_VISIT)
+    own = {e["uid"] for e in events if e["details"].get("visit_uid") == visit["uid"]}
+    assert len(own) == 2  # the feedback talk and the agreement (004 asks for no written summary)
+    cli("event", "cancel", visit["uid"], "--now", NOW)
+    after = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    assert {after[uid]["status"] for uid in own | {visit["uid"]}} == {"cancelled"}
+    others = [e for e in after.values() if e["kind"] == OBSERVATION_VISIT and e["uid"] != visit["uid"]]
+    assert {e["status"] for e in others} == {"planned"}

@@ -136,7 +136,8 @@ def move_event(uow, frameworks_dir: Path, uid: str, start_text: str, now: dt.dat
 
 
 def cancel_event(uow, uid: str, now: dt.datetime) -> EventChangeReport:
-    """Cancel a meeting or deadline; a talk's deadlines (data package, statement, form) go with it."""
+    """Cancel a meeting or deadline; a talk's deadlines (data package, statement, form) go with it,
+    and an observation visit's feedback talk, agreement and summary with the visit."""
     with uow:
         row = _event_row(uow, uid)
         if row.status == "cancelled":
@@ -150,8 +151,15 @@ def cancel_event(uow, uid: str, now: dt.datetime) -> EventChangeReport:
         uow.events.record(new, change, now)
         report = EventChangeReport(uid, row.title, "cancelled", new.sequence, event.start)
         if row.kind == "learning_talk":
-            for dep in uow.events.children(uid, tz):
-                uow.events.record(*dep.cancelled(because=uid), now)
-                report.dependents.append((dep.uid, dep.title, dep.start))
+            dependents = uow.events.children(uid, tz)
+        elif row.kind == OBSERVATION_VISIT:
+            # Its feedback talk, agreement and summary are the visit's (details.visit_uid).
+            dependents = [e for e in uow.events.of_loop(row.loop_id, tz)
+                          if e.details.get("visit_uid") == uid and e.status != "cancelled"]
+        else:
+            dependents = []
+        for dep in dependents:
+            uow.events.record(*dep.cancelled(because=uid), now)
+            report.dependents.append((dep.uid, dep.title, dep.start))
         uow.commit()
     return report

@@ -175,10 +175,14 @@ def _follow_visits(uow, fw, loop_id: str, tz, units: dict, touched: set[str], re
     if fw.observation_visits is None:
         return
     gone: list[str] = []
-    for event in uow.events.of_loop(loop_id, tz):
+    events = uow.events.of_loop(loop_id, tz)
+    # A visit still ahead decides for its feedback talk and deadlines (one already due goes too).
+    ahead = {e.uid for e in events if e.kind == observations.OBSERVATION_VISIT and e.start > now}
+    for event in events:
         visitor = event.details.get("visitor_unit")
+        visit = event.uid if event.kind == observations.OBSERVATION_VISIT else event.details.get("visit_uid")
         if (event.kind not in observations.KINDS or visitor not in touched or event.unit_id in removed
-                or event.status == "cancelled" or event.start <= now or event.unit_id not in units):
+                or event.status == "cancelled" or visit not in ahead or event.unit_id not in units):
             continue
         if visitor in removed or visitor not in units:
             uow.events.record(*event.cancelled(reason="the visiting unit was removed from the organisation"), now)
