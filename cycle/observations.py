@@ -40,13 +40,29 @@ def host_roles(fw: Framework, kind: str) -> list[str]:
 
 
 def rotation(units, year: int) -> list[tuple[object, object]]:
-    """(host, visiting unit) pairs of a sector's units in loop-year `year` (1, 2, ...)."""
+    """(host, visiting unit) pairs of a sector's units in loop-year `year` (1, 2, ...).
+
+    The units stand in a ring (sorted by id) and each year's team comes from the unit a fixed
+    number of places before its host: a step not used in an earlier year where there is one, and
+    one where no visiting unit has the host's leader, since a visit goes "hos en kollega" [004]
+    (one leader of two daycares would visit themselves)."""
     ring = sorted(units, key=lambda u: u.id)
     n = len(ring)
     if n < 2:
         return []
-    step = 1 + (year - 1) % (n - 1)  # never 0: nobody visits itself
-    return [(ring[i], ring[(i - step) % n]) for i in range(n)]
+    used: list[int] = []
+    for y in range(1, year + 1):
+        preferred = 1 + (y - 1) % (n - 1)  # never 0: nobody visits itself
+        fresh = [k for k in (preferred, *range(1, n)) if k not in used]
+        again = [k for k in range(1, n) if k in used]
+        step = next((k for k in (*fresh, *again) if not _shared_leader(ring, k)), preferred)
+        used.append(step)
+    return [(ring[i], ring[(i - used[-1]) % n]) for i in range(n)]
+
+
+def _shared_leader(ring, step: int) -> bool:
+    n = len(ring)
+    return any(ring[i].leader.email == ring[(i - step) % n].leader.email for i in range(n))
 
 
 def loop_years(clock, start: dt.date, next_start: dt.date) -> list[tuple[dt.date, dt.date]]:

@@ -531,3 +531,15 @@ def test_a_cancelled_visit_takes_its_feedback_talk_and_agreement_with_it(cli):
     assert {after[uid]["status"] for uid in own | {visit["uid"]}} == {"cancelled"}
     others = [e for e in after.values() if e["kind"] == OBSERVATION_VISIT and e["uid"] != visit["uid"]]
     assert {e["status"] for e in others} == {"planned"}
+
+
+def test_no_leader_visits_a_daycare_they_lead_themselves(plan, example_org):
+    """A visit goes to a colleague [004: "i et andet dagtilbud hos en kollega"]: where one leader
+    leads two daycares (dt-029 and dt-031 in the example), the rotation never sends one to the other."""
+    leader = {u.id: u.leader.email for u in example_org.units}
+    shared = [u for u in example_org.units if list(leader.values()).count(leader[u.id]) > 1]
+    assert shared, "the example organisation has a leader of two daycares"
+    visits = [e for e in plan if e.kind == OBSERVATION_VISIT]
+    assert visits
+    for v in visits:
+        assert leader[v.unit_id] != leader[v.details["visitor_unit"]], v.title
