@@ -230,13 +230,9 @@ def chief(request: Request, portal: PortalDep, loop_id: str, email: str):
 def _comparison(portal, loop_id: str, other: str, wait: float | None):
     """The loop's meeting hours compared under the framework `other`, made beside the request
     (portal.comparisons); None while it is being made. A download (`wait` None) waits for it."""
-    from kvalitetsloop.reports.compare import compare_frameworks
+    from kvalitetsloop.reports.compare import compare_frameworks, comparison_state
 
-    path = portal.settings.frameworks_dir / f"{other}.yaml"
-    stat = path.stat() if path.is_file() else None
-    with portal.uow() as uow:
-        plans = uow.events.fingerprint()
-    key = (loop_id, other, stat and (stat.st_mtime_ns, stat.st_size), plans)
+    key = (loop_id, other, comparison_state(portal.uow(), portal.settings.frameworks_dir, other))
     now = portal.clock()
     return portal.comparisons.ask(
         key, lambda: compare_frameworks(portal.uow(), portal.settings.frameworks_dir, loop_id, other, now),

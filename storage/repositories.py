@@ -6,11 +6,12 @@ tables and domain objects stays in `storage.repository`. No rules live here.
 
 from __future__ import annotations
 
+import hashlib
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from cycle.events import Attendee, Event, EventChange
 from cycle.framework import Framework, parse_framework
@@ -37,6 +38,11 @@ class OrganisationRepository:
         """Store `org`; the roles of the units in `unchanged_roles` are known to be stored already."""
         rows.save_organisation(self.session, org, removed, unchanged_roles)
 
+    def fingerprint(self) -> str:
+        """Changes whenever a unit, a person or who holds which role changes: a cache key for what
+        is computed from the whole organisation."""
+        return _table_digest(self.session, ("unit", "person", "unit_role"))
+
 
 class HolidayRepository:
     def __init__(self, session: Session):
@@ -47,6 +53,10 @@ class HolidayRepository:
 
     def save(self, periods: list[HolidayPeriod]) -> int:
         return rows.save_holiday_periods(self.session, periods)
+
+    def fingerprint(self) -> str:
+        """Changes whenever a holiday or closing period is imported."""
+        return _table_digest(self.session, ("holiday_period",))
 
 
 class LoopRepository:
@@ -363,6 +373,16 @@ class OutboxRepository:
         from notifications import outbox
 
         return outbox.existing_keys(self.session, loop_ids)
+
+
+def _table_digest(session: Session, tables: tuple[str, ...]) -> str:
+    """A hash of every row of these tables (in a stable order)."""
+    digest = hashlib.sha256()
+    for table in tables:
+        t = SQLModel.metadata.tables[table]
+        for row in session.execute(sa.select(t).order_by(*t.primary_key.columns)):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
 
 
 def change_fingerprint(session: Session) -> tuple:

@@ -21,6 +21,17 @@ def _h(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
+def comparison_state(uow, frameworks_dir: Path, other: str) -> tuple:
+    """What a comparison of `other` is made from besides its loop: the plans (every event change,
+    the loops), the organisation, the holidays and the framework file; a comparison made for one
+    state holds while it is the same."""
+    path = frameworks_dir / f"{other}.yaml"
+    stat = path.stat() if path.is_file() else None
+    with uow:
+        return (uow.events.fingerprint(), uow.organisation.fingerprint(), uow.holidays.fingerprint(),
+                stat and (stat.st_mtime_ns, stat.st_size))
+
+
 def compare_frameworks(uow, frameworks_dir: Path, loop_id: str, other: str, now: dt.datetime) -> Report:
     """The loop's organisation, area and council date planned under its own framework and under
     `other` (a name in frameworks/ or a YAML path): meeting hours per role and per chief."""

@@ -224,9 +224,48 @@ def test_comparisons_are_made_once_per_state_and_their_errors_said_to_every_ask(
     assert len(made) == 1
     assert c.ask(("loop", "fw", 2), lambda: "new state", wait=5) == "new state"  # a new state: made again
 
-    def broken():
-        raise ValueError("no such area")
+    from kvalitetsloop.errors import UserError
 
-    for _ in range(2):
-        with pytest.raises(ValueError, match="no such area"):
-            c.ask(("loop", "other", 1), broken, wait=5)
+    def mistaken():
+        made.append(1)
+        raise UserError("the framework 'x' has no area '0-6'")
+
+    for _ in range(2):  # a mistake is the answer for this state: said to every ask, made once
+        with pytest.raises(UserError, match="has no area"):
+            c.ask(("loop", "other", 1), mistaken, wait=5)
+    assert len(made) == 2
+
+    tries = []
+
+    def busy_then_fine():
+        tries.append(1)
+        if len(tries) == 1:
+            raise RuntimeError("database is locked")
+        return "made on the second try"
+
+    with pytest.raises(RuntimeError, match="locked"):  # said to the ask that waited for it ...
+        c.ask(("loop", "busy", 1), busy_then_fine, wait=5)
+    assert c.ask(("loop", "busy", 1), busy_then_fine, wait=5) == "made on the second try"  # ... and tried again
+
+
+def test_a_comparison_is_made_again_when_the_organisation_or_the_holidays_change(small_loop):
+    """A comparison plans the whole organisation with the holidays: a unit added (which changes no
+    planned event) or a closing week imported makes the kept one stale."""
+    from pathlib import Path
+
+    from kvalitetsloop.reports.compare import comparison_state
+    from kvalitetsloop.usecases.organisation import import_holidays, import_organisation
+    from tests.conftest import EXAMPLE_ORG, FRAMEWORKS
+
+    state = lambda: comparison_state(unit_of_work_for(small_loop), Path(FRAMEWORKS), "albertslund")  # noqa: E731
+    before = state()
+    assert state() == before
+    lines = EXAMPLE_ORG.read_text(encoding="utf-8").splitlines()
+    new_unit = lines[1].replace("dt-001,", "dt-901,", 1)
+    import_organisation(unit_of_work_for(small_loop), "\n".join([*lines, new_unit]) + "\n",
+                        dt.datetime(2027, 3, 1, 9, 0, tzinfo=CPH))
+    after_unit = state()
+    assert after_unit != before
+    import_holidays(unit_of_work_for(small_loop), "calendar,name,start,end\naarhus-dagtilbud,Lukkedag,2027-10-15,2027-10-15\n",
+                    Path(FRAMEWORKS))
+    assert state() != after_unit
