@@ -166,7 +166,8 @@ def _progress_view(p: progress_cases.LoopProgress, now: dt.datetime) -> dict:
             "percent": round(100 * p.done_fraction, 1),
             # No date: the artifact's own time says when the state was last published, and an
             # unchanged state is not published again (publish_progress).
-            "description": f"Loop {p.loop_id} ({p.framework}, byråd {p.council_date.isoformat()}): "
+            "description": f"Loop {p.loop_id} ({p.framework}, {'byråd' if p.has_council else 'start'} "
+                           f"{p.council_date.isoformat()}): "
                            f"fase «{phase}», {p.overdue} forsinkede."}
 
 

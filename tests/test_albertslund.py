@@ -132,6 +132,12 @@ def test_a_loop_started_with_a_start_date_plans_the_elements_004_describes_and_n
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "has no one-to-ones" in " ".join(proc.stderr.split())
     assert _export(cli, f"0-6-{START}")["events"] == data["events"]
+    # Its reports name the loop's date as its start and leave out what 004 has not (no
+    # one-to-ones, no data packages, no council).
+    html = cli("report", "status", f"0-6-{START}", "--format", "html", "--now", "2027-10-01T09:00:00+02:00").stdout
+    assert f"startdato {START}" in html and "byrådsmøde" not in html
+    assert "1:1" not in html and "klar</th>" not in html and "rammens minimum" not in html
+    assert "afholdt</th>" in html  # the dialogues held are there
     # Nor an overview for the committee or a report-back [004 names neither]: one sentence each.
     for kind in ("committee", "report-back"):
         proc = cli("report", kind, f"0-6-{START}", "--now", NOW, check=False)

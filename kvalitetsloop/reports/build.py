@@ -7,7 +7,7 @@ from collections import Counter
 
 from kvalitetsloop.errors import NotFound, UserError
 from kvalitetsloop.reports.facts import fill_units_and_submissions, open_loop
-from kvalitetsloop.reports.model import Report
+from kvalitetsloop.reports.model import Report, date_label
 
 KINDS = ("status", "meeting-cost", "committee", "report-back")
 
@@ -38,13 +38,16 @@ def build_report(uow, kind: str, loop_id: str, now: dt.datetime, detail: bool = 
             raise NotInFramework(f"the framework {facts.fw.name} has no {what}, so the loop {loop_id} has no {kind} report")
         made_at = now.astimezone(facts.tz)
         if kind == "status":
-            return status.status_report(uow, facts, made_at, detail)
-        if kind == "meeting-cost":
-            return cost.cost_report(uow, facts, made_at, cache)
-        # What the units recorded is what the other two reports show.
-        fill_units_and_submissions(uow, facts)
-        make = focus.committee_report if kind == "committee" else focus.report_back_report
-        return make(uow, facts, made_at)
+            report = status.status_report(uow, facts, made_at, detail)
+        elif kind == "meeting-cost":
+            report = cost.cost_report(uow, facts, made_at, cache)
+        else:
+            # What the units recorded is what the other two reports show.
+            fill_units_and_submissions(uow, facts)
+            make = focus.committee_report if kind == "committee" else focus.report_back_report
+            report = make(uow, facts, made_at)
+        report.date_label = date_label(facts.fw)
+        return report
 
 
 def year_wheel(uow, loop_id: str, now: dt.datetime, year: int = 1, unit: str | None = None,

@@ -13,7 +13,7 @@ from cycle.planner import LoopSpec, PlanningError, plan_loop
 from kvalitetsloop.errors import UserError
 from kvalitetsloop.frameworks import load_framework
 from kvalitetsloop.reports.cost import OTHERS, ROLES, meeting_cost, role_label
-from kvalitetsloop.reports.model import Report, Section, Table
+from kvalitetsloop.reports.model import Report, Section, Table, date_label
 from kvalitetsloop.usecases.loops import meetings_of_other_loops, require_loop, working_calendar
 
 
@@ -57,8 +57,10 @@ def compare_frameworks(uow, frameworks_dir: Path, loop_id: str, other: str, now:
     count = lambda events, kind: sum(1 for e in events if e.kind == kind and e.status != "cancelled")  # noqa: E731
     report = Report("meeting-cost-comparison", f"Mødetid under to rammer – {loop.id}", fw_a.municipality, loop.id,
                     loop.area, loop.council_date, f"{name_a} mod {name_b}", now.astimezone(tz),
-                    intro=(f"Samme organisation ({units} enheder), område og byrådsmøde planlagt under rammen {name_a} "
-                           f"og under {name_b}. Begge planer er lagt af planlæggeren; timerne er møder pr. deltager."))
+                    intro=(f"Samme organisation ({units} enheder), område og {date_label(fw_a)} planlagt under rammen "
+                           f"{name_a} "
+                           f"og under {name_b}. Begge planer er lagt af planlæggeren; timerne er møder pr. deltager."),
+                    date_label=date_label(fw_a))
     report.sections.append(Section("Møder pr. enhed over loopet", Table(
         ["Møde", name_a, name_b],
         [[label, _h(count(plan_a.events, kind) / max(units, 1)), _h(count(plan_b.events, kind) / max(units, 1))]

@@ -42,9 +42,16 @@ class Report:
     made_at: dt.datetime
     sections: list[Section] = field(default_factory=list)
     intro: str = ""
+    # What the loop's date is: the council's meeting, or the start of a loop without one.
+    date_label: str = "byrådsmøde"
 
     def section(self, heading: str) -> Section:
         for s in self.sections:
             if s.heading == heading:
                 return s
         raise KeyError(heading)
+
+
+def date_label(fw) -> str:
+    """The loop's date in the reports' words: a council meeting, or a start date [004]."""
+    return "byrådsmøde" if fw.has_council else "startdato"

@@ -164,6 +164,18 @@ def _sums(units: list[UnitStatus]) -> list:
             total("overdue"), max((u.most_days_overdue for u in units), default=0)]
 
 
+def _absent(fw) -> set[str]:
+    """The columns of elements the framework does not have (Albertslund: no one-to-ones, no data
+    packages [004])."""
+    return ({"1:1 i loopåret (minimum)"} if fw.one_to_ones is None else set()) | \
+        ({"{Data_packages} klar"} if fw.data_packages is None else set())
+
+
+def _table(columns: list[str], rows: list[list], absent: set[str], cols) -> Table:
+    keep = [i for i, c in enumerate(columns) if c not in absent]
+    return Table(cols([columns[i] for i in keep]), [[r[i] for i in keep] for r in rows])
+
+
 def status_report(uow, facts: LoopFacts, made_at: dt.datetime, detail: bool = True) -> Report:
     """The status report (Danish): the area, each chief, each unit, and the overdue list; inside
     an open unit of work. Above `SUMMARY_ABOVE_UNITS` units the HTML and PDF give the summary, and
@@ -177,14 +189,17 @@ def status_report(uow, facts: LoopFacts, made_at: dt.datetime, detail: bool = Tr
     report = Report("status", f"Status for loopet {facts.loop_id}", facts.fw.municipality, facts.loop_id, facts.area,
                     facts.council_date, f"{facts.fw.name} {facts.fw.version}", made_at,
                     intro=(f"Opgjort {facts.today.isoformat()}. Loopår {f.year} ({f.year_start.isoformat()} – "
-                           f"{(f.year_end - dt.timedelta(days=1)).isoformat()}); rammens minimum er "
-                           f"{one_to_ones_per_year(facts.fw)} 1:1 ledelsesopfølgninger pr. år."))
-    report.sections.append(Section(f"Området {facts.area}", Table(cols(_SUM_COLUMNS), [_sums(f.units)])))
+                           f"{(f.year_end - dt.timedelta(days=1)).isoformat()})"
+                           + (f"; rammens minimum er {one_to_ones_per_year(facts.fw)} 1:1 ledelsesopfølgninger pr. år."
+                              if facts.fw.one_to_ones is not None else ".")))
+    absent = _absent(facts.fw)
+    report.sections.append(Section(f"Området {facts.area}", _table(_SUM_COLUMNS, [_sums(f.units)], absent, cols)))
     by_chief: dict[str, list[UnitStatus]] = defaultdict(list)
     for u in f.units:
         by_chief[u.chief].append(u)
-    report.sections.append(Section("Pr. chef", Table(["Chef", *cols(_SUM_COLUMNS)],
-                                                     [[c, *_sums(us)] for c, us in sorted(by_chief.items())])))
+    report.sections.append(Section("Pr. chef", _table(["Chef", *_SUM_COLUMNS],
+                                                      [[c, *_sums(us)] for c, us in sorted(by_chief.items())],
+                                                      absent, cols)))
     if summary:
         report.sections.append(Section("Pr. enhed og forsinkede frister", note=(
             f"Loopet har {vocabulary.number(len(f.units))} enheder og {vocabulary.number(f.overdue_total)} "
@@ -192,11 +207,11 @@ def status_report(uow, facts: LoopFacts, made_at: dt.datetime, detail: bool = Tr
             "og listen over alle overskredne frister står i CSV-filen.")))
         if not detail:
             return report
-    report.sections.append(Section("Pr. enhed", Table(cols(_UNIT_COLUMNS), [
+    report.sections.append(Section("Pr. enhed", _table(_UNIT_COLUMNS, [
         [u.unit_id, u.unit, u.sector, u.chief, _fraction(u.talks_held, u.talks_planned),
          f"{u.one_to_ones_year} ({u.one_to_ones_minimum})", _fraction(u.statements_in, u.statements_due),
          _fraction(u.forms_in, u.forms_due), _fraction(u.packages_ready, u.packages_due), u.overdue,
-         u.most_days_overdue] for u in f.units]), csv_only=summary))
+         u.most_days_overdue] for u in f.units], absent, cols), csv_only=summary))
     report.sections.append(_overdue_section(f.overdue, csv_only=summary))
     return report
 

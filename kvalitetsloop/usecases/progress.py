@@ -18,6 +18,7 @@ class LoopProgress:
     council_date: dt.date
     phase: Phase | None
     states: list[PhaseState]
+    has_council: bool = True  # False: the loop's date is its start (a framework without a council [004])
 
     @property
     def done_fraction(self) -> float:
@@ -36,7 +37,8 @@ def loops_progress(uow, now: dt.datetime) -> list[LoopProgress]:
         for loop in uow.loops.active():
             fw = uow.loops.framework(loop)
             states = phase_states_of_tallies(fw, stored_phase_tallies(uow, loop.id, now, ZoneInfo(fw.timezone)))
-            out.append(LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states))
+            out.append(LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states,
+                                    fw.has_council))
     return out
 
 
@@ -56,4 +58,5 @@ def progress_of_loaded(loaded, now: dt.datetime) -> list[LoopProgress]:
 
 def _progress(loop, fw, events, submitted: set[tuple[str, str]], now: dt.datetime) -> LoopProgress:
     states = phase_states(fw, events, submitted, now)
-    return LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states)
+    return LoopProgress(loop.id, loop.area, fw.name, loop.council_date, current_phase(states, now), states,
+                        fw.has_council)
