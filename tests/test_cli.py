@@ -431,6 +431,10 @@ def test_a_table_drawn_by_the_cli_is_what_rich_draws():
     assert common._plain_table(t, 160) == console.file.getvalue()
     # Too wide for the terminal: rich wraps it, so it is left to rich.
     assert common._plain_table(t, 40) is None
-    # Markup in a cell is rich's to interpret.
-    t.add_row("[bold]x[/bold]", "1", "", "")
-    assert common._plain_table(t, 160) is None
+    # A time is drawn here; markup, an emoji code or a control character in a cell is rich's.
+    t.add_row("kl. 08:00", "1", "", "")
+    assert common._plain_table(t, 160) is not None
+    for cell in ("[bold]x[/bold]", "Sol :sun: og regn", "Børnehuset\rLærkereden"):
+        u = Table("a")
+        u.add_row(cell)
+        assert common._plain_table(u, 160) is None, cell

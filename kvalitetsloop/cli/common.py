@@ -8,6 +8,7 @@ what they need when they run.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -124,6 +125,10 @@ def print_table(table) -> None:
         out.file.flush()
 
 
+# What rich reads as an emoji code (":smile:"): a time like 08:00 is not one.
+_EMOJI_CODE = re.compile(r":\S+?:")
+
+
 def _plain_table(table, width: int) -> Optional[str]:
     from rich.cells import cell_len
 
@@ -131,7 +136,9 @@ def _plain_table(table, width: int) -> Optional[str]:
         return None
     columns = table.columns
     cells = [list(c._cells) for c in columns]
-    if any(not isinstance(v, str) or "\n" in v or "[" in v for col in cells for v in col):
+    # Markup, emoji codes (":smile:") and control characters are rich's to interpret or drop.
+    if any(not isinstance(v, str) or "[" in v or _EMOJI_CODE.search(v) or any(ch < " " for ch in v)
+           for col in cells for v in col):
         return None
     if any(not isinstance(c.header, str) or "[" in c.header for c in columns):
         return None
