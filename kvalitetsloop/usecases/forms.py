@@ -118,8 +118,10 @@ class Receipt:
     outbox_ids: list[int]
 
 
-def _contact(unit: Unit | None) -> dict:
-    if unit is None or not unit.role("chief"):
+def _contact(unit: Unit | None, recipient: str = "") -> dict:
+    """Whom the holder of a link that no longer works can ask: the unit's chief, unless the link
+    was the chief's own (then the administration, which the page always names)."""
+    if unit is None or not unit.role("chief") or unit.chief.email.lower() == recipient.strip().lower():
         return {}
     return {"name": unit.chief.name, "email": unit.chief.email}
 
@@ -144,7 +146,7 @@ def _view(uow, token: str, purpose: str, now: dt.datetime) -> LinkView:
     if event is None or loop is None or unit is None:
         raise unknown
     if now >= cap.expires_at:
-        raise LinkRefused("Linket er udløbet.", expired=True, contact=_contact(unit))
+        raise LinkRefused("Linket er udløbet.", expired=True, contact=_contact(unit, cap.recipient))
     fw = uow.loops.framework(loop)
     parent = uow.events.row(event.parent_uid) if event.parent_uid else None
     choice = None
@@ -153,7 +155,8 @@ def _view(uow, token: str, purpose: str, now: dt.datetime) -> LinkView:
     # A board that chose to attend has its statement deadline cancelled, but its link still
     # shows the choice (and lets it choose a statement again until the talk).
     if (event.status == "cancelled" and choice != "attendance") or loop.status != "active":
-        raise LinkRefused("Fristen, linket hører til, er aflyst.", expired=True, contact=_contact(unit))
+        raise LinkRefused("Fristen, linket hører til, er aflyst.", expired=True,
+                          contact=_contact(unit, cap.recipient))
     tz = ZoneInfo(fw.timezone)
     deadline = kinds.deadline_for_link(purpose)
     due = event.start.astimezone(tz).date()

@@ -190,3 +190,5 @@ def test_a_framework_without_a_council_is_started_from_its_start_date(admin, cli
     for kind, words in (("committee", "oversigt til udvalget"), ("report-back", "afrapportering")):
         r = client.get(f"{admin.base}/admin/loop/0-6-2027-05-03/rapport/{kind}")
         assert r.status_code == 404 and f"Loopets ramme har ingen {words}." in r.text
+    chief = client.get(f"{admin.base}/admin/loop/0-6-2027-05-03/chef/chief-01@example.dk")
+    assert chief.status_code == 200 and "Samtaler afholdt" in chief.text and "1:1 i loopåret" not in chief.text

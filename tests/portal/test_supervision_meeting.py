@@ -214,3 +214,14 @@ def test_a_replayed_or_cross_site_post_changes_nothing(portal):
         assert "onsdag den 8. december 2027 kl. 13.00" in again.text
     meetings = _meetings(portal.db)
     assert len(meetings) == 1 and meetings[0][3] == 0 and len(_answers(portal.db)) == 1
+
+
+def test_an_expired_link_of_the_chief_points_to_the_administration_not_the_chief(portal):
+    """A link that no longer works names whom to ask: a board's names its chief, but the chief's
+    own must not tell the chief to contact themselves."""
+    link, unit_id, chief, when = _arrived(portal)
+    portal.clock.now = when + dt.timedelta(days=400)
+    with httpx.Client(follow_redirects=True, timeout=30) as client:
+        page = client.get(link)
+    assert "Linket kan ikke længere bruges" in page.text
+    assert f"mailto:{chief}" not in page.text and "mailto:kvalitet@aarhus.example.dk" in page.text
