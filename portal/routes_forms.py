@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cycle import kinds
 from kvalitetsloop.usecases import forms, supervision
@@ -226,3 +226,13 @@ async def choose_participation(token: str, request: Request, portal: PortalDep):
         values["problems"] = exc.problems
         return portal.page(PAGES[0].template, status=422, **values)
     return RedirectResponse(f"/udtalelse/{token}", status_code=303)
+
+
+@router.get("/tilsynsopfoelgning/{token}/bilag")
+def supervision_attachment(token: str, request: Request, portal: PortalDep):
+    """The PDF the board attached to its supervision report, for the chief (through the chief's link)."""
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    name, data = forms.report_attachment(portal.uow(), token, portal.clock())
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -181,6 +181,18 @@ def _view(uow, token: str, purpose: str, now: dt.datetime) -> LinkView:
     return view
 
 
+def report_attachment(uow, token: str, now: dt.datetime) -> tuple[str, bytes]:
+    """The PDF a board attached to its newest supervision report, through the chief's link to
+    the report (file name, bytes); LinkRefused when the link does not work or nothing is attached."""
+    with uow:
+        view = _view(uow, token, kinds.SUPERVISION_REPORT.answer_link, now)
+        for _, f in reversed(uow.portal.versions(view.event_uid, kinds.SUPERVISION_REPORT.submission)):
+            if f is not None and f.attachment:
+                return f.attachment_name or "tilsynsafrapportering.pdf", f.attachment
+            break  # the newest version has none: an older one's file is not the report now
+    raise LinkRefused("Den nyeste afrapportering har ingen vedhæftet fil.")
+
+
 def _versions(uow, event_uid: str, kind: str) -> list[Version]:
     out = []
     for i, (s, f) in enumerate(uow.portal.versions(event_uid, kind), start=1):

@@ -40,7 +40,7 @@ REPORT = {"basic": "Basistilsynet er gennemført; legepladsen er efterset.",
           "pedagogical": "Læreplanen er evalueret; sprogarbejdet med de yngste halter."}
 
 
-def _arrived(portal) -> tuple[str, str, str, dt.datetime]:
+def _arrived(portal, pdf: tuple[str, bytes] = ("", b"")) -> tuple[str, str, str, dt.datetime]:
     """The first supervision report handed in by the board through its link two days before it is
     due, and the notice dispatched to the chief: (the chief's link, unit id, chief, the time)."""
     due, unit_id, uid = deadline_of(portal.db, "supervision_report_due", 1)
@@ -51,7 +51,7 @@ def _arrived(portal) -> tuple[str, str, str, dt.datetime]:
     portal.clock.now = reminded + dt.timedelta(days=5, hours=1)
     with httpx.Client(follow_redirects=True, timeout=30) as client:
         done = client.post(board_link, data={**form_fields(client.get(board_link).text), **REPORT},
-                           files={"pdf": ("", b"")})
+                           files={"pdf": pdf})
         assert done.status_code == 200, done.text
     when = portal.clock.now + dt.timedelta(hours=1)
     portal.dispatch(when)
@@ -225,3 +225,20 @@ def test_an_expired_link_of_the_chief_points_to_the_administration_not_the_chief
         page = client.get(link)
     assert "Linket kan ikke længere bruges" in page.text
     assert f"mailto:{chief}" not in page.text and "mailto:kvalitet@aarhus.example.dk" in page.text
+
+
+def test_the_chief_opens_the_pdf_the_board_attached_from_the_report_page(portal):
+    """The board may attach its report as a PDF; the chief's page links to it, and the link gives
+    the very file (through the chief's own link: nobody else's works)."""
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    link, unit_id, chief, when = _arrived(portal, ("tilsyn 2027.pdf", pdf))
+    portal.clock.now = when + dt.timedelta(hours=1)
+    with httpx.Client(follow_redirects=True, timeout=30) as client:
+        page = client.get(link)
+        href = re.search(r'Vedhæftet: <a href="([^"]+)">tilsyn 2027.pdf</a>', page.text)
+        assert href, page.text
+        got = client.get(portal.base + href.group(1))
+        assert got.status_code == 200 and got.content == pdf
+        assert got.headers["content-type"] == "application/pdf"
+        wrong = client.get(link.rsplit("/", 1)[0] + "/" + "A" * 43 + "/bilag")
+        assert wrong.status_code != 200 and wrong.content != pdf
