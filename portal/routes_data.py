@@ -4,12 +4,12 @@ marking one ready with a link or an uploaded PDF. And the download of an uploade
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kvalitetsloop.usecases import datapackages, forms
 from notifications import links
 from portal.app import PortalDep
-from portal.routes_forms import _guard, posted_form, uploaded
+from portal.routes_forms import _guard, pdf_by_link, posted_form, uploaded
 
 router = APIRouter()
 
@@ -51,8 +51,4 @@ async def mark_ready(token: str, event_uid: str, request: Request, portal: Porta
 
 @router.get("/datapakke/{token}")
 def package_file(token: str, request: Request, portal: PortalDep):
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    name, data = datapackages.package_file(portal.uow(), token, portal.clock())
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return pdf_by_link(portal, request, token, datapackages.package_file)

@@ -228,11 +228,16 @@ async def choose_participation(token: str, request: Request, portal: PortalDep):
     return RedirectResponse(f"/udtalelse/{token}", status_code=303)
 
 
+def pdf_by_link(portal, request: Request, token: str, read) -> Response:
+    """A PDF behind a link: `read(uow, token, now)` gives (file name, bytes) or refuses the link."""
+    if (blocked := _guard(portal, request)) is not None:
+        return blocked
+    name, data = read(portal.uow(), token, portal.clock())
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 @router.get("/tilsynsopfoelgning/{token}/bilag")
 def supervision_attachment(token: str, request: Request, portal: PortalDep):
     """The PDF the board attached to its supervision report, for the chief (through the chief's link)."""
-    if (blocked := _guard(portal, request)) is not None:
-        return blocked
-    name, data = forms.report_attachment(portal.uow(), token, portal.clock())
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return pdf_by_link(portal, request, token, forms.report_attachment)
