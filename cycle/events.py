@@ -139,6 +139,15 @@ class Event:
         return event, EventChange(self.uid, self.sequence, "attendees", detail)
 
 
+
+def attendees_in_roles(unit, roles) -> tuple[Attendee, ...]:
+    """A unit's people in these roles, each once (under the first role that names them)."""
+    seen: dict[str, Attendee] = {}
+    for role in roles:
+        for p in unit.role(role):
+            seen.setdefault(p.email, Attendee(p.email, role, p.name))
+    return tuple(seen.values())
+
 @dataclass(frozen=True)
 class EventChange:
     """What changed in an event, as its change history records it (created | moved | cancelled |

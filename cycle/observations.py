@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cycle.events import (OBSERVATION_AGREEMENT, OBSERVATION_FEEDBACK, OBSERVATION_SUMMARY, OBSERVATION_VISIT,
-                          Attendee, Event, make_uid)
+                          Attendee, Event, attendees_in_roles, make_uid)
 from cycle.framework import Framework
 
 KINDS = (OBSERVATION_VISIT, OBSERVATION_FEEDBACK, OBSERVATION_AGREEMENT, OBSERVATION_SUMMARY)
@@ -92,18 +92,10 @@ def _usable_days(cal, ov, window, year, sector) -> list[dt.date]:
     return days
 
 
-def _people(unit, roles) -> list[Attendee]:
-    out: dict[str, Attendee] = {}
-    for role in roles:
-        for p in unit.role(role):
-            out.setdefault(p.email, Attendee(p.email, role, p.name))
-    return list(out.values())
-
-
 def team_detail(fw: Framework, visitor) -> list[dict]:
     """The visiting team as a visit's details record it: the visiting unit's people in the team's
     roles (they come from another unit than the host, so the event keeps them)."""
-    return [{"email": a.email, "role": a.role, "name": a.name} for a in _people(visitor, fw.observation_visits.team)]
+    return [{"email": a.email, "role": a.role, "name": a.name} for a in attendees_in_roles(visitor, fw.observation_visits.team)]
 
 
 def plan_visits(planner) -> None:
@@ -132,9 +124,9 @@ def plan_visits(planner) -> None:
                 raise PlanningError(f"observation visits of loop-year {number} have no working day between "
                                     f"{window[0].isoformat()} and {window[1].isoformat()}")
             for i, (host, visitor) in enumerate(pairs):
-                team = _people(visitor, ov.team)
-                hosts = _people(host, host_roles(fw, OBSERVATION_VISIT))
-                feedback = _people(host, host_roles(fw, OBSERVATION_FEEDBACK))
+                team = attendees_in_roles(visitor, ov.team)
+                hosts = attendees_in_roles(host, host_roles(fw, OBSERVATION_VISIT))
+                feedback = attendees_in_roles(host, host_roles(fw, OBSERVATION_FEEDBACK))
                 everyone = {a.email for a in (*team, *hosts, *feedback)}
                 target = (i * len(days)) // len(pairs)
                 # A whole working day on which nobody of the visit has another meeting.
@@ -167,7 +159,7 @@ def plan_visits(planner) -> None:
                         spec.loop_id, OBSERVATION_SUMMARY, host, number, due, clock,
                         f"Skriftlig opsamling efter {label.lower()}: {host.name}", _merge(feedback, team), visit,
                         {**details, "visit_date": day.isoformat(),
-                         "to": sorted(a.email for a in _people(host, ov.feedback_with))}))
+                         "to": sorted(a.email for a in attendees_in_roles(host, ov.feedback_with))}))
 
 
 def _merge(first: list[Attendee], second: list[Attendee]) -> tuple[Attendee, ...]:

@@ -17,7 +17,7 @@ import pendulum
 
 from cycle import kinds, observations, vocabulary
 from cycle.booking import Ledger, minutes
-from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Attendee, Event, make_uid
+from cycle.events import NEXT_LAYER_FOLLOWUP, SUPERVISION_MEETING, Attendee, Event, attendees_in_roles, make_uid
 from cycle.framework import Framework
 from cycle.organisation import Organisation, Unit
 from cycle.workcalendar import WorkCalendar
@@ -171,14 +171,6 @@ class LoopTimeline:
         return windows
 
 
-def _attendees(unit: Unit, roles) -> tuple[Attendee, ...]:
-    seen: dict[str, Attendee] = {}
-    for role in roles:
-        for p in unit.role(role):
-            seen.setdefault(p.email, Attendee(p.email, role, p.name))
-    return tuple(seen.values())
-
-
 def board_choice(fw: Framework, unit: Unit, number: int, recorded: str | None = None) -> str | None:
     """How the board takes part in talk `number` when it chooses [000: "enten i form af en
     udtalelse eller ved deltagelse"]: its recorded choice, else the framework's default; None for
@@ -226,7 +218,7 @@ def event_attendees(fw: Framework, unit: Unit, kind: str, number: int | None = N
                     details: dict | None = None) -> tuple[Attendee, ...]:
     """The people of a unit's event; a meeting's ad hoc guests ("guests" in its details) too
     [000 table: "Ad hoc deltagere alt efter lokalt fokusområde"]."""
-    people = _attendees(unit, event_roles(fw, unit, kind, number, details))
+    people = attendees_in_roles(unit, event_roles(fw, unit, kind, number, details))
     # An observation visit's team comes from another unit: the people recorded with it.
     people += tuple(Attendee(t["email"], t["role"], t.get("name", "")) for t in (details or {}).get("team", ())
                     if t["email"] not in {a.email for a in people})
@@ -733,7 +725,7 @@ def network_attendees(fw: Framework, units) -> tuple[Attendee, ...]:
     once, the chiefs first. The planner's and an organisation update's one rule."""
     attendees: dict[str, Attendee] = {}
     for u in units:
-        for a in _attendees(u, fw.network_meetings.attendees):
+        for a in attendees_in_roles(u, fw.network_meetings.attendees):
             attendees.setdefault(a.email, a)
     return tuple(sorted(attendees.values(), key=lambda a: (a.role != "chief", a.email)))
 

@@ -186,10 +186,11 @@ def report_attachment(uow, token: str, now: dt.datetime) -> tuple[str, bytes]:
     the report (file name, bytes); LinkRefused when the link does not work or nothing is attached."""
     with uow:
         view = _view(uow, token, kinds.SUPERVISION_REPORT.answer_link, now)
-        for _, f in reversed(uow.portal.versions(view.event_uid, kinds.SUPERVISION_REPORT.submission)):
-            if f is not None and f.attachment:
-                return f.attachment_name or "tilsynsafrapportering.pdf", f.attachment
-            break  # the newest version has none: an older one's file is not the report now
+        versions = uow.portal.versions(view.event_uid, kinds.SUPERVISION_REPORT.submission)
+        # Only the newest version's file: an older one's is not the report now.
+        newest = versions[-1][1] if versions else None
+        if newest is not None and newest.attachment:
+            return newest.attachment_name or "tilsynsafrapportering.pdf", newest.attachment
     raise LinkRefused("Den nyeste afrapportering har ingen vedhæftet fil.")
 
 

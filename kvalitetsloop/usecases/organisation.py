@@ -128,16 +128,12 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
     for loop in uow.loops.active():
         fw = uow.loops.framework(loop)
         tz = ZoneInfo(fw.timezone)
-        gone: list[str] = []
+        gone = []
         for row in uow.events.future(loop.id, now, sorted(removed | changed_units)):
             if row.kind in MEETING_KINDS and row.start <= now:
                 continue  # a meeting under way is left as it is
             if row.unit_id in removed:
-                event = uow.events.get(row.uid, tz)
-                uow.events.record(*event.cancelled(reason="unit removed from the organisation"), now)
-                report.cancelled_events.append(row.uid)
-                report.cancelled_shown.append((event.start.astimezone(tz), event.title, event.all_day))
-                gone.append(row.uid)
+                gone.append(uow.events.get(row.uid, tz))
                 continue
             if row.unit_id not in units:
                 continue
@@ -146,8 +142,8 @@ def _follow_organisation(uow, org: Organisation, diff: OrganisationDiff, now: dt
                                                                  event.details)),
                                            update_all=row.unit_id in hosts_changed)
             _record_people(uow, changed, now, report)
-        report.cancellations += uow.outbox.sent_invitations(gone)
-        report.withdrawn += uow.outbox.withdraw(gone, "the unit was removed from the organisation", now)
+        _cancel(uow, gone, "unit removed from the organisation", "the unit was removed from the organisation",
+                tz, now, report)
         _follow_networks(uow, fw, loop.id, tz, units, removed | changed_units, removed, now, report)
         _follow_visits(uow, fw, loop.id, tz, units, removed | changed_units, removed, now, report)
 
@@ -174,7 +170,7 @@ def _follow_visits(uow, fw, loop_id: str, tz, units: dict, touched: set[str], re
     visiting unit was removed is cancelled, with its feedback talk and deadlines."""
     if fw.observation_visits is None:
         return
-    gone: list[str] = []
+    gone = []
     events = uow.events.of_loop(loop_id, tz)
     # A visit still ahead decides for its feedback talk and deadlines (one already due goes too).
     ahead = {e.uid for e in events if e.kind == observations.OBSERVATION_VISIT and e.start > now}
@@ -185,17 +181,27 @@ def _follow_visits(uow, fw, loop_id: str, tz, units: dict, touched: set[str], re
                 or event.status == "cancelled" or visit not in ahead or event.unit_id not in units):
             continue
         if visitor in removed or visitor not in units:
-            uow.events.record(*event.cancelled(reason="the visiting unit was removed from the organisation"), now)
-            report.cancelled_events.append(event.uid)
-            report.cancelled_shown.append((event.start.astimezone(tz), event.title, event.all_day))
-            gone.append(event.uid)
+            gone.append(event)
             continue
-        moved = replace(event, details={**event.details, "team": observations.team_detail(fw, units[visitor])})
-        changed = moved.with_attendees(event_attendees(fw, units[event.unit_id], event.kind, event.number,
-                                                       moved.details))
+        with_team = replace(event, details={**event.details, "team": observations.team_detail(fw, units[visitor])})
+        changed = with_team.with_attendees(event_attendees(fw, units[event.unit_id], event.kind, event.number,
+                                                           with_team.details))
         _record_people(uow, changed, now, report)
-    report.cancellations += uow.outbox.sent_invitations(gone)
-    report.withdrawn += uow.outbox.withdraw(gone, "the visiting unit was removed from the organisation", now)
+    why = "the visiting unit was removed from the organisation"
+    _cancel(uow, gone, why, why, tz, now, report)
+
+
+def _cancel(uow, events: list, reason: str, withdrawn_because: str, tz, now: dt.datetime,
+            report: ImportReport) -> None:
+    """Cancel these events: invitations already sent get a CANCEL from the next dispatch, emails
+    not yet sent are withdrawn."""
+    for event in events:
+        uow.events.record(*event.cancelled(reason=reason), now)
+        report.cancelled_events.append(event.uid)
+        report.cancelled_shown.append((event.start.astimezone(tz), event.title, event.all_day))
+    uids = [e.uid for e in events]
+    report.cancellations += uow.outbox.sent_invitations(uids)
+    report.withdrawn += uow.outbox.withdraw(uids, withdrawn_because, now)
 
 
 def _record_people(uow, changed, now: dt.datetime, report: ImportReport) -> None:
