@@ -161,12 +161,22 @@ class PrefectServer:
         return self._asked("POST", path, body)
 
     def _asked(self, method: str, path: str, body: dict | None = None):
-        """Prefect's server on SQLite answers 503 when its database is busy (seen in full suites,
-        where other tests' servers share the disk): ask again then, as its own client does."""
-        for _ in range(10):
-            r = httpx.request(method, self.api + path, json=body, timeout=10)
-            if r.status_code != 503:
-                break
+        """Prefect's server on SQLite answers 5xx when its database is busy, or does not answer
+        within 10 s while its scheduler and a worker's run hold the database (both seen in full
+        suites on 2 cores, where other tests' servers share the disk): ask again then, as its own
+        client does, for up to two minutes."""
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                r = httpx.request(method, self.api + path, json=body, timeout=30)
+                if r.status_code < 500:
+                    break
+                problem = f"{r.status_code} {r.text[:200]}"
+            except httpx.TimeoutException as exc:
+                problem = repr(exc)
+            if time.monotonic() > deadline:
+                pytest.fail(f"prefect server kept failing {method} {path} for 2 minutes ({problem}):\n"
+                            f"{_tail(self.log)}")
             time.sleep(1)
         r.raise_for_status()
         return r.json()
