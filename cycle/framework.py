@@ -476,6 +476,9 @@ class ObservationVisits(_Strict):
     agreement_working_days_before: int | None = Field(default=None, ge=1, le=60)
     # The title's word for a visit (001: "Læringsmiljøobservation"; 004: "Gensidigt besøg").
     label: str = "Læringsmiljøobservation"
+    # The plural, where the common rule (+er) does not make it (004: "Gensidige besøg"); the year
+    # wheel's ring is named with it.
+    label_plural: str | None = None
     purpose: str | None = None
 
 

@@ -17,6 +17,7 @@ import email
 import json
 from email import policy
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
@@ -50,6 +51,7 @@ SEED_QUOTES = {
 }
 START = "2027-04-28"     # an Albertslund loop's start date (no council [004])
 NOW = "2027-03-01T09:00:00+01:00"
+SVG = {"s": "http://www.w3.org/2000/svg"}
 # What 004 describes for a loop: dialogues on the learning plan, its evaluation and the evaluation
 # culture (with the leader's record of each), the leader networks, and the mutual visits with
 # the agreement made before each.
@@ -143,6 +145,19 @@ def test_a_loop_started_with_a_start_date_plans_the_elements_004_describes_and_n
         proc = cli("report", kind, f"0-6-{START}", "--now", NOW, check=False)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert f"the framework albertslund has no" in proc.stderr and f"has no {kind} report" in proc.stderr
+    # The year wheel draws the dialogues, the mutual visits and the deadlines in 004's words, and no
+    # empty rings of one-to-ones or data packages 004 does not have.
+    wheel = ET.fromstring(cli("report", "year-wheel", f"0-6-{START}", "--now", NOW).stdout)
+    rings = {g.get("data-ring"): (g.findtext("s:title", namespaces=SVG),
+                                  sum(int(p.get("data-count")) for p in g.iterfind("s:path", SVG)))
+             for g in wheel.iterfind(".//s:g[@class='ring']", SVG)}
+    year_1 = [e for e in data["events"] if e["start"][:10] < "2028-04-01"]
+    assert rings == {
+        "talks": ("Kvalitetsdialoger", sum(e["kind"] == "learning_talk" for e in year_1)),
+        "visits": ("Gensidige besøg", sum(e["kind"] == OBSERVATION_VISIT for e in year_1)),
+        "deadlines": ("Frister", sum(e["kind"].endswith("_due") for e in year_1)),
+    }, rings
+    assert rings["visits"][1] == 80
 
 
 def test_the_command_line_takes_the_date_the_framework_starts_from(cli):

@@ -13,6 +13,7 @@ import email
 import io
 import json
 from email import policy
+from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
@@ -29,6 +30,7 @@ QUOTES = {"003": ["opfølgning afholdes også mellem tilbuddets leder og næste"
 PLANS = (("0-6", D("2027-04-28")), ("6-18", D("2028-04-26")), ("0-6", D("2027-06-02")))
 LAYER = {"dagtilbud": "pedagogical_leader", "skole": "pedagogical_leader", "fu": "leisure_centre_leader"}
 EARLY = "2026-11-02T09:00:00+01:00"
+SVG = {"s": "http://www.w3.org/2000/svg"}
 
 
 def test_the_passage_is_in_the_seed():
@@ -128,6 +130,14 @@ def test_a_unit_without_a_next_layer_gets_none_and_the_plan_summary_says_so(sqli
     assert sorted(str(m["To"]).split("<")[-1].rstrip(">") for m in about) == sorted(a["email"] for a in first["attendees"])
     text = next(p for p in about[0].walk() if p.get_content_type() == "text/calendar").get_content()
     assert "METHOD:REQUEST" in text and "næste ledelseslag" in text.replace("\r\n ", "")
+    # dt-006's year wheel has a ring for them, between the one-to-ones and the data packages.
+    svg = ET.fromstring(sqlite_cli("report", "year-wheel", "0-6-2027-04-28", "--unit", "dt-006").stdout)
+    rings = {g.get("data-ring"): (g.findtext("s:title", namespaces=SVG),
+                                  sum(int(p.get("data-count")) for p in g.iterfind("s:path", SVG)))
+             for g in svg.iterfind(".//s:g[@class='ring']", SVG)}
+    assert list(rings) == ["talks", "one_to_ones", "next_layer", "packages", "deadlines"]
+    year_1 = [e for e in ours if e["unit_id"] == "dt-006" and e["start"][:10] < "2028-04-01"]
+    assert rings["next_layer"] == ("Opfølgning med næste ledelseslag", len(year_1)) and len(year_1) >= 6
 
 
 def test_a_unit_joining_a_running_loop_gets_its_follow_ups_from_today(example_org, variant, holiday_periods):

@@ -87,8 +87,8 @@ def report_year_wheel(ctx: typer.Context, loop: LoopArg,
                       unit: Optional[str] = typer.Option(None, "--unit", help="One unit's wheel."),
                       chief: Optional[str] = typer.Option(None, "--chief", help="One chief's units (their email)."),
                       output: OutOption = None, now: NowOption = None):
-    """The year wheel as SVG (a PNG when --out ends in .png): talks, one-to-ones, data packages and
-    deadlines per week around the months."""
+    """The year wheel as SVG (a PNG when --out ends in .png): per week around the months, a ring for
+    each element of the loop's framework (talks, one-to-ones, data packages, visits, deadlines)."""
     from kvalitetsloop.reports.build import year_wheel
     from kvalitetsloop.reports.yearwheel import year_wheel_png
 

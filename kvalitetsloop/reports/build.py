@@ -54,7 +54,7 @@ def year_wheel(uow, loop_id: str, now: dt.datetime, year: int = 1, unit: str | N
                chief: str | None = None) -> str:
     """The loop's year wheel (SVG) for loop-year 1 or 2: the whole area, one chief's units or one
     unit. Counted per week and ring by the database."""
-    from kvalitetsloop.reports.yearwheel import MILESTONES, RING_KINDS, RINGS, loop_year_start, ring_of, \
+    from kvalitetsloop.reports.yearwheel import MILESTONES, loop_year_start, ring_kinds, ring_of, rings_of, \
         week_starts, year_wheel_svg
 
     if year not in (1, 2):
@@ -77,10 +77,11 @@ def year_wheel(uow, loop_id: str, now: dt.datetime, year: int = 1, unit: str | N
             title = f"Årshjul {email}"
         start = loop_year_start(facts.council_date, year)
         days = week_starts(start)
-        counts: dict[str, Counter] = {key: Counter() for key, _, _ in RINGS}
-        for kind, week, n in uow.reports.kind_counts(loop_id, [facts.local_midnight(d) for d in days], RING_KINDS,
-                                                     ids):
-            counts[ring_of(kind)][week] += n
+        rings = rings_of(facts.fw)
+        counts: dict[str, Counter] = {ring.key: Counter() for ring in rings}
+        for kind, week, n in uow.reports.kind_counts(loop_id, [facts.local_midnight(d) for d in days],
+                                                     ring_kinds(rings), ids):
+            counts[ring_of(rings, kind)][week] += n
         marks = [e for e in uow.events.shared(loop_id, facts.tz)
                  if e.kind in MILESTONES and start <= e.start.astimezone(facts.tz).date() < days[-1]]
-    return year_wheel_svg(counts, marks, start, facts.tz, f"{title} (år {year})")
+    return year_wheel_svg(rings, counts, marks, start, facts.tz, f"{title} (år {year})")

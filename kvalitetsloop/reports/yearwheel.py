@@ -1,7 +1,9 @@
 """The year wheel (årshjul): one loop-year of a plan as an SVG picture — the months around the
-circle, one ring each for learning talks, one-to-ones, data packages and deadlines, with a mark
-per week sized by how many fall in it; the council and the committee marked on the rim. For the
-whole area, one chief or one unit. Drawn from the plan's events, like Plandisc's wheels but ours.
+circle, one ring for each kind of meeting or deadline the loop's framework has (its talks,
+one-to-ones, follow-ups with the next leadership layer, data packages, observation visits and
+deadlines), with a mark per week sized by how many fall in it; the council and the committee
+marked on the rim. For the whole area, one chief or one unit. Drawn from the plan's events, like
+Plandisc's wheels but ours.
 """
 
 from __future__ import annotations
@@ -9,34 +11,58 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from cycle import kinds
-from cycle.events import Event
+from cycle import kinds, vocabulary
+from cycle.events import NEXT_LAYER_FOLLOWUP, OBSERVATION_AGREEMENT, OBSERVATION_SUMMARY, OBSERVATION_VISIT, Event
+from cycle.framework import Framework
 
 MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
           "november", "december")
-# (ring key, Danish label, colour); the innermost ring first.
-RINGS = (("talks", "Læringssamtaler", "#00507a"), ("one_to_ones", "1:1 ledelsesopfølgning", "#1d6b2f"),
-         ("packages", "Datapakker", "#8a4b00"), ("deadlines", "Frister", "#7a1f5c"))
 MILESTONES = ("council_meeting", "committee_overview")
 
 
-def ring_of(kind: str) -> str | None:
-    """The ring an event of this kind is marked on, or None."""
-    if kind == "learning_talk":
-        return "talks"
-    if kind == "one_to_one":
-        return "one_to_ones"
-    if kind == kinds.DATA_PACKAGE.event_kind:
-        return "packages"
-    if kinds.deadline_for_event_kind(kind) is not None:
-        return "deadlines"
-    return None
+@dataclass(frozen=True)
+class Ring:
+    key: str
+    label: str  # Danish, in the framework's words
+    colour: str
+    kinds: tuple[str, ...]  # the event kinds marked on it
 
 
-# Every event kind with a ring.
-RING_KINDS: tuple[str, ...] = ("learning_talk", "one_to_one", *kinds.DEADLINE_EVENT_KINDS)
+_DEADLINE_KINDS = (*(k for k in kinds.DEADLINE_EVENT_KINDS if k != kinds.DATA_PACKAGE.event_kind),
+                   OBSERVATION_AGREEMENT, OBSERVATION_SUMMARY)
+
+
+def rings_of(fw: Framework) -> tuple[Ring, ...]:
+    """The wheel's rings for a loop of this framework, the innermost first: only the elements it
+    has, so an Albertslund wheel shows its dialogues, visits and deadlines and no empty rings of
+    one-to-ones or data packages it never plans. A visit's feedback talk, the same day, is not
+    counted again."""
+    words = vocabulary.words(fw)
+    rings = [Ring("talks", vocabulary.cap(vocabulary.plural(words["talk"])), "#00507a", ("learning_talk",))]
+    if fw.one_to_ones is not None:
+        rings.append(Ring("one_to_ones", "1:1 ledelsesopfølgning", "#1d6b2f", ("one_to_one",)))
+    if fw.next_layer_followups.enabled:
+        rings.append(Ring("next_layer", "Opfølgning med næste ledelseslag", "#4f6b1d", (NEXT_LAYER_FOLLOWUP,)))
+    if fw.data_packages is not None:
+        rings.append(Ring("packages", vocabulary.cap(vocabulary.plural(words["data_package"])), "#8a4b00",
+                          (kinds.DATA_PACKAGE.event_kind,)))
+    if fw.observation_visits is not None:
+        ov = fw.observation_visits
+        rings.append(Ring("visits", ov.label_plural or vocabulary.plural(ov.label), "#4b3b8f", (OBSERVATION_VISIT,)))
+    rings.append(Ring("deadlines", "Frister", "#7a1f5c", _DEADLINE_KINDS))
+    return tuple(rings)
+
+
+def ring_kinds(rings: tuple[Ring, ...]) -> tuple[str, ...]:
+    return tuple(k for ring in rings for k in ring.kinds)
+
+
+def ring_of(rings: tuple[Ring, ...], kind: str) -> str | None:
+    """The key of the ring an event of this kind is marked on, or None."""
+    return next((ring.key for ring in rings if kind in ring.kinds), None)
 
 
 def week_starts(start: dt.date) -> list[dt.date]:
@@ -63,20 +89,22 @@ def _point(cx: float, cy: float, r: float, a: float) -> tuple[float, float]:
     return cx + r * math.sin(a), cy - r * math.cos(a)
 
 
-def year_wheel_svg(counts: dict[str, Counter], milestones: list[Event], start: dt.date, tz, title: str) -> str:
+def year_wheel_svg(rings: tuple[Ring, ...], counts: dict[str, Counter], milestones: list[Event], start: dt.date,
+                   tz, title: str) -> str:
     """The wheel of the year from `start` (a month's first day) as a standalone SVG document:
-    `counts` per ring, live events per week (`week_starts`); `milestones` marked on the rim."""
+    `counts` per ring key, live events per week (`week_starts`); `milestones` marked on the rim."""
     size, cx, cy = 800, 400.0, 400.0
     most = max([c for ring in counts.values() for c in ring.values()] or [1])
     ring_inner, ring_width = 110.0, 50.0
-    rim = ring_inner + ring_width * len(RINGS)
+    rim = ring_inner + ring_width * len(rings)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
              f'role="img" aria-labelledby="t d" font-family="DejaVu Sans, Arial, sans-serif">',
              f'<title id="t">{escape(title)}</title>',
              f'<desc id="d">Årshjul fra {start.isoformat()}: ' + "; ".join(
-                 f"{label} {sum(counts[key].values())}" for key, label, _ in RINGS) + "</desc>",
+                 f"{ring.label} {sum(counts[ring.key].values())}" for ring in rings) + "</desc>",
              f'<circle cx="{cx}" cy="{cy}" r="{rim}" fill="#ffffff" stroke="#444444"/>']
-    for i, (key, label, colour) in enumerate(RINGS):
+    for i, ring in enumerate(rings):
+        key, label, colour = ring.key, ring.label, ring.colour
         r0 = ring_inner + i * ring_width
         parts.append(f'<circle cx="{cx}" cy="{cy}" r="{r0:.1f}" fill="none" stroke="#bbbbbb"/>')
         parts.append(f'<g class="ring" data-ring="{key}" fill="{colour}"><title>{escape(label)}</title>')
