@@ -169,9 +169,11 @@ def loop(request: Request, portal: PortalDep, loop_id: str):
     except NotFound:
         return _refused(portal, 404, "Loopet findes ikke.")
     from kvalitetsloop.reports.build import kinds_of
+    from kvalitetsloop.usecases.loop_changes import units_outside
 
     reports = {k: t for k, t in REPORT_TITLES.items() if k in kinds_of(view.facts.fw)}
-    return _page(portal, request, session, "loop.html", view=view, f=view.facts, reports=reports)
+    return _page(portal, request, session, "loop.html", view=view, f=view.facts, reports=reports,
+                 outside=units_outside(portal.uow(), loop_id))
 
 
 def _loop_page(portal, request: Request, loop_id: str, template: str, make, missing: str) -> HTMLResponse:

@@ -1,11 +1,14 @@
-"""The administration's two pages that change things: start a loop, update the organisation.
+"""The administration's pages that change things: start a loop, update the organisation, plan a
+unit into a running loop.
 
-Both go upload → preview → confirm, through the use cases the command line uses (`loop start
+The first two go upload → preview → confirm, through the use cases the command line uses (`loop start
 --dry-run`, `org import --dry-run` / `--apply`). A preview changes nothing. Its confirmation form
 carries the file itself (base64: browsers rewrite line breaks in plain fields), the file's SHA-256,
 the choices and the fingerprint of what the preview showed, sealed under the session; the confirm
 refuses a file or choice other than the sealed ones, and the use case stores nothing unless the
-effect worked out again in the confirm's own transaction still equals the fingerprint.
+effect worked out again in the confirm's own transaction still equals the fingerprint. Planning
+a unit in (`loop add-unit`) goes preview → confirm the same way, sealed on the loop, the unit and
+the plan's fingerprint.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cycle.framework import AARHUS_ROLE_LABELS, FrameworkError
 from cycle.organisation import OrganisationError
-from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, PastMilestones, PreviewChanged,
-                                  UserError)
+from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NotFound, PastMilestones,
+                                  PreviewChanged, UserError)
 from portal.app import PortalDep
 from portal.routes_admin import _page, _posted, _refused, _session, _sessions
 from portal.security import MAX_BODY_BYTES
@@ -315,3 +318,102 @@ async def org_apply(request: Request, portal: PortalDep):
     except (UserError, OrganisationError) as exc:
         return _refused(portal, 409, f"Organisationen kan ikke opdateres: {exc}. Intet er gemt.")
     return _org_page(portal, request, session, report=report, applied=True, upload=upload)
+
+
+# -- plan a unit into a running loop ------------------------------------------------------------
+
+# The joining planner's reasons (cycle.joining, English like the command line) in Danish.
+DANISH_LEFT_OUT = [(re.compile(pattern), danish) for pattern, danish in (
+    (r"its window ended on (\S+)", "vinduet sluttede {0}"),
+    (r"its window ends on (\S+), before (\S+), the first day that leaves its data package and deadlines time",
+     "vinduet slutter {0}, før {1}, som er den første dag, der giver tid til datapakken og fristerne"),
+    (r"no observation visit: the loop's rotation of hosts and visiting teams was fixed when it started",
+     "ingen besøg: loopets rækkefølge af værter og besøgshold blev lagt fast, da loopet startede"),
+)]
+
+
+def _danish_reason(message: str) -> str:
+    for pattern, danish in DANISH_LEFT_OUT:
+        if m := pattern.fullmatch(message):
+            return danish.format(*m.groups())
+    return message
+
+
+def _add_unit_page(portal, request, session, added, status: int = 200, notice: str = "") -> HTMLResponse:
+    from cycle.vocabulary import plural, words
+
+    w = words(added.framework)
+    fingerprint = added.fingerprint
+    seal = _sessions(request).seal(session.nonce, "add-unit", added.loop_id, added.unit_id, fingerprint)
+    left_out = [f"{w['Talk']} {n} planlægges ikke: {_danish_reason(why)}." for n, why in added.left_out]
+    left_out += [f"{_danish_reason(why).capitalize()}." for why in added.not_planned]
+    talks = sum(e.kind == "learning_talk" for e in added.events)
+    return _page(portal, request, session, "add_unit.html", status=status, added=added, left_out=left_out,
+                 talks=talks, talks_word=w["talk"] if talks == 1 else plural(w["talk"]), fingerprint=fingerprint,
+                 seal=seal, notice=notice)
+
+
+def _add_unit(portal, loop_id: str, unit_id: str, *, dry_run: bool, expect: str | None = None):
+    from kvalitetsloop.usecases.loop_changes import add_unit
+
+    return add_unit(portal.uow(), portal.settings.frameworks_dir, loop_id, unit_id, portal.clock(),
+                    dry_run=dry_run, expect=expect)
+
+
+# Why a unit cannot be planned in (kvalitetsloop.usecases.loop_changes), in Danish.
+DANISH_REFUSALS = [(re.compile(pattern), danish) for pattern, danish in (
+    (r"there is no loop '(.*)' .*", "Loopet {0} findes ikke."),
+    (r"there is no unit '(.*)' in the organisation .*", "Enheden {0} findes ikke i organisationen."),
+    (r"(\S+) already has learning talks in the loop (\S+)", "{0} er allerede med i loopet {1}."),
+    (r"the loop (\S+) is cancelled, not running", "Loopet {0} er aflyst og tager ingen enheder ind."),
+    (r"the loop (\S+) is closed, not running", "Loopet {0} er afsluttet og tager ingen enheder ind."),
+)]
+
+
+def _add_unit_refusal(portal, exc: Exception) -> HTMLResponse:
+    message = str(exc)
+    for pattern, danish in DANISH_REFUSALS:
+        if m := pattern.fullmatch(message):
+            message = danish.format(*m.groups())
+            break
+    else:
+        message = f"Enheden kan ikke planlægges ind i loopet: {message}."
+    return _refused(portal, 404 if isinstance(exc, NotFound) else 409, f"{message} Intet er gemt.")
+
+
+@router.post("/loop/{loop_id}/enhed/{unit_id}/planlaeg", response_class=HTMLResponse)
+async def add_unit_preview(request: Request, portal: PortalDep, loop_id: str, unit_id: str):
+    """The plan `loop add-unit` would store for the unit, shown; nothing is stored."""
+    session = _session(portal, request)
+    _, refusal = await _posted(portal, request, session.nonce)
+    if refusal:
+        return refusal
+    try:
+        added = _add_unit(portal, loop_id, unit_id, dry_run=True)
+    except UserError as exc:
+        return _add_unit_refusal(portal, exc)
+    return _add_unit_page(portal, request, session, added)
+
+
+@router.post("/loop/{loop_id}/enhed/{unit_id}/planlaeg/bekraeft", response_class=HTMLResponse)
+async def add_unit_confirm(request: Request, portal: PortalDep, loop_id: str, unit_id: str):
+    session = _session(portal, request)
+    data, refusal = await _posted(portal, request, session.nonce)
+    if refusal:
+        return refusal
+    fingerprint = str(data.get("fingerprint") or "")
+    if not _sessions(request).seal_valid(session.nonce, data.get("segl"), "add-unit", loop_id, unit_id, fingerprint):
+        return _refused(portal, 409, NOT_SEALED)
+    try:
+        _add_unit(portal, loop_id, unit_id, dry_run=False, expect=fingerprint)
+    except PreviewChanged:
+        try:
+            again = _add_unit(portal, loop_id, unit_id, dry_run=True)
+        except UserError as exc:
+            return _add_unit_refusal(portal, exc)
+        return _add_unit_page(portal, request, session, again, 409,
+                              "Planen er ændret siden forhåndsvisningen (organisationen, loopene eller ferierne er "
+                              "ændret imens). Intet er gemt. Se den nye plan, og bekræft igen.")
+    except UserError as exc:
+        return _add_unit_refusal(portal, exc)
+    return RedirectResponse(f"/admin/loop/{loop_id}/enhed/{unit_id}", status_code=303)

@@ -92,6 +92,15 @@ class ReportRepository:
             q = q.where(chief_email == chief)
         return list(self.session.execute(q))
 
+    def units_outside(self, loop_id: str, sectors: Sequence[str]) -> list:
+        """The stored units of `sectors` without a live learning talk in the loop: (id, name,
+        sector), by id."""
+        in_loop = sa.select(E.c.unit_id).where(E.c.loop_id == loop_id, E.c.kind == "learning_talk",
+                                               E.c.status != "cancelled", E.c.unit_id.is_not(None))
+        return list(self.session.execute(
+            sa.select(U.c.id, U.c.name, U.c.sector)
+            .where(U.c.sector.in_(list(sectors)), U.c.id.not_in(in_loop)).order_by(U.c.id)))
+
     # -- what is done, due and overdue ------------------------------------------------------
 
     def _done(self, loop_id: str, now: dt.datetime, deadlines: Mapping[str, str]):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cycle.events import MEETING_KINDS, Event
+from cycle.framework import Framework
 from cycle.joining import plan_joining_unit
 from cycle.planner import LoopSpec, PlanningError
-from kvalitetsloop.errors import NotFound, UserError
+from kvalitetsloop.errors import NotFound, PreviewChanged, UserError
 from kvalitetsloop.usecases.loops import meetings_of_other_loops, require_loop, working_calendar
 
 
@@ -23,6 +25,16 @@ class AddedUnit:
     left_out: list[tuple[int, str]] = field(default_factory=list)
     # What the loop has that a unit joining it does not get, in a sentence each.
     not_planned: list[str] = field(default_factory=list)
+    framework: Framework | None = field(default=None, compare=False)  # the loop's, for its words
+
+    @property
+    def fingerprint(self) -> str:
+        """What planning the unit in does, as a hash: the web's confirm stores the plan only while
+        it is still the one its preview showed."""
+        planned = [(e.uid, e.kind, e.number, e.start.isoformat(), e.end.isoformat(),
+                    tuple(a.email for a in e.attendees)) for e in self.events]
+        return hashlib.sha256(repr((self.loop_id, self.unit_id, planned, self.left_out,
+                                    self.not_planned)).encode()).hexdigest()
 
 
 @dataclass
@@ -44,9 +56,12 @@ def running_loop(uow, loop_id: str):
     return loop
 
 
-def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.datetime) -> AddedUnit:
+def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.datetime, *, dry_run: bool = False,
+             expect: str | None = None) -> AddedUnit:
     """Plan a unit of the organisation into a running loop: its remaining talks with their data
-    packages and deadlines, its one-to-ones and its report-back, around everyone's meetings."""
+    packages and deadlines, its one-to-ones and its report-back, around everyone's meetings.
+    `dry_run` works the plan out and stores nothing (the web's preview); with `expect`, nothing is
+    stored unless the plan's fingerprint still equals it (PreviewChanged)."""
     with uow:
         loop = running_loop(uow, loop_id)
         unit = uow.organisation.load().by_id().get(unit_id)
@@ -71,15 +86,31 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
                 raise UserError(f"{unit_id} cannot be planned into the loop {loop_id}: {exc}") from None
             if not taken & {e.uid for e in plan.events}:
                 break
-        uow.events.add_planned(loop_id, plan.events, now)
-        uow.commit()
-    not_planned = []
-    ov = fw.observation_visits
-    if ov is not None and unit.sector in ov.sectors:
-        # The visits' rotation pairs the units of the loop's start; a late unit would shift it.
-        not_planned.append("no observation visit: the loop's rotation of hosts and visiting teams was fixed "
-                           "when it started")
-    return AddedUnit(loop_id, unit_id, unit.name, plan.events, plan.left_out, not_planned)
+        not_planned = []
+        ov = fw.observation_visits
+        if ov is not None and unit.sector in ov.sectors:
+            # The visits' rotation pairs the units of the loop's start; a late unit would shift it.
+            not_planned.append("no observation visit: the loop's rotation of hosts and visiting teams was fixed "
+                               "when it started")
+        added = AddedUnit(loop_id, unit_id, unit.name, plan.events, plan.left_out, not_planned, fw)
+        if expect is not None and added.fingerprint != expect:
+            raise PreviewChanged("the plan for the unit is no longer the one previewed (the organisation, the "
+                                 "loops or the holidays changed meanwhile); nothing was stored")
+        if not dry_run:
+            uow.events.add_planned(loop_id, plan.events, now)
+            uow.commit()
+    return added
+
+
+def units_outside(uow, loop_id: str) -> list:
+    """The organisation's units of the loop's sectors that take no part in it (new since it
+    started, or removed and restored): (id, name, sector), by id; 'add_unit' plans them in."""
+    with uow:
+        loop = require_loop(uow, loop_id)
+        if loop.status != "active":
+            return []  # a cancelled or closed loop takes nobody in
+        sectors = uow.loops.framework(loop).areas[loop.area].sectors
+        return uow.reports.units_outside(loop_id, sectors)
 
 
 def cancel_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:

@@ -192,3 +192,84 @@ def test_a_framework_without_a_council_is_started_from_its_start_date(admin, cli
         assert r.status_code == 404 and f"Loopets ramme har ingen {words}." in r.text
     chief = client.get(f"{admin.base}/admin/loop/0-6-2027-05-03/chef/chief-01@example.dk")
     assert chief.status_code == 200 and "Samtaler afholdt" in chief.text and "1:1 i loopåret" not in chief.text
+
+
+def _with_new_unit(csv_text: str, unit_id: str = "dt-900") -> str:
+    """The file with a new daycare, a copy of dt-001 with its own id, name and people."""
+    import csv as csvmod
+    import io
+
+    rows = list(csvmod.DictReader(io.StringIO(csv_text)))
+    rows.append(dict(rows[0], id=unit_id, name="Nyt Dagtilbud", leader_name="Ny Leder",
+                     leader_email="ny.leder@example.dk", board_email=f"bestyrelse-{unit_id}@example.dk",
+                     pedagogical_leader_emails="ny.paed@example.dk", employee_rep_emails="ny.tr@example.dk"))
+    out = io.StringIO()
+    writer = csvmod.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def test_a_new_unit_is_planned_into_the_running_loop_from_its_page_after_a_preview(admin, client):
+    """`loop add-unit` from the web (issue 10's path for a new unit, on the administration's
+    pages): the loop's page lists the unit that takes no part, its button previews the plan and
+    stores nothing, a tampered or stale confirmation is refused and stores nothing, and the
+    confirmation plans exactly what was shown."""
+    loop = "0-6-2027-04-28"
+    import_organisation(unit_of_work_for(admin.db), _with_new_unit(CSV), admin.clock.now, apply=True)
+    page = client.get(f"{admin.base}/admin/loop/{loop}").text
+    assert "Enheder uden for loopet (1)" in page and "Nyt Dagtilbud" in page
+    action = f"/admin/loop/{loop}/enhed/dt-900/planlaeg"
+    fields = _form(client, f"{admin.base}/admin/loop/{loop}", action)
+    before = _snapshot(admin.db)
+    r = client.post(f"{admin.base}{action}", data=fields)
+    assert r.status_code == 200 and "Planlæg Nyt Dagtilbud ind i loopet" in r.text and "Intet er gemt endnu" in r.text
+    # On 1 March 2027 every window of a loop for 28 April 2027 is still open: four talks.
+    assert "får" in r.text and "heraf 4 læringssamtaler" in r.text
+    shown = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d[ \d:]*)</td><td>([^<]*)</td></tr>", r.text)
+    assert len(shown) > 20 and any("Læringssamtale 1" in t for _, t in shown)
+    assert _snapshot(admin.db) == before  # a preview stores nothing
+    confirm = _confirm_fields(r.text, f"{action}/bekraeft")
+    for changed in ({"fingerprint": "0" * 64}, {"segl": "0" * 64}):
+        bad = client.post(f"{admin.base}{action}/bekraeft", data={**confirm, **changed})
+        assert bad.status_code == 409 and "Bekræftelsen passer ikke til forhåndsvisningen" in bad.text
+    # The seal names the unit: the confirmation cannot be used for another.
+    other = client.post(f"{admin.base}/admin/loop/{loop}/enhed/dt-001/planlaeg/bekraeft", data=confirm)
+    assert other.status_code == 409
+    assert _snapshot(admin.db) == before
+    r = client.post(f"{admin.base}{action}/bekraeft", data=confirm)
+    assert r.status_code == 303 and r.headers["location"] == f"/admin/loop/{loop}/enhed/dt-900"
+    with engine_for(admin.db).connect() as c:
+        stored = c.execute(sa.text("select start, title from event where unit_id = 'dt-900' and loop_id = :l "
+                                   "and status != 'cancelled' order by start, kind, number, uid"), {"l": loop}).all()
+    assert len(stored) == len(shown) and sorted(t for _, t in stored) == sorted(t for _, t in shown)
+    assert "Enheder uden for loopet" not in client.get(f"{admin.base}/admin/loop/{loop}").text
+    # Again: it is in the loop now, one sentence and nothing stored.
+    again = client.post(f"{admin.base}{action}", data=fields)
+    assert again.status_code == 409 and "dt-900 er allerede med i loopet 0-6-2027-04-28. Intet er gemt." in again.text
+    missing = client.post(f"{admin.base}/admin/loop/{loop}/enhed/dt-999/planlaeg", data=fields)
+    assert missing.status_code == 404 and "Enheden dt-999 findes ikke i organisationen." in missing.text
+    # A cross-site post is refused before anything is worked out.
+    r = client.post(f"{admin.base}{action}", data=fields, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+
+
+def test_a_preview_of_a_new_unit_overtaken_by_a_change_shows_the_new_plan_and_stores_nothing(admin, client):
+    loop = "0-6-2027-04-28"
+    import_organisation(unit_of_work_for(admin.db), _with_new_unit(CSV), admin.clock.now, apply=True)
+    action = f"/admin/loop/{loop}/enhed/dt-900/planlaeg"
+    r = client.post(f"{admin.base}{action}", data=_form(client, f"{admin.base}/admin/loop/{loop}", action))
+    confirm = _confirm_fields(r.text, f"{action}/bekraeft")
+    # Meanwhile the new unit's leader is changed (say from the command line): the plan's people differ.
+    changed = _with_new_unit(CSV).replace("ny.leder@example.dk", "anden.leder@example.dk")
+    import_organisation(unit_of_work_for(admin.db), changed, admin.clock.now, apply=True)
+    before = _snapshot(admin.db)
+    r = client.post(f"{admin.base}{action}/bekraeft", data=confirm)
+    assert r.status_code == 409 and "ændret siden forhåndsvisningen" in r.text and "Intet er gemt" in r.text
+    assert _snapshot(admin.db) == before
+    r = client.post(f"{admin.base}{action}/bekraeft", data=_confirm_fields(r.text, f"{action}/bekraeft"))
+    assert r.status_code == 303
+    with engine_for(admin.db).connect() as c:
+        leaders = c.execute(sa.text("select count(*) from attendee a join event e on e.id = a.event_id "
+                                    "where e.unit_id = 'dt-900' and a.email = 'anden.leder@example.dk'")).scalar()
+    assert leaders > 0

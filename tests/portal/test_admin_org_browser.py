@@ -2,7 +2,8 @@
 (Debian's Chromium via Playwright, no JavaScript, a phone's screen), on an empty database on
 2 November 2026: a file with a mistake is refused with its line and column and nothing is stored;
 the good file is previewed (milestones, a row per chief) and started; then a file without two
-units shows them and the events to be cancelled, and applying it takes them out of the loop.
+units shows them and the events to be cancelled, and applying it takes them out of the loop; the
+whole file again restores them, and the loop's page plans one back in after a preview.
 Screenshots go to var/test-artifacts/<test>/."""
 
 from __future__ import annotations
@@ -126,4 +127,36 @@ def test_an_administrator_starts_a_loop_and_updates_the_organisation(empty_porta
     assert "Enheden findes ikke." in page.inner_text("main")
     assert _rows(url, "select count(*) from event where loop_id = :l and unit_id in ('dt-002', 'dt-003') "
                       "and status != 'cancelled'", l=LOOP)[0][0] == 0
+
+    # The two were removed by mistake: the whole file again brings them back into the
+    # organisation, and the loop's page plans one back into the loop after a preview.
+    page.goto(f"{base}/admin/organisation")
+    page.get_by_label("Organisationsfil").set_input_files(
+        {"name": "aarhus.csv", "mimeType": "text/csv", "buffer": good.encode("utf-8")})
+    page.get_by_role("button", name="Se, hvad der ændres").click()
+    assert "Enheder tilføjet (2)" in page.inner_text("main")
+    page.get_by_role("button", name="Opdatér organisationen", exact=True).click()
+    assert f"dt-002 er ny og ikke med i loopet {LOOP}." in page.inner_text("main")
+    page.get_by_role("link", name="loopets side").first.click()
+    main = page.inner_text("main")
+    assert "Enheder uden for loopet (2)" in main and "Dagtilbud Troldehøjen" in main
+    # The page fits the phone's width: its wide tables scroll sideways inside themselves.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="Se planen for Dagtilbud Troldehøjen").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Planlæg Dagtilbud Troldehøjen ind i loopet"
+    main = page.inner_text("main")
+    assert "heraf 4 læringssamtaler" in main and "Intet er gemt endnu." in main
+    page.screenshot(path=str(artifacts / "6-planlaeg-enhed-forhaandsvisning.png"), full_page=True)
+    planned = page.locator("table").first.locator("tbody tr").count()
+    assert planned > 20
+    assert _rows(url, "select count(*) from event where loop_id = :l and unit_id = 'dt-002' "
+                      "and status != 'cancelled'", l=LOOP)[0][0] == 0  # a preview stores nothing
+    page.get_by_role("button", name="Planlæg dt-002 ind i loopet").click()
+    page.wait_for_url(re.compile(rf".*/admin/loop/{LOOP}/enhed/dt-002$"))
+    assert "Dagtilbud Troldehøjen" in page.get_by_role("heading", level=1).inner_text()
+    page.screenshot(path=str(artifacts / "7-enheden-planlagt.png"), full_page=True)
+    assert _rows(url, "select count(*) from event where loop_id = :l and unit_id = 'dt-002' "
+                      "and status != 'cancelled'", l=LOOP)[0][0] == planned
+    page.goto(f"{base}/admin/loop/{LOOP}")
+    assert "Enheder uden for loopet (1)" in page.inner_text("main")
     ctx.close()
