@@ -273,3 +273,47 @@ def test_a_preview_of_a_new_unit_overtaken_by_a_change_shows_the_new_plan_and_st
         leaders = c.execute(sa.text("select count(*) from attendee a join event e on e.id = a.event_id "
                                     "where e.unit_id = 'dt-900' and a.email = 'anden.leder@example.dk'")).scalar()
     assert leaders > 0
+
+
+def test_every_problem_the_organisation_file_can_have_is_said_in_danish():
+    """The pages show an organisation file's problems in Danish (portal.routes_admin_org): files
+    that make the parser say each of its sentences, and none is left in English."""
+    import csv as csvmod
+    import io
+
+    from cycle.organisation import OrganisationError, parse_organisation
+    from portal.routes_admin_org import DANISH_PROBLEMS, _danish
+
+    rows = list(csvmod.DictReader(io.StringIO(CSV)))
+    header = list(rows[0])
+    school = next(r for r in rows if r["sector"] == "skole")
+
+    def text(*changed: dict, extra: str = "", columns=header) -> str:
+        out = io.StringIO()
+        w = csvmod.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(changed)
+        return out.getvalue() + extra
+
+    files = [
+        "",
+        ",".join(header) + "\n",
+        text(rows[0], columns=[c for c in header if c != "board_email"] + ["farve"]),
+        text(
+            dict(rows[0], name="To\nlinjer"), dict(rows[1], chief_email=""), dict(rows[2], leader_name=""),
+            dict(rows[3], id="DT 4"), dict(rows[4], id=rows[0]["id"]), dict(rows[5], sector="vuggestue"),
+            dict(rows[6], self_owned="måske"), dict(school, self_owned="true"), dict(rows[7], leader_email="ingen-snabel-a"),
+            dict(rows[8], leader_email=rows[9]["leader_email"], leader_name="Et Andet Navn"), rows[9],
+            extra=",".join(["dt-777"] + ["x"] * len(header)) + "\n"),
+    ]
+    said: dict[str, str] = {}
+    for f in files:
+        with pytest.raises(OrganisationError) as exc:
+            parse_organisation(f)
+        said.update({p.message: _danish(p.message) for p in exc.value.problems})
+    english = [m for m, d in said.items() if d == m]
+    assert english == [], english
+    # Every sentence the parser has was made here: each translation was used.
+    used = {i for m in said for i, (pattern, _) in enumerate(DANISH_PROBLEMS) if pattern.fullmatch(m)}
+    assert used == set(range(len(DANISH_PROBLEMS))), [DANISH_PROBLEMS[i][1] for i in range(len(DANISH_PROBLEMS))
+                                                        if i not in used]
