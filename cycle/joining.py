@@ -1,4 +1,5 @@
-"""A unit joining a running loop: its remaining talks, data packages, one-to-ones and deadlines.
+"""A unit joining a running loop: its remaining talks, data packages, one-to-ones, deadlines and
+observation visits.
 
 The loop's own planner places them (`cycle.planner`), with the meetings everyone already has
 booked around, under the same rules as a whole plan; only days from `not_before` on are offered,
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from cycle.events import Event
 from cycle.framework import Framework
 from cycle.layer_followups import plan_next_layer_followups
+from cycle.observations import join_visits
 from cycle.organisation import Organisation, Unit
 from cycle.planner import LoopSpec, LoopTimeline, PlanningError, _Planner
 from cycle.workcalendar import WorkCalendar
@@ -25,6 +27,10 @@ class JoiningPlan:
     events: list[Event]
     # (talk number, why it is not planned): its window ended, or ends too soon
     left_out: list[tuple[int, str]] = field(default_factory=list)
+    # Other units' events that change for it: a visit whose visiting team is now this unit's.
+    changed: list[Event] = field(default_factory=list)
+    # What the unit does not get besides talks, a sentence each (a loop-year without its visit).
+    not_planned: list[str] = field(default_factory=list)
 
     @property
     def talks(self) -> list[Event]:
@@ -55,8 +61,10 @@ def earliest_talk_day(fw: Framework, cal: WorkCalendar, unit: Unit, today: dt.da
 
 
 def plan_joining_unit(unit: Unit, fw: Framework, cal: WorkCalendar, spec: LoopSpec, busy: list[Event],
-                      today: dt.date) -> JoiningPlan:
-    """Plan `unit` into the running loop `spec` from `today` on; PlanningError says why it cannot."""
+                      today: dt.date, existing: list[Event] = (), units: dict | None = None) -> JoiningPlan:
+    """Plan `unit` into the running loop `spec` from `today` on; PlanningError says why it cannot.
+    `existing`: the loop's events and `units` the organisation by id, for the observation visits
+    the unit takes its part in (`cycle.observations.join_visits`)."""
     if unit.sector not in fw.areas[spec.area].sectors:
         raise PlanningError(f"{unit.id} is a {unit.sector} unit and the loop {spec.loop_id} plans the "
                             f"{spec.area} area ({', '.join(fw.areas[spec.area].sectors)})")
@@ -81,8 +89,9 @@ def plan_joining_unit(unit: Unit, fw: Framework, cal: WorkCalendar, spec: LoopSp
         planner._talks(n)
     planner._one_to_ones()
     plan_next_layer_followups(planner)
+    changed, not_planned = join_visits(planner, unit, existing, units or {}, today, first)
     planner._deadlines()
     start_of_today = planner.clock.midnight(today)
     events = [e for e in planner.events if e.unit_id == unit.id and e.start >= start_of_today]
     events.sort(key=lambda e: (e.start, e.kind, e.number or 0, e.uid))
-    return JoiningPlan(unit, events, left_out)
+    return JoiningPlan(unit, events, left_out, changed, not_planned)

@@ -17,9 +17,11 @@ Pure: the planner hands itself in (`plan_visits`) and gets its events appended.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from cycle.events import (OBSERVATION_AGREEMENT, OBSERVATION_FEEDBACK, OBSERVATION_SUMMARY, OBSERVATION_VISIT,
                           Attendee, Event, attendees_in_roles, make_uid)
+from cycle.booking import minutes
 from cycle.framework import Framework
 
 KINDS = (OBSERVATION_VISIT, OBSERVATION_FEEDBACK, OBSERVATION_AGREEMENT, OBSERVATION_SUMMARY)
@@ -107,10 +109,7 @@ def plan_visits(planner) -> None:
     ov = fw.observation_visits
     if ov is None:
         return
-    cal, clock, spec, ledger = planner.cal, planner.clock, planner.spec, planner.ledger
-    day_start, day_end = planner.day_start, planner.day_end
-    feedback_start = day_end - ov.feedback_minutes
-    visit_end = feedback_start - fw.buffer_minutes
+    cal, clock, spec = planner.cal, planner.clock, planner.spec
     for number, year in enumerate(loop_years(clock, spec.council_date, planner.tl.next_council), start=1):
         for sector in ov.sectors:
             units = [u for u in planner.units if u.sector == sector]
@@ -124,42 +123,61 @@ def plan_visits(planner) -> None:
                 raise PlanningError(f"observation visits of loop-year {number} have no working day between "
                                     f"{window[0].isoformat()} and {window[1].isoformat()}")
             for i, (host, visitor) in enumerate(pairs):
-                team = attendees_in_roles(visitor, ov.team)
-                hosts = attendees_in_roles(host, host_roles(fw, OBSERVATION_VISIT))
-                feedback = attendees_in_roles(host, host_roles(fw, OBSERVATION_FEEDBACK))
-                everyone = {a.email for a in (*team, *hosts, *feedback)}
-                target = (i * len(days)) // len(pairs)
-                # A whole working day on which nobody of the visit has another meeting.
-                day = next((days[j % len(days)] for j in range(target, target + len(days))
-                            if all(ledger.count(e, days[j % len(days)]) == 0 for e in everyone)), None)
-                if day is None:
-                    raise PlanningError(
-                        f"the observation visit of {visitor.id} at {host.id} in loop-year {number} finds no working day "
-                        f"between {window[0].isoformat()} and {window[1].isoformat()} on which {', '.join(sorted(everyone))} "
-                        f"are all free for the whole day: 1 visit over capacity")
-                details = {"visitor_unit": visitor.id, "visitor_name": visitor.name, "team": team_detail(fw, visitor),
-                           "loop_year": number}
-                label = ov.label
-                visit = planner._meeting(
-                    OBSERVATION_VISIT, host, number, day, day_start, visit_end - day_start,
-                    f"{label}: {host.name} (besøg fra {visitor.name})", _merge(hosts, team), details=details)
-                planner._meeting(
-                    OBSERVATION_FEEDBACK, host, number, day, feedback_start, ov.feedback_minutes,
-                    f"Feedbacksamtale efter {label.lower()}: {host.name}", _merge(feedback, team),
-                    details={**details, "visit_uid": visit.uid})
-                if ov.agreement_working_days_before is not None:
-                    due = cal.add_working_days(day, -ov.agreement_working_days_before, sector)
-                    planner.events.append(_deadline(
-                        spec.loop_id, OBSERVATION_AGREEMENT, host, number, due, clock,
-                        f"Aftale om rammer og spørgsmål før {label.lower()}: {host.name}", _merge(hosts, team),
-                        visit, {**details, "visit_date": day.isoformat()}))
-                if ov.summary_working_days_after is not None:
-                    due = cal.add_working_days(day, ov.summary_working_days_after, sector)
-                    planner.events.append(_deadline(
-                        spec.loop_id, OBSERVATION_SUMMARY, host, number, due, clock,
-                        f"Skriftlig opsamling efter {label.lower()}: {host.name}", _merge(feedback, team), visit,
-                        {**details, "visit_date": day.isoformat(),
-                         "to": sorted(a.email for a in attendees_in_roles(host, ov.feedback_with))}))
+                _place_visit(planner, host, visitor, number, window, days, (i * len(days)) // len(pairs))
+
+
+def _place_visit(planner, host, visitor, number: int, window: tuple[dt.date, dt.date], days: list[dt.date],
+                 target: int) -> Event:
+    """`visitor`'s team visiting `host` in loop-year `number`, with its feedback talk, agreement and
+    summary, appended to the planner's events: on the first of `days` from index `target` on
+    (round) on which nobody of the visit has another meeting. PlanningError when there is none."""
+    from cycle.planner import PlanningError
+
+    fw, cal, clock, spec, ledger = planner.fw, planner.cal, planner.clock, planner.spec, planner.ledger
+    ov = fw.observation_visits
+    sector = host.sector
+    feedback_start = planner.day_end - ov.feedback_minutes
+    visit_end = feedback_start - fw.buffer_minutes
+    team = attendees_in_roles(visitor, ov.team)
+    hosts = attendees_in_roles(host, host_roles(fw, OBSERVATION_VISIT))
+    feedback = attendees_in_roles(host, host_roles(fw, OBSERVATION_FEEDBACK))
+    everyone = {a.email for a in (*team, *hosts, *feedback)}
+    # A whole working day on which nobody of the visit has another meeting.
+    day = next((days[j % len(days)] for j in range(target, target + len(days))
+                if all(ledger.count(e, days[j % len(days)]) == 0 for e in everyone)), None)
+    if day is None:
+        raise PlanningError(
+            f"the observation visit of {visitor.id} at {host.id} in loop-year {number} finds no working day "
+            f"between {window[0].isoformat()} and {window[1].isoformat()} on which {', '.join(sorted(everyone))} "
+            f"are all free for the whole day: 1 visit over capacity")
+    details = {"visitor_unit": visitor.id, "visitor_name": visitor.name, "team": team_detail(fw, visitor),
+               "loop_year": number}
+    label = ov.label
+    visit = planner._meeting(
+        OBSERVATION_VISIT, host, number, day, planner.day_start, visit_end - planner.day_start,
+        visit_title(fw, host, visitor), _merge(hosts, team), details=details)
+    planner._meeting(
+        OBSERVATION_FEEDBACK, host, number, day, feedback_start, ov.feedback_minutes,
+        f"Feedbacksamtale efter {label.lower()}: {host.name}", _merge(feedback, team),
+        details={**details, "visit_uid": visit.uid})
+    if ov.agreement_working_days_before is not None:
+        due = cal.add_working_days(day, -ov.agreement_working_days_before, sector)
+        planner.events.append(_deadline(
+            spec.loop_id, OBSERVATION_AGREEMENT, host, number, due, clock,
+            f"Aftale om rammer og spørgsmål før {label.lower()}: {host.name}", _merge(hosts, team),
+            visit, {**details, "visit_date": day.isoformat()}))
+    if ov.summary_working_days_after is not None:
+        due = cal.add_working_days(day, ov.summary_working_days_after, sector)
+        planner.events.append(_deadline(
+            spec.loop_id, OBSERVATION_SUMMARY, host, number, due, clock,
+            f"Skriftlig opsamling efter {label.lower()}: {host.name}", _merge(feedback, team), visit,
+            {**details, "visit_date": day.isoformat(),
+             "to": sorted(a.email for a in attendees_in_roles(host, ov.feedback_with))}))
+    return visit
+
+
+def visit_title(fw: Framework, host, visitor) -> str:
+    return f"{fw.observation_visits.label}: {host.name} (besøg fra {visitor.name})"
 
 
 def _merge(first: list[Attendee], second: list[Attendee]) -> tuple[Attendee, ...]:
@@ -204,3 +222,79 @@ def visit_dependents(fw: Framework, cal, visit: Event, events) -> list[Event]:
                                   end=dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tz),
                                   details={**e.details, "visit_date": day.isoformat()}))
     return out
+
+
+def join_visits(planner, unit, existing, units: dict, today: dt.date, first: dt.date) -> tuple[list[Event], list[str]]:
+    """`unit` joining a running loop takes its part in the visits of each loop-year whose window
+    is still ahead, so that every unit still hosts one visit and joins one team a year [001, 004]:
+    a planned visit ahead, B visited by A's team, becomes B visited by `unit`'s team, and `unit`
+    hosts A's team on a day of its own (A's team moves on one place in the ring).
+
+    `existing`: the loop's events; `units`: the organisation by id; visits may start on `first`,
+    and an agreement before a visit must fall due after `today`. Returns the existing events that
+    change (the visit taken over, its feedback talk and deadlines: new team, title and details)
+    and, per loop-year where the unit takes no part, a sentence saying why. The unit's own visit
+    goes to the planner's events."""
+    fw = planner.fw
+    ov = fw.observation_visits
+    if ov is None or unit.sector not in ov.sectors:
+        return [], []
+    cal, ledger = planner.cal, planner.ledger
+    changed: list[Event] = []
+    notes: list[str] = []
+    live = [e for e in existing if e.status != "cancelled"]
+    years = loop_years(planner.clock, planner.spec.council_date, planner.tl.next_council)
+    for number, year in enumerate(years, start=1):
+        if year[1] < first:
+            continue
+        if any(e.kind == OBSERVATION_VISIT and e.number == number and (e.unit_id == unit.id
+               or e.details.get("visitor_unit") == unit.id) for e in live):
+            continue  # a restored unit whose visits of the year were never cancelled
+
+        def open_day(d: dt.date) -> bool:
+            due = (cal.add_working_days(d, -ov.agreement_working_days_before, unit.sector)
+                   if ov.agreement_working_days_before is not None else d)
+            return d >= first and due > today
+
+        windows = [(w, [d for d in _usable_days(cal, ov, w, year, unit.sector) if open_day(d)])
+                   for w in visit_windows(fw, year)]
+        window, days = max(windows, key=lambda wd: len(wd[1]), default=(year, []))
+        if not days:
+            notes.append(f"no observation visit in loop-year {number}: no day of its window is left that gives "
+                         f"the agreement before a visit time")
+            continue
+        mine = attendees_in_roles(unit, ov.team)
+        hosts_here = {a.email for a in attendees_in_roles(unit, host_roles(fw, OBSERVATION_VISIT))}
+        # The visits ahead that the unit's team could take over, the latest first (most notice).
+        candidates = sorted((v for v in live if v.kind == OBSERVATION_VISIT and v.number == number
+                             and v.sector == unit.sector and open_day(v.start.astimezone(planner.clock.tz).date())),
+                            key=lambda v: v.start, reverse=True)
+        placed = False
+        for visit in candidates:
+            host, visitor = units.get(visit.unit_id), units.get(visit.details.get("visitor_unit"))
+            if host is None or visitor is None or unit.leader.email in (host.leader.email, visitor.leader.email):
+                continue  # a visit goes to a colleague [004: "hos en kollega"], never to one's own
+            day = visit.start.astimezone(planner.clock.tz).date()
+            if any(ledger.count(a.email, day) for a in mine) or hosts_here & {a.email for a in visit.attendees}:
+                continue
+            try:
+                _place_visit(planner, unit, visitor, number, window, days, 0)
+            except ValueError:  # PlanningError: no free day for the unit to host the visiting team
+                continue
+            from cycle.planner import event_attendees
+
+            team = team_detail(fw, unit)
+            for e in live:
+                if e.uid == visit.uid or e.details.get("visit_uid") == visit.uid:
+                    details = {**e.details, "visitor_unit": unit.id, "visitor_name": unit.name, "team": team}
+                    title = visit_title(fw, host, unit) if e.kind == OBSERVATION_VISIT else e.title
+                    changed.append(replace(e, details=details, title=title,
+                                           attendees=event_attendees(fw, host, e.kind, e.number, details)))
+            start, end = visit.start.astimezone(planner.clock.tz), visit.end.astimezone(planner.clock.tz)
+            ledger.book([a.email for a in mine], day, minutes(start.time()), minutes(end.time()), visit.uid)
+            placed = True
+            break
+        if not placed:
+            notes.append(f"no observation visit in loop-year {number}: no visit ahead could take the unit's team "
+                         f"in, and the unit host a team, on days when all of them are free")
+    return changed, notes

@@ -327,8 +327,13 @@ DANISH_LEFT_OUT = [(re.compile(pattern), danish) for pattern, danish in (
     (r"its window ended on (\S+)", "vinduet sluttede {0}"),
     (r"its window ends on (\S+), before (\S+), the first day that leaves its data package and deadlines time",
      "vinduet slutter {0}, før {1}, som er den første dag, der giver tid til datapakken og fristerne"),
-    (r"no observation visit: the loop's rotation of hosts and visiting teams was fixed when it started",
-     "ingen besøg: loopets rækkefølge af værter og besøgshold blev lagt fast, da loopet startede"),
+    (r"no observation visit in loop-year (\d+): no day of its window is left that gives the agreement before a "
+     r"visit time", "intet besøg i loopår {0}: der er ingen dag tilbage i besøgenes periode, som giver tid til "
+                    "aftalen før besøget"),
+    (r"no observation visit in loop-year (\d+): no visit ahead could take the unit's team in, and the unit host a "
+     r"team, on days when all of them are free",
+     "intet besøg i loopår {0}: intet af de kommende besøg kan tage enhedens hold ind, og enheden selv være vært "
+     "for et hold, på dage hvor alle er ledige"),
 )]
 
 
@@ -348,8 +353,10 @@ def _add_unit_page(portal, request, session, added, status: int = 200, notice: s
     left_out = [f"{w['Talk']} {n} planlægges ikke: {_danish_reason(why)}." for n, why in added.left_out]
     left_out += [f"{_danish_reason(why).capitalize()}." for why in added.not_planned]
     talks = sum(e.kind == "learning_talk" for e in added.events)
+    taken_over = [e for e in added.changed if e.kind == "observation_visit"]
     return _page(portal, request, session, "add_unit.html", status=status, added=added, left_out=left_out,
-                 talks=talks, talks_word=w["talk"] if talks == 1 else plural(w["talk"]), fingerprint=fingerprint,
+                 talks=talks, talks_word=w["talk"] if talks == 1 else plural(w["talk"]), taken_over=taken_over,
+                 fingerprint=fingerprint,
                  seal=seal, notice=notice)
 
 

@@ -28,6 +28,7 @@ from cycle.workcalendar import WorkCalendar
 from kvalitetsloop.frameworks import load_framework
 from tests.conftest import EXAMPLE_ORG, FRAMEWORKS, framework_with
 from tests.test_properties import PERIODS, check_observations, check_plan
+from tests.notifications.conftest import smtp, smtp_env  # noqa: F401 (fixtures)
 from tests.test_rules_aarhus import check_quotes
 
 D = dt.date.fromisoformat
@@ -517,10 +518,16 @@ def test_a_visit_moved_to_another_day_takes_its_feedback_talk_and_agreement_alon
     assert agreement["start"][:10] != own[OBSERVATION_AGREEMENT]["start"][:10] and 10 <= new_gap <= old_gap + 7
 
 
-def test_a_unit_planned_into_a_running_loop_is_told_it_gets_no_observation_visit(cli, tmp_path):
-    """The visits' rotation pairs the units a loop started with; `loop add-unit` plans a late
-    daycare's dialogues and says, rather than hides, that it gets no visit."""
+def test_a_unit_planned_into_a_running_loop_takes_its_part_in_the_visits(cli, tmp_path, albertslund, example_org):
+    """Every daycare hosts one visit and joins one team a year [001, 004], a late one too: `loop
+    add-unit` lets the new daycare's team take over a visit ahead (B's from A) and has A's team
+    visit the new daycare instead, so the ring stays whole; the visit taken over names its new
+    visitor, and the dispatch invites the new team to it and A's team to the new daycare."""
     import csv
+
+    from cycle.organisation import parse_organisation
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.usecases.loops import view_loop
 
     rows = list(csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")))
     late = next(r["id"] for r in rows if r["sector"] == "dagtilbud")
@@ -529,12 +536,105 @@ def test_a_unit_planned_into_a_running_loop_is_told_it_gets_no_observation_visit
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(r for r in rows if r["id"] != late)
+    loop_id = f"0-6-{START}"
     cli("org", "import", str(without), "--now", NOW)
     cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    before = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
-    out = " ".join(cli("loop", "add-unit", f"0-6-{START}", late, "--now", NOW).stdout.split())
-    assert f"Planned {late}" in out and "learning_talk 3" in out
-    assert "no observation visit: the loop's rotation of hosts and visiting teams was fixed when it started" in out
+    joined = "2027-06-01T09:00:00+02:00"
+    out = " ".join(cli("loop", "add-unit", loop_id, late, "--now", joined).stdout.split())
+    assert f"Planned {late}" in out and "learning_talk 3" in out and "no observation visit" not in out
+    assert out.count("takes over the visit") == 2  # one in each loop-year
+
+    view = view_loop(unit_of_work_for(cli.url), loop_id)
+    # The ring is whole again in both loop-years, the late daycare included, under every rule.
+    check_observations(view.events, [u for u in example_org.units if u.sector == "dagtilbud"], albertslund, D(START))
+    visits = [e for e in view.events if e.kind == OBSERVATION_VISIT]
+    for number in (1, 2):
+        hosted = next(v for v in visits if v.unit_id == late and v.number == number)
+        taken = next(v for v in visits if v.details["visitor_unit"] == late and v.number == number)
+        was = before[taken.uid]
+        # The team that visited `taken` before now visits the late daycare; it was planned with
+        # another visitor, and its title names the new one.
+        assert hosted.details["visitor_unit"] == was["details"]["visitor_unit"] != late
+        assert f"(besøg fra {view.organisation.by_id()[late].name})" in taken.title and taken.sequence == 1
+        assert hosted.start > dt.datetime.fromisoformat(joined) and taken.start.date() == D(was["start"][:10])
+    # Nobody has two meetings at once, and no visit lands on a day its people meet otherwise.
+    by_person: dict[str, list] = collections.defaultdict(list)
+    for e in view.events:
+        if e.is_meeting and e.status != "cancelled":
+            for a in e.attendees:
+                by_person[a.email].append((e.start, e.end, e.kind, e.uid))
+    for person, spans in by_person.items():
+        spans.sort()
+        for (s1, e1, k1, u1), (s2, e2, k2, u2) in zip(spans, spans[1:]):
+            assert e1 <= s2, (person, u1, u2)
+
+    # 27 days before the visit taken over, the dispatch invites the late daycare's team to it and
+    # never the team that was taken off (nothing had been sent to them yet).
+    taken = next(v for v in visits if v.details["visitor_unit"] == late and v.number == 1)
+    mail = tmp_path / "mail"
+    cli("dispatch", "--dry-run", "--now", (taken.start - dt.timedelta(days=27)).isoformat(), "--out", str(mail))
+    sent = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(mail.glob("*.eml"))]
+    about = [m for m in sent if m["X-Kvalitetsloop-Event"] == taken.uid]
+    late_unit = view.organisation.by_id()[late]
+    old_team = {t["email"] for t in before[taken.uid]["details"]["team"]}
+    got = {str(a.addr_spec) for m in about for a in m["To"].addresses}
+    assert late_unit.leader.email in got and not got & old_team
+    assert all(f"besøg fra {late_unit.name}" in str(m["Subject"]) for m in about)
+
+
+def test_a_visit_taken_over_after_its_invitations_went_out_tells_everyone_why(cli, tmp_path, smtp, smtp_env):
+    """A late daycare joining in November takes over a visit whose invitations went out: at the
+    next dispatch the team taken off gets a cancellation, the new team an invitation and the hosts
+    an update, each email saying that a new unit joined the loop and its team takes over the visit."""
+    import csv
+
+    smtp_env(smtp.port)
+    rows = list(csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")))
+    late = next(r["id"] for r in rows if r["sector"] == "dagtilbud")
+    without = tmp_path / "without.csv"
+    with without.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["id"] != late)
+    loop_id = f"0-6-{START}"
+    cli("org", "import", str(without), "--now", NOW)
+    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    before = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    # Late in the autumn window (September to November): the visits still open to a new team
+    # have their invitations out (28 days before), sent by the dispatch of the day before.
+    joined = dt.datetime.fromisoformat("2027-11-08T09:00:00+01:00")
+    cli("dispatch", "--now", (joined - dt.timedelta(days=1)).isoformat())
+    cli("org", "import", str(EXAMPLE_ORG), "--now", joined.isoformat())
+    cli("loop", "add-unit", loop_id, late, "--now", joined.isoformat())
+    after = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    taken = next(e for e in after.values() if e["kind"] == OBSERVATION_VISIT and e["number"] == 1
+                 and e["details"]["visitor_unit"] == late)
+    old_team = {t["email"] for t in before[taken["uid"]]["details"]["team"]}
+    new_team = {t["email"] for t in taken["details"]["team"]}
+    hosts = {a["email"] for a in taken["attendees"]} - new_team
+    first_round = [r for r in smtp.messages if r.message["X-Kvalitetsloop-Event"] == taken["uid"]]
+    assert {p for r in first_round for p in r.rcpt_tos} == old_team | hosts  # the invitations were out
+
+    mark = len(smtp.messages)
+    cli("dispatch", "--now", (joined + dt.timedelta(minutes=5)).isoformat())
+    about = {p: r.message for r in smtp.messages[mark:] if r.message["X-Kvalitetsloop-Event"] == taken["uid"]
+             for p in r.rcpt_tos}
+    assert old_team and new_team and hosts and set(about) == old_team | new_team | hosts
+    why = "en ny enhed er kommet med i loopet, og dens hold overtager besøget"
+
+    def text(m) -> str:
+        return " ".join(m.get_body(preferencelist=("plain",)).get_content().split())
+
+    for person in old_team:
+        assert str(about[person]["Subject"]).startswith("Du er taget af mødet")
+        assert why in text(about[person]) and "jeres hold besøger den i stedet" in text(about[person])
+    for person in new_team:
+        assert str(about[person]["Subject"]).startswith("Invitation: ")
+    for person in hosts:
+        assert str(about[person]["Subject"]).startswith("Opdateret: ") and why in text(about[person])
+        assert taken["title"] in " ".join(str(about[person]["Subject"]).split())
 
 
 def test_a_cancelled_visit_takes_its_feedback_talk_and_agreement_with_it(cli):

@@ -211,7 +211,8 @@ def loop_export(ctx: typer.Context, loop: str = typer.Argument(...),
 def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop id, e.g. 0-6-2027-04-28."),
                   unit: str = typer.Argument(..., help="Unit id from the organisation file."),
                   now: NowOption = None):
-    """Plan a unit into a running loop: its remaining talks, data packages, one-to-ones and deadlines."""
+    """Plan a unit into a running loop: its remaining talks, data packages, one-to-ones, deadlines and
+    observation visits."""
     from kvalitetsloop.usecases.loop_changes import add_unit
 
     added = add_unit(unit_of_work(ctx), settings().frameworks_dir, loop, unit, parse_now(now))
@@ -222,6 +223,10 @@ def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop
         out.print(f"  talk {number} is not planned: {why}")
     for why in added.not_planned:
         out.print(f"  {why}")
+    visits = [e for e in added.changed if e.kind == "observation_visit"]
+    for e in visits:
+        out.print(f"  takes over the visit {e.start.strftime('%Y-%m-%d')} at {e.unit_id}: now \"{e.title}\" (the team "
+                  f"taken off gets a cancellation, {added.unit_id}'s team an invitation, the hosts an update)")
     t = Table("start", "kind", "nr", "title")
     for e in added.events:
         t.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.kind, str(e.number or ""), e.title)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,13 +26,15 @@ class AddedUnit:
     # What the loop has that a unit joining it does not get, in a sentence each.
     not_planned: list[str] = field(default_factory=list)
     framework: Framework | None = field(default=None, compare=False)  # the loop's, for its words
+    # Other units' events that change: visits whose visiting team becomes the new unit's.
+    changed: list[Event] = field(default_factory=list)
 
     @property
     def fingerprint(self) -> str:
         """What planning the unit in does, as a hash: the web's confirm stores the plan only while
         it is still the one its preview showed."""
-        planned = [(e.uid, e.kind, e.number, e.start.isoformat(), e.end.isoformat(),
-                    tuple(a.email for a in e.attendees)) for e in self.events]
+        planned = [(e.uid, e.kind, e.number, e.start.isoformat(), e.end.isoformat(), e.title,
+                    tuple(a.email for a in e.attendees)) for e in (*self.events, *self.changed)]
         return hashlib.sha256(repr((self.loop_id, self.unit_id, planned, self.left_out,
                                     self.not_planned)).encode()).hexdigest()
 
@@ -73,7 +75,9 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
         tz = ZoneInfo(fw.timezone)
         cal = working_calendar(uow, fw, frameworks_dir)
         busy = meetings_of_other_loops(uow, None, tz)  # this loop's meetings too
-        taken = {e.uid for e in uow.events.of_loop(loop_id, tz)}
+        existing = uow.events.of_loop(loop_id, tz)
+        taken = {e.uid for e in existing}
+        units = uow.organisation.load().by_id()
         today = now.astimezone(tz).date()
         # A unit removed earlier and now restored has cancelled events under the plain uids:
         # its new events get their own.
@@ -81,25 +85,38 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
             spec = LoopSpec(loop_id if attempt == 0 else f"{loop_id}/added-{attempt}", loop.area,
                             loop.council_date, tuple(loop.themes or ()))
             try:
-                plan = plan_joining_unit(unit, fw, cal, spec, busy, today)
+                plan = plan_joining_unit(unit, fw, cal, spec, busy, today, existing, units)
             except PlanningError as exc:
                 raise UserError(f"{unit_id} cannot be planned into the loop {loop_id}: {exc}") from None
             if not taken & {e.uid for e in plan.events}:
                 break
-        not_planned = []
-        ov = fw.observation_visits
-        if ov is not None and unit.sector in ov.sectors:
-            # The visits' rotation pairs the units of the loop's start; a late unit would shift it.
-            not_planned.append("no observation visit: the loop's rotation of hosts and visiting teams was fixed "
-                               "when it started")
-        added = AddedUnit(loop_id, unit_id, unit.name, plan.events, plan.left_out, not_planned, fw)
+        added = AddedUnit(loop_id, unit_id, unit.name, plan.events, plan.left_out, plan.not_planned, fw,
+                          plan.changed)
         if expect is not None and added.fingerprint != expect:
             raise PreviewChanged("the plan for the unit is no longer the one previewed (the organisation, the "
                                  "loops or the holidays changed meanwhile); nothing was stored")
         if not dry_run:
             uow.events.add_planned(loop_id, plan.events, now)
+            before = {e.uid: e for e in existing}
+            for new in plan.changed:
+                _take_over(uow, before[new.uid], new, now)
             uow.commit()
     return added
+
+
+def _take_over(uow, old: Event, new: Event, now: dt.datetime) -> None:
+    """Store an event whose visiting team changed to the joining unit's: the team taken off gets a
+    CANCEL (what was not sent to them is withdrawn), the new team a REQUEST and the hosts an
+    update with the new title and people."""
+    changed = replace(old, details=new.details, title=new.title).with_attendees(new.attendees, update_all=True,
+                                                                               cause="new_unit")
+    if changed is None:
+        return
+    uow.events.record(*changed, now)
+    taken_off = changed[1].detail["removed"]
+    if taken_off:
+        uow.outbox.withdraw([old.uid], "the visiting team changed to a unit joining the loop", now,
+                            recipients=taken_off)
 
 
 def units_outside(uow, loop_id: str) -> list:

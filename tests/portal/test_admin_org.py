@@ -317,3 +317,20 @@ def test_every_problem_the_organisation_file_can_have_is_said_in_danish():
     used = {i for m in said for i, (pattern, _) in enumerate(DANISH_PROBLEMS) if pattern.fullmatch(m)}
     assert used == set(range(len(DANISH_PROBLEMS))), [DANISH_PROBLEMS[i][1] for i in range(len(DANISH_PROBLEMS))
                                                         if i not in used]
+
+
+def test_a_daycare_planned_into_an_albertslund_loop_shows_the_visits_its_team_takes_over(admin, client):
+    """Albertslund's mutual visits [004]: the preview of a new daycare's plan names the visit its
+    team takes over in each loop-year, and its own visit from the team that was taken off."""
+    r = _preview_start(client, admin.base, ramme="albertslund", omraade="0-6", dato="2027-05-03")
+    client.post(f"{admin.base}/admin/start/bekraeft", data=_confirm_fields(r.text, "/admin/start/bekraeft"))
+    loop = "0-6-2027-05-03"
+    import_organisation(unit_of_work_for(admin.db), _with_new_unit(CSV), admin.clock.now, apply=True)
+    action = f"/admin/loop/{loop}/enhed/dt-900/planlaeg"
+    r = client.post(f"{admin.base}{action}", data=_form(client, f"{admin.base}/admin/loop/{loop}", action))
+    assert r.status_code == 200 and "Besøg, som enhedens hold overtager" in r.text
+    section = r.text[r.text.index("Besøg, som enhedens hold overtager"):r.text.index("<h2>Planen</h2>")]
+    assert section.count("<li>") == 2 and section.count("(besøg fra Nyt Dagtilbud)") == 2
+    plan = r.text[r.text.index("<h2>Planen</h2>"):]
+    assert plan.count("Gensidigt besøg: Nyt Dagtilbud (besøg fra ") == 2 and "Kvalitetsdialog" in plan
+    assert "Det får enheden ikke" not in r.text
