@@ -637,6 +637,26 @@ def test_a_visit_taken_over_after_its_invitations_went_out_tells_everyone_why(cl
         assert taken["title"] in " ".join(str(about[person]["Subject"]).split())
 
 
+def test_a_decline_of_a_visit_is_told_to_the_host_leader(plan):
+    """A visit needs its team and its hosts [004: "i et andet dagtilbud hos en kollega"]: a
+    decline by anyone of them is told at once, to the administration and the host daycare's leader
+    (no chief takes part); the host leader's own decline to the administration alone."""
+    from cycle.replies import decline_is_notified, told_of_decline
+
+    visit = next(e for e in plan if e.kind == OBSERVATION_VISIT)
+    team = {t["email"] for t in visit.details["team"]}
+    host_leader = next(a for a in visit.attendees if a.role == "leader" and a.email not in team)
+    visiting = next(a for a in visit.attendees if a.email in team)
+    before = visit.start - dt.timedelta(days=1)
+    for who in visit.attendees:
+        assert decline_is_notified(visit, who.role, "DECLINED", visit.sequence, before)
+    assert not decline_is_notified(visit, visiting.role, "DECLINED", visit.sequence, visit.end)
+    assert told_of_decline(visit, visiting.email) == [host_leader]
+    assert told_of_decline(visit, host_leader.email) == []
+    feedback = next(e for e in plan if e.kind == OBSERVATION_FEEDBACK and e.details["visit_uid"] == visit.uid)
+    assert told_of_decline(feedback, visiting.email) == [host_leader]
+
+
 def test_a_cancelled_visit_takes_its_feedback_talk_and_agreement_with_it(cli):
     """No visit, no dialogue at the end of its day and no agreement on its frame [004]: `event
     cancel` of a visit cancels them too, so nobody is invited to a feedback talk about nothing."""

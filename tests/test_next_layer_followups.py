@@ -174,3 +174,24 @@ def test_the_meeting_cost_counts_the_leaders_hours_in_them(example_org, variant,
     column = "Opfølgning med næste ledelseslag (t)"
     assert column in cost_sections(cost, variant, words(variant))[1].table.columns
     assert column not in cost_sections(cost, aarhus, words(aarhus))[1].table.columns
+
+
+def test_a_decline_of_a_follow_up_is_told_to_the_leader_who_holds_it(example_org, variant, holiday_periods):
+    """SPEC 4.5: a required participant's decline is told at once; the chief is not at a follow-up
+    with the next layer, so it goes to the administration and the unit's leader who holds it [003].
+    The leader's own decline goes to the administration alone."""
+    from cycle.replies import decline_is_notified, told_of_decline
+
+    events = plan_loop(example_org, variant, WorkCalendar(variant, holiday_periods),
+                       LoopSpec("x", "0-6", D("2027-04-28"))).events
+    meeting = next(e for e in events if e.kind == "next_layer_followup" and e.unit_id == "dt-006")
+    leader = next(a for a in meeting.attendees if a.role == "leader")
+    layer = next(a for a in meeting.attendees if a.role == "pedagogical_leader")
+    before = meeting.start - dt.timedelta(days=1)
+    assert decline_is_notified(meeting, layer.role, "DECLINED", meeting.sequence, before)
+    assert decline_is_notified(meeting, leader.role, "DECLINED", meeting.sequence, before)
+    assert not decline_is_notified(meeting, layer.role, "TENTATIVE", meeting.sequence, before)
+    assert told_of_decline(meeting, layer.email) == [leader]
+    assert told_of_decline(meeting, leader.email) == []
+    talk = next(e for e in events if e.kind == "learning_talk" and e.unit_id == "dt-006")
+    assert [a.role for a in told_of_decline(talk, leader.email)] == ["chief"]

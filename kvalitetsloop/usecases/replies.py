@@ -27,7 +27,7 @@ from calendars.replies import CalendarReply, MalformedReply, read_message
 from cycle import kinds, vocabulary
 from cycle.events import Event
 from cycle.framework import AARHUS_ROLE_LABELS
-from cycle.replies import ANSWER_WORDS, NO_ANSWER, Answer, current, decline_is_notified
+from cycle.replies import ANSWER_WORDS, NO_ANSWER, Answer, current, decline_is_notified, told_of_decline
 from kvalitetsloop.errors import NotFound
 from storage.models_replies import ASIDE, CalendarReplyRow, ReplyMessageRow
 
@@ -229,17 +229,16 @@ def _role_label(fw, role: str) -> str:
 
 def _notices(kind: str, event: Event, loop, fw, attendee, r: CalendarReply, row: ReplyMessageRow,
              now: dt.datetime, settings) -> list[dict]:
-    """The outbox rows of a decline notice (administration and chief) or a counter-proposal
-    (administration)."""
+    """The outbox rows of a decline notice (administration, and the chief or the leader holding the
+    meeting) or a counter-proposal (administration)."""
     from notifications.mime import new_message_id
     from notifications.render import render_subject
 
     tz = ZoneInfo(fw.timezone)
     recipients = {settings.organiser.lower(): fw.bodies.administration}
     if kind == kinds.REPLY_DECLINED:
-        for a in event.attendees:
-            if a.role == "chief" and a.email.lower() != attendee.email.lower():
-                recipients.setdefault(a.email.lower(), a.name)
+        for a in told_of_decline(event, attendee.email):
+            recipients.setdefault(a.email.lower(), a.name)
     proposed = r.proposed_start.astimezone(tz) if r.proposed_start else None
     start_hint = (proposed or event.start.astimezone(tz)).strftime("%Y-%m-%dT%H:%M")
     ctx = {
