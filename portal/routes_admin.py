@@ -87,6 +87,14 @@ async def _posted(portal, request: Request, nonce: str, limit: int = MAX_FORM_BY
     return data, None
 
 
+async def _form(portal, request: Request):
+    """The logged-in session and its posted form (size, cross-site and CSRF checked): (session,
+    form, refusal page or None)."""
+    session = _session(portal, request)
+    data, refusal = await _posted(portal, request, session.nonce)
+    return session, data, refusal
+
+
 def _safe_next(target: str | None) -> str:
     # Only a path on this site: never an open redirect.
     if not target or not target.startswith("/admin") or target.startswith("//") or "\\" in target:
@@ -314,8 +322,7 @@ def outbox(request: Request, portal: PortalDep, status: str = "failed"):
 async def outbox_action(request: Request, portal: PortalDep, row_id: int, action: str):
     from kvalitetsloop.usecases.outbox import give_up_row, retry_row
 
-    session = _session(portal, request)
-    data, refusal = await _posted(portal, request, session.nonce)
+    _, data, refusal = await _form(portal, request)
     if refusal:
         return refusal
     try:

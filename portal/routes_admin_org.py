@@ -29,7 +29,7 @@ from cycle.organisation import OrganisationError
 from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExists, NotFound, PastMilestones,
                                   PreviewChanged, UserError)
 from portal.app import PortalDep
-from portal.routes_admin import _page, _posted, _refused, _session, _sessions
+from portal.routes_admin import _form, _page, _posted, _refused, _session, _sessions
 from portal.security import MAX_BODY_BYTES
 
 router = APIRouter(prefix="/admin")
@@ -391,8 +391,7 @@ def _add_unit_refusal(portal, exc: Exception) -> HTMLResponse:
 @router.post("/loop/{loop_id}/enhed/{unit_id}/planlaeg", response_class=HTMLResponse)
 async def add_unit_preview(request: Request, portal: PortalDep, loop_id: str, unit_id: str):
     """The plan `loop add-unit` would store for the unit, shown; nothing is stored."""
-    session = _session(portal, request)
-    _, refusal = await _posted(portal, request, session.nonce)
+    session, _, refusal = await _form(portal, request)
     if refusal:
         return refusal
     try:
@@ -404,8 +403,7 @@ async def add_unit_preview(request: Request, portal: PortalDep, loop_id: str, un
 
 @router.post("/loop/{loop_id}/enhed/{unit_id}/planlaeg/bekraeft", response_class=HTMLResponse)
 async def add_unit_confirm(request: Request, portal: PortalDep, loop_id: str, unit_id: str):
-    session = _session(portal, request)
-    data, refusal = await _posted(portal, request, session.nonce)
+    session, data, refusal = await _form(portal, request)
     if refusal:
         return refusal
     fingerprint = str(data.get("fingerprint") or "")

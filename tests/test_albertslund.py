@@ -518,16 +518,10 @@ def test_a_visit_moved_to_another_day_takes_its_feedback_talk_and_agreement_alon
     assert agreement["start"][:10] != own[OBSERVATION_AGREEMENT]["start"][:10] and 10 <= new_gap <= old_gap + 7
 
 
-def test_a_unit_planned_into_a_running_loop_takes_its_part_in_the_visits(cli, tmp_path, albertslund, example_org):
-    """Every daycare hosts one visit and joins one team a year [001, 004], a late one too: `loop
-    add-unit` lets the new daycare's team take over a visit ahead (B's from A) and has A's team
-    visit the new daycare instead, so the ring stays whole; the visit taken over names its new
-    visitor, and the dispatch invites the new team to it and A's team to the new daycare."""
+def _loop_started_without_a_daycare(cli, tmp_path) -> tuple[str, str, dict]:
+    """An Albertslund loop started from the example organisation without its first daycare (the
+    late one): (its id, the loop's id, the loop's events by uid)."""
     import csv
-
-    from cycle.organisation import parse_organisation
-    from kvalitetsloop.bootstrap import unit_of_work_for
-    from kvalitetsloop.usecases.loops import view_loop
 
     rows = list(csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")))
     late = next(r["id"] for r in rows if r["sector"] == "dagtilbud")
@@ -539,7 +533,18 @@ def test_a_unit_planned_into_a_running_loop_takes_its_part_in_the_visits(cli, tm
     loop_id = f"0-6-{START}"
     cli("org", "import", str(without), "--now", NOW)
     cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
-    before = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    return late, loop_id, {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+
+
+def test_a_unit_planned_into_a_running_loop_takes_its_part_in_the_visits(cli, tmp_path, albertslund, example_org):
+    """Every daycare hosts one visit and joins one team a year [001, 004], a late one too: `loop
+    add-unit` lets the new daycare's team take over a visit ahead (B's from A) and has A's team
+    visit the new daycare instead, so the ring stays whole; the visit taken over names its new
+    visitor, and the dispatch invites the new team to it and A's team to the new daycare."""
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.usecases.loops import view_loop
+
+    late, loop_id, before = _loop_started_without_a_daycare(cli, tmp_path)
     cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
     joined = "2027-06-01T09:00:00+02:00"
     out = " ".join(cli("loop", "add-unit", loop_id, late, "--now", joined).stdout.split())
@@ -588,20 +593,8 @@ def test_a_visit_taken_over_after_its_invitations_went_out_tells_everyone_why(cl
     """A late daycare joining in November takes over a visit whose invitations went out: at the
     next dispatch the team taken off gets a cancellation, the new team an invitation and the hosts
     an update, each email saying that a new unit joined the loop and its team takes over the visit."""
-    import csv
-
     smtp_env(smtp.port)
-    rows = list(csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")))
-    late = next(r["id"] for r in rows if r["sector"] == "dagtilbud")
-    without = tmp_path / "without.csv"
-    with without.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(r for r in rows if r["id"] != late)
-    loop_id = f"0-6-{START}"
-    cli("org", "import", str(without), "--now", NOW)
-    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
-    before = {e["uid"]: e for e in _export(cli, loop_id)["events"]}
+    late, loop_id, before = _loop_started_without_a_daycare(cli, tmp_path)
     # Late in the autumn window (September to November): the visits still open to a new team
     # have their invitations out (28 days before), sent by the dispatch of the day before.
     joined = dt.datetime.fromisoformat("2027-11-08T09:00:00+01:00")
