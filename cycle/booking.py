@@ -62,5 +62,10 @@ class Ledger:
         for email in emails:
             self._day[(email, day)].append((start, end, uid))
 
+    def unbook(self, emails, day: dt.date, uid: str) -> None:
+        """Take back what `book` booked for these people under `uid` on `day`."""
+        for email in emails:
+            self._day[(email, day)] = [b for b in self._day.get((email, day), ()) if b[2] != uid]
+
     def count(self, email: str, day: dt.date) -> int:
         return len(self._day.get((email, day), ()))

@@ -74,14 +74,20 @@ def plan_joining_unit(unit: Unit, fw: Framework, cal: WorkCalendar, spec: LoopSp
     planner.book_existing(busy)
     left_out: list[tuple[int, str]] = []
     remaining: list[int] = []
+    # A unit removed and restored keeps the talks it held before: those are not planned again.
+    held = {e.number: e for e in existing
+            if e.kind == "learning_talk" and e.unit_id == unit.id and e.status != "cancelled"}
+    lead = "its data package and deadlines" if fw.data_packages else "its deadlines"
     for n, w in enumerate(tl.talk_windows(unit.sector), start=1):
-        if cal.working_days(max(w.start, first), w.end, unit.sector):
+        if n in held:
+            left_out.append((n, f"it took place on {held[n].start.astimezone(planner.clock.tz).date().isoformat()}"))
+        elif cal.working_days(max(w.start, first), w.end, unit.sector):
             remaining.append(n)
         elif w.end < today:
             left_out.append((n, f"its window ended on {w.end.isoformat()}"))
         else:
             left_out.append((n, f"its window ends on {w.end.isoformat()}, before {first.isoformat()}, the first "
-                                f"day that leaves its data package and deadlines time"))
+                                f"day that leaves {lead} time"))
     if not remaining:
         raise PlanningError(f"no talk window of the loop {spec.loop_id} is left for {unit.id}: "
                             + "; ".join(f"talk {n}: {why}" for n, why in left_out))
@@ -92,6 +98,8 @@ def plan_joining_unit(unit: Unit, fw: Framework, cal: WorkCalendar, spec: LoopSp
     changed, not_planned = join_visits(planner, unit, existing, units or {}, today, first)
     planner._deadlines()
     start_of_today = planner.clock.midnight(today)
-    events = [e for e in planner.events if e.unit_id == unit.id and e.start >= start_of_today]
+    # Its own events, and the visits its team pays to a unit left without one.
+    events = [e for e in planner.events if (e.unit_id == unit.id or e.details.get("visitor_unit") == unit.id)
+              and e.start >= start_of_today]
     events.sort(key=lambda e: (e.start, e.kind, e.number or 0, e.uid))
     return JoiningPlan(unit, events, left_out, changed, not_planned)

@@ -226,75 +226,125 @@ def visit_dependents(fw: Framework, cal, visit: Event, events) -> list[Event]:
 
 def join_visits(planner, unit, existing, units: dict, today: dt.date, first: dt.date) -> tuple[list[Event], list[str]]:
     """`unit` joining a running loop takes its part in the visits of each loop-year whose window
-    is still ahead, so that every unit still hosts one visit and joins one team a year [001, 004]:
-    a planned visit ahead, B visited by A's team, becomes B visited by `unit`'s team, and `unit`
-    hosts A's team on a day of its own (A's team moves on one place in the ring).
+    is still ahead, so that every unit still hosts one visit and joins one team a year [001, 004].
+
+    Each of its two parts is judged on its own. A gap comes first: a unit of the loop that hosts
+    no visit this year (its visiting unit was removed) gets the joining unit's team, and a team
+    that visits nobody this year (its host was removed) visits the joining unit; nobody is moved.
+    Without a gap, a planned visit ahead, B visited by A's team, becomes B visited by the joining
+    unit's team, and the joining unit hosts A's team on a day of its own (A's team moves on one
+    place in the ring).
 
     `existing`: the loop's events; `units`: the organisation by id; visits may start on `first`,
-    and an agreement before a visit must fall due after `today`. Returns the existing events that
-    change (the visit taken over, its feedback talk and deadlines: new team, title and details)
-    and, per loop-year where the unit takes no part, a sentence saying why. The unit's own visit
-    goes to the planner's events."""
+    and an agreement before a visit must fall due after `today`. New visits go to the planner's
+    events (the joining unit's own, and those it pays to a gap); returned are the existing events
+    that change (a visit taken over with its feedback talk and deadlines: new team, title and
+    details) and, per loop-year where the unit takes no part or only one, a sentence saying why."""
     fw = planner.fw
     ov = fw.observation_visits
     if ov is None or unit.sector not in ov.sectors:
         return [], []
-    cal, ledger = planner.cal, planner.ledger
+    cal = planner.cal
     changed: list[Event] = []
     notes: list[str] = []
     live = [e for e in existing if e.status != "cancelled"]
+    # The loop's units of the sector (those with a live event in it), the joining one aside.
+    in_loop = {e.unit_id for e in live if e.unit_id}
+    peers = [units[u] for u in sorted(in_loop) if u in units and u != unit.id and units[u].sector == unit.sector]
     years = loop_years(planner.clock, planner.spec.council_date, planner.tl.next_council)
+
+    def open_day(d: dt.date) -> bool:
+        due = (cal.add_working_days(d, -ov.agreement_working_days_before, unit.sector)
+               if ov.agreement_working_days_before is not None else d)
+        return d >= first and due > today
+
+    def colleagues(a, b) -> bool:
+        return a.leader.email != b.leader.email  # a visit goes "hos en kollega" [004], never to one's own
+
     for number, year in enumerate(years, start=1):
         if year[1] < first:
             continue
-        if any(e.kind == OBSERVATION_VISIT and e.number == number and (e.unit_id == unit.id
-               or e.details.get("visitor_unit") == unit.id) for e in live):
+        visits = [e for e in live if e.kind == OBSERVATION_VISIT and e.number == number and e.sector == unit.sector]
+        hosting = {v.unit_id for v in visits}
+        visiting = {v.details.get("visitor_unit") for v in visits}
+        # Its two parts: hosting a team, and its team visiting another unit.
+        unvisited, team_idle = unit.id not in hosting, unit.id not in visiting
+        if not (unvisited or team_idle):
             continue  # a restored unit whose visits of the year were never cancelled
-
-        def open_day(d: dt.date) -> bool:
-            due = (cal.add_working_days(d, -ov.agreement_working_days_before, unit.sector)
-                   if ov.agreement_working_days_before is not None else d)
-            return d >= first and due > today
-
         windows = [(w, [d for d in _usable_days(cal, ov, w, year, unit.sector) if open_day(d)])
                    for w in visit_windows(fw, year)]
         window, days = max(windows, key=lambda wd: len(wd[1]), default=(year, []))
         if not days:
-            notes.append(f"no observation visit in loop-year {number}: no day of its window is left that gives "
-                         f"the agreement before a visit time")
+            notes.append(f"no observation visit in loop-year {number}: no day of its window is left"
+                         + (" that gives the agreement before a visit time" if ov.agreement_working_days_before else ""))
             continue
-        mine = attendees_in_roles(unit, ov.team)
-        hosts_here = {a.email for a in attendees_in_roles(unit, host_roles(fw, OBSERVATION_VISIT))}
-        # The visits ahead that the unit's team could take over, the latest first (most notice).
-        candidates = sorted((v for v in live if v.kind == OBSERVATION_VISIT and v.number == number
-                             and v.sector == unit.sector and open_day(v.start.astimezone(planner.clock.tz).date())),
-                            key=lambda v: v.start, reverse=True)
-        placed = False
-        for visit in candidates:
-            host, visitor = units.get(visit.unit_id), units.get(visit.details.get("visitor_unit"))
-            if host is None or visitor is None or unit.leader.email in (host.leader.email, visitor.leader.email):
-                continue  # a visit goes to a colleague [004: "hos en kollega"], never to one's own
-            day = visit.start.astimezone(planner.clock.tz).date()
-            if any(ledger.count(a.email, day) for a in mine) or hosts_here & {a.email for a in visit.attendees}:
-                continue
-            try:
-                _place_visit(planner, unit, visitor, number, window, days, 0)
-            except ValueError:  # PlanningError: no free day for the unit to host the visiting team
-                continue
-            from cycle.planner import event_attendees
 
-            team = team_detail(fw, unit)
-            for e in live:
-                if e.uid == visit.uid or e.details.get("visit_uid") == visit.uid:
-                    details = {**e.details, "visitor_unit": unit.id, "visitor_name": unit.name, "team": team}
-                    title = visit_title(fw, host, unit) if e.kind == OBSERVATION_VISIT else e.title
-                    changed.append(replace(e, details=details, title=title,
-                                           attendees=event_attendees(fw, host, e.kind, e.number, details)))
-            start, end = visit.start.astimezone(planner.clock.tz), visit.end.astimezone(planner.clock.tz)
-            ledger.book([a.email for a in mine], day, minutes(start.time()), minutes(end.time()), visit.uid)
-            placed = True
-            break
-        if not placed:
+        def place(host, visitor) -> bool:
+            try:
+                _place_visit(planner, host, visitor, number, window, days, 0)
+            except ValueError:  # PlanningError: no day on which all of them are free
+                return False
+            return True
+
+        # A gap first: a unit that hosts no visit gets the joining unit's team; a team that
+        # visits nobody visits the joining unit.
+        if team_idle:
+            team_idle = not any(place(host, unit) for host in peers
+                                if host.id not in hosting and colleagues(host, unit))
+        if unvisited:
+            unvisited = not any(place(unit, team) for team in peers
+                                if team.id not in visiting and colleagues(team, unit))
+        if unvisited and team_idle:
+            taken = _take_over(planner, unit, visits, live, units, window, days, open_day)
+            if taken:
+                changed += taken
+                unvisited = team_idle = False
+        if unvisited and team_idle:
             notes.append(f"no observation visit in loop-year {number}: no visit ahead could take the unit's team "
                          f"in, and the unit host a team, on days when all of them are free")
+        elif unvisited:
+            notes.append(f"in loop-year {number} no team visits the unit: no team of the loop is without a visit "
+                         f"and free on a day with it")
+        elif team_idle:
+            notes.append(f"in loop-year {number} the unit's team visits nobody: no unit of the loop is without a "
+                         f"visit and free on a day with it")
     return changed, notes
+
+
+def _take_over(planner, unit, visits: list[Event], live: list[Event], units: dict, window, days: list[dt.date],
+               open_day) -> list[Event]:
+    """Without a gap: the latest visit ahead that the joining unit's team can take over (B's from
+    A, most notice first), with A's team visiting the joining unit instead. The events that change
+    (the visit, its feedback talk and deadlines), or [] when no visit can take the team in."""
+    from cycle.planner import event_attendees
+
+    fw, ledger, tz = planner.fw, planner.ledger, planner.clock.tz
+    ov = fw.observation_visits
+    mine = attendees_in_roles(unit, ov.team)
+    hosts_here = {a.email for a in attendees_in_roles(unit, host_roles(fw, OBSERVATION_VISIT))}
+    for visit in sorted((v for v in visits if open_day(v.start.astimezone(tz).date())),
+                        key=lambda v: v.start, reverse=True):
+        host, visitor = units.get(visit.unit_id), units.get(visit.details.get("visitor_unit"))
+        if host is None or visitor is None or unit.leader.email in (host.leader.email, visitor.leader.email):
+            continue
+        day = visit.start.astimezone(tz).date()
+        if any(ledger.count(a.email, day) for a in mine) or hosts_here & {a.email for a in visit.attendees}:
+            continue
+        # The joining team is taken on the day it takes over first, so its own visit lies elsewhere.
+        start, end = visit.start.astimezone(tz), visit.end.astimezone(tz)
+        ledger.book([a.email for a in mine], day, minutes(start.time()), minutes(end.time()), visit.uid)
+        try:
+            _place_visit(planner, unit, visitor, visit.number, window, days, 0)
+        except ValueError:  # PlanningError: A's team and the unit's hosts share no free day
+            ledger.unbook([a.email for a in mine], day, visit.uid)
+            continue
+        team = team_detail(fw, unit)
+        out = []
+        for e in live:
+            if e.uid == visit.uid or e.details.get("visit_uid") == visit.uid:
+                details = {**e.details, "visitor_unit": unit.id, "visitor_name": unit.name, "team": team}
+                title = visit_title(fw, host, unit) if e.kind == OBSERVATION_VISIT else e.title
+                out.append(replace(e, details=details, title=title,
+                                   attendees=event_attendees(fw, host, e.kind, e.number, details)))
+        return out
+    return []

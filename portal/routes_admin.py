@@ -181,7 +181,7 @@ def loop(request: Request, portal: PortalDep, loop_id: str):
 
     reports = {k: t for k, t in REPORT_TITLES.items() if k in kinds_of(view.facts.fw)}
     return _page(portal, request, session, "loop.html", view=view, f=view.facts, reports=reports,
-                 outside=units_outside(portal.uow(), loop_id))
+                 outside=units_outside(portal.uow(), loop_id, portal.clock()))
 
 
 def _loop_page(portal, request: Request, loop_id: str, template: str, make, missing: str) -> HTMLResponse:

@@ -322,19 +322,34 @@ async def org_apply(request: Request, portal: PortalDep):
 
 # -- plan a unit into a running loop ------------------------------------------------------------
 
-# The joining planner's reasons (cycle.joining, English like the command line) in Danish.
+# The joining planner's reasons (cycle.joining, cycle.observations; English like the command line)
+# in Danish.
 DANISH_LEFT_OUT = [(re.compile(pattern), danish) for pattern, danish in (
     (r"its window ended on (\S+)", "vinduet sluttede {0}"),
+    (r"it took place on (\S+)", "den blev holdt {0}, før enheden blev taget ud"),
     (r"its window ends on (\S+), before (\S+), the first day that leaves its data package and deadlines time",
      "vinduet slutter {0}, før {1}, som er den første dag, der giver tid til datapakken og fristerne"),
+    (r"its window ends on (\S+), before (\S+), the first day that leaves its deadlines time",
+     "vinduet slutter {0}, før {1}, som er den første dag, der giver tid til fristerne"),
     (r"no observation visit in loop-year (\d+): no day of its window is left that gives the agreement before a "
      r"visit time", "intet besøg i loopår {0}: der er ingen dag tilbage i besøgenes periode, som giver tid til "
                     "aftalen før besøget"),
+    (r"no observation visit in loop-year (\d+): no day of its window is left",
+     "intet besøg i loopår {0}: der er ingen dag tilbage i besøgenes periode"),
     (r"no observation visit in loop-year (\d+): no visit ahead could take the unit's team in, and the unit host a "
      r"team, on days when all of them are free",
      "intet besøg i loopår {0}: intet af de kommende besøg kan tage enhedens hold ind, og enheden selv være vært "
      "for et hold, på dage hvor alle er ledige"),
+    (r"in loop-year (\d+) no team visits the unit: no team of the loop is without a visit and free on a day with it",
+     "i loopår {0} besøger intet hold enheden: alle loopets hold har et besøg, eller ingen er ledig en dag sammen "
+     "med enheden"),
+    (r"in loop-year (\d+) the unit's team visits nobody: no unit of the loop is without a visit and free on a day "
+     r"with it", "i loopår {0} besøger enhedens hold ingen: alle loopets enheder får besøg, eller ingen er ledig en "
+                 "dag sammen med holdet"),
 )]
+# "talk 2: its window ended on …; talk 3: …" in the refusal of a unit no window is left for.
+NO_WINDOW = re.compile(r"(\S+) cannot be planned into the loop (\S+): no talk window of the loop \S+ is left for "
+                       r"\S+: (.*)")
 
 
 def _danish_reason(message: str) -> str:
@@ -344,6 +359,10 @@ def _danish_reason(message: str) -> str:
     return message
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
 def _add_unit_page(portal, request, session, added, status: int = 200, notice: str = "") -> HTMLResponse:
     from cycle.vocabulary import plural, words
 
@@ -351,7 +370,7 @@ def _add_unit_page(portal, request, session, added, status: int = 200, notice: s
     fingerprint = added.fingerprint
     seal = _sessions(request).seal(session.nonce, "add-unit", added.loop_id, added.unit_id, fingerprint)
     left_out = [f"{w['Talk']} {n} planlægges ikke: {_danish_reason(why)}." for n, why in added.left_out]
-    left_out += [f"{_danish_reason(why).capitalize()}." for why in added.not_planned]
+    left_out += [_sentence(_danish_reason(why)) for why in added.not_planned]
     talks = sum(e.kind == "learning_talk" for e in added.events)
     taken_over = [e for e in added.changed if e.kind == "observation_visit"]
     return _page(portal, request, session, "add_unit.html", status=status, added=added, left_out=left_out,
@@ -379,6 +398,12 @@ DANISH_REFUSALS = [(re.compile(pattern), danish) for pattern, danish in (
 
 def _add_unit_refusal(portal, exc: Exception) -> HTMLResponse:
     message = str(exc)
+    if m := NO_WINDOW.fullmatch(message):
+        parts = [re.fullmatch(r"talk (\d+): (.*)", part) for part in m.group(3).split("; ")]
+        reasons = "; ".join(f"samtale {p.group(1)}: {_danish_reason(p.group(2))}" if p else part
+                            for p, part in zip(parts, m.group(3).split("; ")))
+        return _refused(portal, 409, f"{m.group(1)} kan ikke planlægges ind i loopet {m.group(2)}: ingen af "
+                                     f"samtalernes vinduer er åbne længere ({reasons}). Intet er gemt.")
     for pattern, danish in DANISH_REFUSALS:
         if m := pattern.fullmatch(message):
             message = danish.format(*m.groups())

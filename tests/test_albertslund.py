@@ -589,6 +589,52 @@ def test_a_unit_planned_into_a_running_loop_takes_its_part_in_the_visits(cli, tm
     assert all(f"besøg fra {late_unit.name}" in str(m["Subject"]) for m in about)
 
 
+@pytest.mark.parametrize("removed_on", ["2027-03-02", "2027-08-16"])
+def test_a_daycare_removed_and_restored_fills_the_gaps_its_removal_left(cli, tmp_path, albertslund, example_org,
+                                                                        removed_on):
+    """Removing a daycare cancels the visit it hosts and the one its team pays, leaving a host
+    without a team and a team without a host; planning it back in (`loop add-unit`) fills exactly
+    those gaps, moving nobody else, so the ring is whole again [001, 004]. Restored after its first
+    dialogue, that one is kept as held and not planned again, and the loop's page lists it as
+    outside the loop until it is planned in."""
+    import csv
+
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.usecases.loop_changes import units_outside
+    from kvalitetsloop.usecases.loops import view_loop
+
+    loop_id = f"0-6-{START}"
+    cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    rows = list(csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")))
+    gone = "dt-004"
+    without = tmp_path / "without.csv"
+    with without.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["id"] != gone)
+    removed = dt.datetime.fromisoformat(f"{removed_on}T09:00:00+02:00")
+    cli("org", "import", str(without), "--apply", "--now", removed.isoformat())
+    restored = removed + dt.timedelta(days=1)
+    cli("org", "import", str(EXAMPLE_ORG), "--now", restored.isoformat())
+    before = {e["uid"]: e for e in _export(cli, loop_id)["events"] if e["status"] != "cancelled"}
+    assert [u.id for u in units_outside(unit_of_work_for(cli.url), loop_id, restored)] == [gone]
+    out = " ".join(cli("loop", "add-unit", loop_id, gone, "--now", restored.isoformat()).stdout.split())
+    assert "takes over" not in out and "no observation visit" not in out and "visits nobody" not in out
+    held_first = removed_on > "2027-07-15"
+    assert ("talk 1 is not planned: it took place on" in out) == held_first
+    view = view_loop(unit_of_work_for(cli.url), loop_id)
+    live = [e for e in view.events if e.status != "cancelled"]
+    check_observations(live, [u for u in example_org.units if u.sector == "dagtilbud"], albertslund, D(START))
+    # Nobody else's events changed: only the restored daycare's were added.
+    after = {e.uid: e for e in live}
+    assert {uid for uid in before if uid in after} == set(before)
+    assert all(after[uid].sequence == before[uid]["sequence"] for uid in before)
+    talks = sorted(e.number for e in live if e.kind == "learning_talk" and e.unit_id == gone)
+    assert talks == [1, 2, 3]  # talk 1 held before the removal, or planned again
+    assert units_outside(unit_of_work_for(cli.url), loop_id, restored) == []
+
+
 def test_a_visit_taken_over_after_its_invitations_went_out_tells_everyone_why(cli, tmp_path, smtp, smtp_env):
     """A late daycare joining in November takes over a visit whose invitations went out: at the
     next dispatch the team taken off gets a cancellation, the new team an invitation and the hosts

@@ -108,7 +108,8 @@ def test_a_failed_dispatch_run_mails_ops_once_and_the_next_run_delivers_everythi
         worker_log = tmp_path / "worker.log"
         worker = processes.start([PREFECT, "worker", "start", "--pool", "kvalitetsloop"], env, worker_log)
 
-        run = server.post(f"/deployments/{dispatch['id']}/create_flow_run", {"parameters": {"now": now.isoformat()}})
+        run = server.post(f"/deployments/{dispatch['id']}/create_flow_run",
+                          {"parameters": {"now": now.isoformat()}, "idempotency_key": "failing-dispatch"})
 
         def finished(run_id: str):
             assert worker.poll() is None, f"the worker exited:\n{_tail(worker_log)}"
@@ -141,7 +142,8 @@ def test_a_failed_dispatch_run_mails_ops_once_and_the_next_run_delivers_everythi
         worker = processes.start([PREFECT, "worker", "start", "--pool", "kvalitetsloop"],
                                  {**env, "KVALITETSLOOP_SMTP_PORT": str(main_port)}, worker_log)
         later = now + dt.timedelta(minutes=10)  # past the outbox's first backoff
-        run = server.post(f"/deployments/{dispatch['id']}/create_flow_run", {"parameters": {"now": later.isoformat()}})
+        run = server.post(f"/deployments/{dispatch['id']}/create_flow_run",
+                          {"parameters": {"now": later.isoformat()}, "idempotency_key": "dispatch-after-repair"})
         ok = _wait_for("the second dispatch run ends", lambda: finished(run["id"]), 90, server, other_log=worker_log)
         assert ok["state_type"] == "COMPLETED", ok["state"]
         assert len(notify_runs()) == 1  # a Completed run makes no alert

@@ -38,7 +38,9 @@ def test_a_second_dispatch_waits_for_the_first(processes: Processes, tmp_path):
     assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"
 
     # Two runs at once, before any worker is there: the worker sees both in one poll.
-    runs = [server.post(f"/deployments/{deployment['id']}/create_flow_run", {})["id"] for _ in range(2)]
+    # Each with its own idempotency key: a create asked again after a timeout makes no third run.
+    runs = [server.post(f"/deployments/{deployment['id']}/create_flow_run", {"idempotency_key": f"test-run-{i}"})["id"]
+            for i in range(2)]
     worker_log = tmp_path / "worker.log"
     worker = processes.start([PREFECT, "worker", "start", "--pool", "kvalitetsloop"], {
         **env, "PREFECT_WORKER_QUERY_SECONDS": "1",

@@ -164,7 +164,8 @@ class PrefectServer:
         """Prefect's server on SQLite answers 5xx when its database is busy, or does not answer
         within 10 s while its scheduler and a worker's run hold the database (both seen in full
         suites on 2 cores, where other tests' servers share the disk): ask again then, as its own
-        client does, for up to two minutes."""
+        client does, for up to two minutes. A POST that creates something carries an idempotency
+        key, so asking again never creates it twice."""
         deadline = time.monotonic() + 120
         while True:
             try:

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cycle.events import MEETING_KINDS, Event
+import sqlalchemy.exc
+
+from cycle.events import MEETING_KINDS, Event, EventChange
 from cycle.framework import Framework
 from cycle.joining import plan_joining_unit
 from cycle.planner import LoopSpec, PlanningError
@@ -66,18 +68,17 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
     stored unless the plan's fingerprint still equals it (PreviewChanged)."""
     with uow:
         loop = running_loop(uow, loop_id)
-        unit = uow.organisation.load().by_id().get(unit_id)
+        units = uow.organisation.load().by_id()
+        unit = units.get(unit_id)
         if unit is None:
             raise NotFound(f"there is no unit '{unit_id}' in the organisation (import it first with 'org import')")
-        if any(l.id == loop_id for _, l in uow.events.find(unit_id, "learning_talk")):
-            raise UserError(f"{unit_id} already has learning talks in the loop {loop_id}")
+        _refuse_if_taking_part(uow, loop_id, unit_id, now)
         fw = uow.loops.framework(loop)
         tz = ZoneInfo(fw.timezone)
         cal = working_calendar(uow, fw, frameworks_dir)
         busy = meetings_of_other_loops(uow, None, tz)  # this loop's meetings too
         existing = uow.events.of_loop(loop_id, tz)
         taken = {e.uid for e in existing}
-        units = uow.organisation.load().by_id()
         today = now.astimezone(tz).date()
         # A unit removed earlier and now restored has cancelled events under the plain uids:
         # its new events get their own.
@@ -96,22 +97,38 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
             raise PreviewChanged("the plan for the unit is no longer the one previewed (the organisation, the "
                                  "loops or the holidays changed meanwhile); nothing was stored")
         if not dry_run:
-            uow.events.add_planned(loop_id, plan.events, now)
-            before = {e.uid: e for e in existing}
-            for new in plan.changed:
-                _take_over(uow, before[new.uid], new, now)
-            uow.commit()
+            try:
+                uow.events.add_planned(loop_id, plan.events, now)
+                before = {e.uid: e for e in existing}
+                for new in plan.changed:
+                    _take_over(uow, before[new.uid], new, now)
+                uow.commit()
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+                # Another plan of the same unit may have committed first (a second confirm, or
+                # the command line): its events' uids are taken. One sentence, nothing stored.
+                uow.rollback()
+                _refuse_if_taking_part(uow, loop_id, unit_id, now)
+                raise
     return added
+
+
+def _refuse_if_taking_part(uow, loop_id: str, unit_id: str, now: dt.datetime) -> None:
+    """A unit with talks ahead takes part in the loop; one removed and restored has only the talks
+    it held before."""
+    if any(loop.id == loop_id and e.start > now for e, loop in uow.events.find(unit_id, "learning_talk")):
+        raise UserError(f"{unit_id} already has learning talks in the loop {loop_id}")
 
 
 def _take_over(uow, old: Event, new: Event, now: dt.datetime) -> None:
     """Store an event whose visiting team changed to the joining unit's: the team taken off gets a
     CANCEL (what was not sent to them is withdrawn), the new team a REQUEST and the hosts an
     update with the new title and people."""
-    changed = replace(old, details=new.details, title=new.title).with_attendees(new.attendees, update_all=True,
-                                                                               cause="new_unit")
-    if changed is None:
-        return
+    base = replace(old, details=new.details, title=new.title)
+    changed = base.with_attendees(new.attendees, update_all=True, cause="new_unit")
+    if changed is None:  # the same people (one person in both teams): the new title still goes out
+        event = replace(base, sequence=base.sequence + 1) if base.is_meeting else base
+        changed = event, EventChange(old.uid, event.sequence, "attendees",
+                                     {"removed": [], "added": [], "update_all": True, "cause": "new_unit"})
     uow.events.record(*changed, now)
     taken_off = changed[1].detail["removed"]
     if taken_off:
@@ -119,7 +136,7 @@ def _take_over(uow, old: Event, new: Event, now: dt.datetime) -> None:
                             recipients=taken_off)
 
 
-def units_outside(uow, loop_id: str) -> list:
+def units_outside(uow, loop_id: str, now: dt.datetime) -> list:
     """The organisation's units of the loop's sectors that take no part in it (new since it
     started, or removed and restored): (id, name, sector), by id; 'add_unit' plans them in."""
     with uow:
@@ -127,7 +144,7 @@ def units_outside(uow, loop_id: str) -> list:
         if loop.status != "active":
             return []  # a cancelled or closed loop takes nobody in
         sectors = uow.loops.framework(loop).areas[loop.area].sectors
-        return uow.reports.units_outside(loop_id, sectors)
+        return uow.reports.units_outside(loop_id, sectors, now)
 
 
 def cancel_loop(uow, loop_id: str, now: dt.datetime) -> EndedLoop:
