@@ -155,7 +155,7 @@ def report_replies(ctx: typer.Context, loop: str = typer.Argument(..., help="Loo
     total = {"meetings": 0, "people": 0, "ACCEPTED": 0, "TENTATIVE": 0, "DECLINED": 0, "NEEDS-ACTION": 0}
     for r in rows:
         unanswered = r.people - r.counts["ACCEPTED"] - r.counts["TENTATIVE"] - r.counts["DECLINED"]
-        t.add_row(r.kind, r.chief, str(r.meetings), str(r.people), str(r.counts["ACCEPTED"]), str(r.counts["TENTATIVE"]),
+        t.add_row(r.kind, r.chief or "(fælles møde)", str(r.meetings), str(r.people), str(r.counts["ACCEPTED"]), str(r.counts["TENTATIVE"]),
                   str(r.counts["DECLINED"]), str(unanswered))
         total["meetings"] += r.meetings
         total["people"] += r.people

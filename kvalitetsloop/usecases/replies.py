@@ -350,7 +350,9 @@ class ReplyCount:
 
 def replies_report(uow, loop_id: str) -> list[ReplyCount]:
     """Per kind of meeting and chief: the meetings invited so far, their attendees, and how many
-    have accepted, are unsure, declined or not answered the current time."""
+    have accepted, are unsure, declined or not answered the current time. A unit's meeting counts
+    for the unit's chief (also one the chief is not at, such as a visit); a shared meeting (a leader
+    network's, where several chiefs sit) for no chief ("")."""
     with uow:
         loop = uow.loops.get(loop_id)
         if loop is None:
@@ -360,9 +362,10 @@ def replies_report(uow, loop_id: str) -> list[ReplyCount]:
         events = [e for e in uow.events.of_loop(loop_id, ZoneInfo(fw.timezone))
                   if e.uid in invited and e.status != "cancelled"]
         answers = uow.replies.answers_of_loops([loop_id])
+        chiefs = {u.id: u.chief_name or u.chief_email or "" for u in uow.reports.units(loop_id)}
     groups: dict[tuple[str, str], ReplyCount] = {}
     for e in events:
-        chief = next((a.name or a.email for a in e.attendees if a.role == "chief"), "")
+        chief = chiefs.get(e.unit_id, "") if e.unit_id else ""
         g = groups.setdefault((e.kind, chief), ReplyCount(e.kind, chief, 0, 0, Counter()))
         m = _meeting_answers(e, loop_id, fw, answers.get(e.uid, {}))
         groups[(e.kind, chief)] = ReplyCount(e.kind, chief, g.meetings + 1, g.people + len(m.attendees), g.counts)
