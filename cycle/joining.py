@@ -93,6 +93,8 @@ def plan_joining_unit(unit: Unit, fw: Framework, cal: WorkCalendar, spec: LoopSp
                             + "; ".join(f"talk {n}: {why}" for n, why in left_out))
     for n in remaining:
         planner._talks(n)
+    planner.one_to_ones_held[unit.id] = max((e.number or 0 for e in existing if e.kind == "one_to_one"
+                                             and e.unit_id == unit.id and e.status != "cancelled"), default=0)
     planner._one_to_ones()
     plan_next_layer_followups(planner)
     changed, not_planned = join_visits(planner, unit, existing, units or {}, today, first)

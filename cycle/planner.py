@@ -319,6 +319,9 @@ class _Planner:
         wh = fw.working_hours
         self.day_start, self.day_end = minutes(wh.start), minutes(wh.end)
         self.talks: dict[tuple[str, int], Event] = {}
+        # One-to-ones a unit already held (one removed and restored, cycle.joining): the new ones
+        # are numbered on from them.
+        self.one_to_ones_held: dict[str, int] = {}
         self._by_id = {u.id: u for u in self.units}
 
     def book_existing(self, events) -> None:
@@ -594,7 +597,7 @@ class _Planner:
                         f"between {a.isoformat()} and {b.isoformat()} but that gap has {len(days)} working days: "
                         f"{oo.per_gap - len(days)} over capacity")
                 parts.append((a, b, after_talk, days))
-            number = 0
+            number = self.one_to_ones_held.get(u.id, 0)
             for a, b, after_talk, days, n in self._per_year(u, parts, anniversary):
                 last_idx = -1
                 for j in range(n):

@@ -328,3 +328,24 @@ def test_a_new_leader_is_invited_to_the_leader_network_ahead_and_the_old_one_get
     emails = {a["email"] for a in after["attendees"]}
     assert "ny.leder@example.dk" in emails and old not in emails
     assert len(emails) == len(network["attendees"])  # nobody else taken off or added
+
+
+def test_a_unit_removed_by_mistake_and_restored_is_planned_back_in_keeping_what_it_held(running, tmp_path):
+    """A daycare removed in August after its first talk and restored the next day: `loop add-unit`
+    plans it back in, names talk 1 as held rather than planning it again, and numbers its new
+    one-to-ones on from those it held, so no two of its meetings share a title."""
+    cli = running
+    rows = _rows()
+    cli("org", "import", _write([r for r in rows if r["id"] != "dt-010"], tmp_path / "uden.csv"), "--apply",
+        "--now", "2027-08-20T09:00+02:00")
+    cli("org", "import", _write(rows, tmp_path / "alle.csv"), "--now", "2027-08-21T09:00+02:00")
+    out = " ".join(cli("loop", "add-unit", LOOP, "dt-010", "--now", "2027-08-21T09:00+02:00").stdout.split())
+    assert "Planned dt-010" in out and "talk 1 is not planned: it took place on 2027-" in out
+    live = [e for e in _export(cli) if e["unit_id"] == "dt-010" and e["status"] != "cancelled"]
+    talks = sorted(e["number"] for e in live if e["kind"] == "learning_talk")
+    assert talks == [1, 2, 3, 4]
+    held = [e for e in live if e["kind"] == "one_to_one" and e["start"] < "2027-08-21"]
+    new = [e for e in live if e["kind"] == "one_to_one" and e["start"] >= "2027-08-21"]
+    assert held and new and min(e["number"] for e in new) == max(e["number"] for e in held) + 1
+    titles = [e["title"] for e in live]
+    assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)
