@@ -97,11 +97,14 @@ def plan_joining_unit(unit: Unit, fw: Framework, cal: WorkCalendar, spec: LoopSp
                                              and e.unit_id == unit.id and e.status != "cancelled"), default=0)
     planner._one_to_ones()
     plan_next_layer_followups(planner)
+    before_visits = len(planner.events)
     changed, not_planned = join_visits(planner, unit, existing, units or {}, today, first)
+    # The visits its joining brings about, also those other units host (its team's, or a team
+    # moved on to a unit left without one), with their feedback talks and deadlines.
+    visits = {e.uid for e in planner.events[before_visits:]}
     planner._deadlines()
     start_of_today = planner.clock.midnight(today)
-    # Its own events, and the visits its team pays to a unit left without one.
-    events = [e for e in planner.events if (e.unit_id == unit.id or e.details.get("visitor_unit") == unit.id)
+    events = [e for e in planner.events if (e.unit_id == unit.id or e.uid in visits)
               and e.start >= start_of_today]
     events.sort(key=lambda e: (e.start, e.kind, e.number or 0, e.uid))
     return JoiningPlan(unit, events, left_out, changed, not_planned)

@@ -248,8 +248,10 @@ def join_visits(planner, unit, existing, units: dict, today: dt.date, first: dt.
     changed: list[Event] = []
     notes: list[str] = []
     live = [e for e in existing if e.status != "cancelled"]
-    # The loop's units of the sector (those with a live event in it), the joining one aside.
-    in_loop = {e.unit_id for e in live if e.unit_id}
+    # The units of the sector taking part in the loop: a live event of theirs not over yet. One
+    # removed and restored but not planned back in has only its past ones, and is left alone.
+    start_of_today = planner.clock.midnight(today)
+    in_loop = {e.unit_id for e in live if e.unit_id and e.end > start_of_today}
     peers = [units[u] for u in sorted(in_loop) if u in units and u != unit.id and units[u].sector == unit.sector]
     years = loop_years(planner.clock, planner.spec.council_date, planner.tl.next_council)
 
@@ -294,11 +296,22 @@ def join_visits(planner, unit, existing, units: dict, today: dt.date, first: dt.
         if unvisited:
             unvisited = not any(place(unit, team) for team in peers
                                 if team.id not in visiting and colleagues(team, unit))
+        # Without a gap it can fill: a visit ahead, B's from A, gets the joining unit's team (or a
+        # team without a host), and A's team visits the joining unit (or a host without a team,
+        # one with the joining unit's leader).
+        swaps = []
         if unvisited and team_idle:
-            taken = _take_over(planner, unit, visits, live, units, window, days, open_day)
+            swaps = [(unit, unit)]
+        elif team_idle:
+            swaps = [(unit, host) for host in peers if host.id not in hosting and not colleagues(host, unit)]
+        elif unvisited:
+            swaps = [(team, unit) for team in peers if team.id not in visiting and not colleagues(team, unit)]
+        for new_visitor, new_host in swaps:
+            taken = _take_over(planner, visits, live, units, window, days, open_day, new_visitor, new_host)
             if taken:
                 changed += taken
                 unvisited = team_idle = False
+                break
         if unvisited and team_idle:
             notes.append(f"no observation visit in loop-year {number}: no visit ahead could take the unit's team "
                          f"in, and the unit host a team, on days when all of them are free")
@@ -311,39 +324,41 @@ def join_visits(planner, unit, existing, units: dict, today: dt.date, first: dt.
     return changed, notes
 
 
-def _take_over(planner, unit, visits: list[Event], live: list[Event], units: dict, window, days: list[dt.date],
-               open_day) -> list[Event]:
-    """Without a gap: the latest visit ahead that the joining unit's team can take over (B's from
-    A, most notice first), with A's team visiting the joining unit instead. The events that change
-    (the visit, its feedback talk and deadlines), or [] when no visit can take the team in."""
+def _take_over(planner, visits: list[Event], live: list[Event], units: dict, window, days: list[dt.date], open_day,
+               new_visitor, new_host) -> list[Event]:
+    """The latest visit ahead (B's from A, most notice first) that `new_visitor`'s team can take
+    over, with A's team visiting `new_host` instead on a free day. The events that change (the
+    visit, its feedback talk and deadlines), or [] when no visit allows it."""
     from cycle.planner import event_attendees
 
     fw, ledger, tz = planner.fw, planner.ledger, planner.clock.tz
     ov = fw.observation_visits
-    mine = attendees_in_roles(unit, ov.team)
-    hosts_here = {a.email for a in attendees_in_roles(unit, host_roles(fw, OBSERVATION_VISIT))}
+    team = attendees_in_roles(new_visitor, ov.team)
     for visit in sorted((v for v in visits if open_day(v.start.astimezone(tz).date())),
                         key=lambda v: v.start, reverse=True):
         host, visitor = units.get(visit.unit_id), units.get(visit.details.get("visitor_unit"))
-        if host is None or visitor is None or unit.leader.email in (host.leader.email, visitor.leader.email):
-            continue
+        if (host is None or visitor is None or new_visitor.leader.email == host.leader.email
+                or visitor.leader.email == new_host.leader.email):
+            continue  # a visit goes to a colleague [004: "hos en kollega"], never to one's own
         day = visit.start.astimezone(tz).date()
-        if any(ledger.count(a.email, day) for a in mine) or hosts_here & {a.email for a in visit.attendees}:
+        hosts = {a.email for a in attendees_in_roles(host, host_roles(fw, OBSERVATION_VISIT))}
+        if any(ledger.count(a.email, day) for a in team) or hosts & {a.email for a in team}:
             continue
-        # The joining team is taken on the day it takes over first, so its own visit lies elsewhere.
+        # The new team is taken on the day it takes over first, so A's new visit lies elsewhere.
         start, end = visit.start.astimezone(tz), visit.end.astimezone(tz)
-        ledger.book([a.email for a in mine], day, minutes(start.time()), minutes(end.time()), visit.uid)
+        ledger.book([a.email for a in team], day, minutes(start.time()), minutes(end.time()), visit.uid)
         try:
-            _place_visit(planner, unit, visitor, visit.number, window, days, 0)
-        except ValueError:  # PlanningError: A's team and the unit's hosts share no free day
-            ledger.unbook([a.email for a in mine], day, visit.uid)
+            _place_visit(planner, new_host, visitor, visit.number, window, days, 0)
+        except ValueError:  # PlanningError: A's team and the new host share no free day
+            ledger.unbook([a.email for a in team], day, visit.uid)
             continue
-        team = team_detail(fw, unit)
+        detail = team_detail(fw, new_visitor)
         out = []
         for e in live:
             if e.uid == visit.uid or e.details.get("visit_uid") == visit.uid:
-                details = {**e.details, "visitor_unit": unit.id, "visitor_name": unit.name, "team": team}
-                title = visit_title(fw, host, unit) if e.kind == OBSERVATION_VISIT else e.title
+                details = {**e.details, "visitor_unit": new_visitor.id, "visitor_name": new_visitor.name,
+                           "team": detail}
+                title = visit_title(fw, host, new_visitor) if e.kind == OBSERVATION_VISIT else e.title
                 out.append(replace(e, details=details, title=title,
                                    attendees=event_attendees(fw, host, e.kind, e.number, details)))
         return out

@@ -390,7 +390,8 @@ def _add_unit(portal, loop_id: str, unit_id: str, *, dry_run: bool, expect: str 
 DANISH_REFUSALS = [(re.compile(pattern), danish) for pattern, danish in (
     (r"there is no loop '(.*)' .*", "Loopet {0} findes ikke."),
     (r"there is no unit '(.*)' in the organisation .*", "Enheden {0} findes ikke i organisationen."),
-    (r"(\S+) already has learning talks in the loop (\S+)", "{0} er allerede med i loopet {1}."),
+    (r"(\S+) already takes part in the loop (\S+) \(it has meetings or deadlines ahead\)",
+     "{0} er allerede med i loopet {1} (den har møder eller frister forude)."),
     (r"the loop (\S+) is cancelled, not running", "Loopet {0} er aflyst og tager ingen enheder ind."),
     (r"the loop (\S+) is closed, not running", "Loopet {0} er afsluttet og tager ingen enheder ind."),
 )]
@@ -402,8 +403,8 @@ def _add_unit_refusal(portal, exc: Exception) -> HTMLResponse:
         parts = [re.fullmatch(r"talk (\d+): (.*)", part) for part in m.group(3).split("; ")]
         reasons = "; ".join(f"samtale {p.group(1)}: {_danish_reason(p.group(2))}" if p else part
                             for p, part in zip(parts, m.group(3).split("; ")))
-        return _refused(portal, 409, f"{m.group(1)} kan ikke planlægges ind i loopet {m.group(2)}: ingen af "
-                                     f"samtalernes vinduer er åbne længere ({reasons}). Intet er gemt.")
+        return _refused(portal, 409, f"{m.group(1)} kan ikke planlægges ind i loopet {m.group(2)}: der er ingen "
+                                     f"samtale tilbage at planlægge ({reasons}). Intet er gemt.")
     for pattern, danish in DANISH_REFUSALS:
         if m := pattern.fullmatch(message):
             message = danish.format(*m.groups())

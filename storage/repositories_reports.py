@@ -93,17 +93,18 @@ class ReportRepository:
         return list(self.session.execute(q))
 
     def units_outside(self, loop_id: str, sectors: Sequence[str], now: dt.datetime) -> list:
-        """The stored units of `sectors` that take no part in the loop: no live learning talk ahead
-        of `now`, and either none at all (new) or a cancelled one ahead (removed, then restored):
-        (id, name, sector), by id. A unit whose talks all lie behind it is in the loop."""
-        def talks(*where):
-            return (sa.select(E.c.unit_id).where(E.c.loop_id == loop_id, E.c.kind == "learning_talk",
-                                                 E.c.unit_id.is_not(None), *where))
-        live = E.c.status != "cancelled"
+        """The stored units of `sectors` that take no part in the loop: no live event of it not over
+        by `now`, and either no live learning talk at all (new) or a cancelled one ahead (removed,
+        then restored): (id, name, sector), by id. A unit whose loop lies behind it is in the loop;
+        so is one with a talk cancelled by hand, which still has its other events ahead."""
+        def of_loop(*where):
+            return sa.select(E.c.unit_id).where(E.c.loop_id == loop_id, E.c.unit_id.is_not(None), *where)
+        live, talk = E.c.status != "cancelled", E.c.kind == "learning_talk"
         return list(self.session.execute(
             sa.select(U.c.id, U.c.name, U.c.sector)
-            .where(U.c.sector.in_(list(sectors)), U.c.id.not_in(talks(live, E.c.start > now)),
-                   sa.or_(U.c.id.not_in(talks(live)), U.c.id.in_(talks(E.c.status == "cancelled", E.c.start > now))))
+            .where(U.c.sector.in_(list(sectors)), U.c.id.not_in(of_loop(live, E.c.end > now)),
+                   sa.or_(U.c.id.not_in(of_loop(live, talk)),
+                          U.c.id.in_(of_loop(talk, E.c.status == "cancelled", E.c.start > now))))
             .order_by(U.c.id)))
 
     # -- what is done, due and overdue ------------------------------------------------------

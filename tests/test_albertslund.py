@@ -635,10 +635,82 @@ def test_a_daycare_removed_and_restored_fills_the_gaps_its_removal_left(cli, tmp
     assert units_outside(unit_of_work_for(cli.url), loop_id, restored) == []
 
 
+def _org_file(tmp_path, name: str, without=(), new: dict | None = None) -> str:
+    """The example organisation without some units, with one new daycare (a copy of dt-010 with the
+    given columns), as a file."""
+    import csv
+
+    rows = [r for r in csv.DictReader(EXAMPLE_ORG.open(encoding="utf-8")) if r["id"] not in without]
+    if new:
+        rows.append({**next(r for r in rows if r["id"] == "dt-010"), "name": "Nyt Dagtilbud",
+                     "leader_name": "Ny Leder", "leader_email": "ny.leder@example.dk",
+                     "board_email": f"bestyrelse-{new['id']}@example.dk", "employee_rep_emails": "ny.tr@example.dk",
+                     **new})
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return str(path)
+
+
+@pytest.mark.parametrize("case", ["two restored", "restored and new", "new with a gap host's leader"])
+def test_the_ring_stays_whole_whoever_joins_in_whatever_order(cli, tmp_path, albertslund, example_org, case):
+    """Every daycare taking part hosts one visit and joins one team a year [001, 004], whatever
+    joins: two daycares removed and restored, planned back in one after the other; a new daycare
+    while a restored one waits outside (it is not given the restored one's place); a new daycare
+    led by the leader of the daycare whose visiting team was removed (it may not visit its own
+    leader's daycare, so another pair's visit is shared out anew)."""
+    from cycle.organisation import parse_organisation
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.usecases.loops import view_loop
+
+    loop_id = f"0-6-{START}"
+    cli("org", "import", str(EXAMPLE_ORG), "--now", NOW)
+    cli("loop", "start", "--framework", "albertslund", "--area", "0-6", "--start-date", START, "--now", NOW)
+    removed, restored = "2027-08-16T09:00:00+02:00", "2027-08-17T09:00:00+02:00"
+    if case == "two restored":
+        cli("org", "import", _org_file(tmp_path, "a.csv", without=("dt-004", "dt-005")), "--apply", "--now", removed)
+        final = _org_file(tmp_path, "b.csv")
+        cli("org", "import", final, "--now", restored)
+        joining, outside = ["dt-004", "dt-005"], []
+    elif case == "restored and new":
+        cli("org", "import", _org_file(tmp_path, "a.csv", without=("dt-004",)), "--apply", "--now", removed)
+        final = _org_file(tmp_path, "b.csv", new={"id": "dt-901"})
+        cli("org", "import", final, "--now", restored)
+        joining, outside = ["dt-901"], ["dt-004"]
+    else:
+        removed, restored = "2027-03-02T09:00:00+01:00", "2027-03-03T09:00:00+01:00"
+        cli("org", "import", _org_file(tmp_path, "a.csv", without=("dt-004",)), "--apply", "--now", removed)
+        # The daycare dt-004's team was to visit in loop-year 1, now without a team.
+        visits = [e for e in _export(cli, loop_id)["events"] if e["kind"] == OBSERVATION_VISIT and e["number"] == 1]
+        host = next(e["unit_id"] for e in visits if e["details"]["visitor_unit"] == "dt-004")
+        leader = next(u.leader for u in example_org.units if u.id == host)
+        final = _org_file(tmp_path, "b.csv", without=("dt-004",),
+                          new={"id": "dt-901", "leader_name": leader.name, "leader_email": leader.email})
+        cli("org", "import", final, "--now", restored)
+        joining, outside = ["dt-901"], []
+    for unit in joining:
+        out = " ".join(cli("loop", "add-unit", loop_id, unit, "--now", restored).stdout.split())
+        assert "no observation visit" not in out and "visits nobody" not in out and "no team visits" not in out, out
+    org = parse_organisation(Path(final).read_text(encoding="utf-8"))
+    daycares = [u for u in org.units if u.sector == "dagtilbud" and u.id not in outside]
+    view = view_loop(unit_of_work_for(cli.url), loop_id)
+    live = [e for e in view.events if e.status != "cancelled"]
+    later = [e for e in live if e.kind in {OBSERVATION_VISIT, OBSERVATION_FEEDBACK, OBSERVATION_AGREEMENT}
+             or e.start.date() >= D(restored[:10])]
+    check_observations(later, daycares, albertslund, D(START))
+    leader = {u.id: u.leader.email for u in org.units}
+    for v in live:
+        if v.kind == OBSERVATION_VISIT:
+            assert leader[v.unit_id] != leader[v.details["visitor_unit"]], v.title  # never one's own daycare
+            assert v.unit_id not in outside and v.details["visitor_unit"] not in outside, v.title
+
+
 def test_a_visit_taken_over_after_its_invitations_went_out_tells_everyone_why(cli, tmp_path, smtp, smtp_env):
     """A late daycare joining in November takes over a visit whose invitations went out: at the
     next dispatch the team taken off gets a cancellation, the new team an invitation and the hosts
-    an update, each email saying that a new unit joined the loop and its team takes over the visit."""
+    an update, each email saying that the visits were shared out anew because a unit joined."""
     smtp_env(smtp.port)
     late, loop_id, before = _loop_started_without_a_daycare(cli, tmp_path)
     # Late in the autumn window (September to November): the visits still open to a new team
@@ -661,14 +733,14 @@ def test_a_visit_taken_over_after_its_invitations_went_out_tells_everyone_why(cl
     about = {p: r.message for r in smtp.messages[mark:] if r.message["X-Kvalitetsloop-Event"] == taken["uid"]
              for p in r.rcpt_tos}
     assert old_team and new_team and hosts and set(about) == old_team | new_team | hosts
-    why = "en ny enhed er kommet med i loopet, og dens hold overtager besøget"
+    why = "besøgene er fordelt på ny, fordi en enhed er kommet med i loopet"
 
     def text(m) -> str:
         return " ".join(m.get_body(preferencelist=("plain",)).get_content().split())
 
     for person in old_team:
         assert str(about[person]["Subject"]).startswith("Du er taget af mødet")
-        assert why in text(about[person]) and "jeres hold besøger den i stedet" in text(about[person])
+        assert why in text(about[person]) and "jeres hold besøger en anden enhed i stedet" in text(about[person])
     for person in new_team:
         assert str(about[person]["Subject"]).startswith("Invitation: ")
     for person in hosts:

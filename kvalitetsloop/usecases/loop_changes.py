@@ -113,10 +113,10 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
 
 
 def _refuse_if_taking_part(uow, loop_id: str, unit_id: str, now: dt.datetime) -> None:
-    """A unit with talks ahead takes part in the loop; one removed and restored has only the talks
-    it held before."""
-    if any(loop.id == loop_id and e.start > now for e, loop in uow.events.find(unit_id, "learning_talk")):
-        raise UserError(f"{unit_id} already has learning talks in the loop {loop_id}")
+    """A unit with a meeting or deadline ahead takes part in the loop (one of its talks cancelled
+    by hand included); one removed and restored has only what it held before."""
+    if uow.events.future(loop_id, now, [unit_id]):
+        raise UserError(f"{unit_id} already takes part in the loop {loop_id} (it has meetings or deadlines ahead)")
 
 
 def _take_over(uow, old: Event, new: Event, now: dt.datetime) -> None:

@@ -238,7 +238,7 @@ def test_a_new_unit_is_planned_into_the_running_loop_under_every_rule(running, t
                for m in new)
     # Twice is refused, and so are a unit of another area and one that does not exist.
     again = cli("loop", "add-unit", LOOP, "dt-900", "--now", "2027-06-01T10:00+02:00", check=False)
-    assert again.returncode == 2 and "already has learning talks" in again.stderr
+    assert again.returncode == 2 and "already takes part in the loop" in again.stderr
     school = cli("loop", "add-unit", LOOP, "sk-001", "--now", "2027-06-01T10:00+02:00", check=False)
     assert school.returncode == 2 and "skole" in school.stderr and "Traceback" not in school.stderr
     missing = cli("loop", "add-unit", LOOP, "dt-999", "--now", "2027-06-01T10:00+02:00", check=False)
@@ -349,3 +349,20 @@ def test_a_unit_removed_by_mistake_and_restored_is_planned_back_in_keeping_what_
     assert held and new and min(e["number"] for e in new) == max(e["number"] for e in held) + 1
     titles = [e["title"] for e in live]
     assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)
+
+
+def test_a_unit_with_a_talk_cancelled_by_hand_still_takes_part(running):
+    """`event cancel` of one talk is not a removal: the unit keeps its other meetings and deadlines
+    ahead, is not listed outside the loop, and `loop add-unit` refuses to plan it a second time."""
+    from kvalitetsloop.bootstrap import unit_of_work_for
+    from kvalitetsloop.usecases.loop_changes import units_outside
+    from tests.notifications.conftest import at
+
+    cli = running
+    talk = next(e for e in _export(cli) if e["unit_id"] == "dt-010" and e["kind"] == "learning_talk" and e["number"] == 4)
+    cli("event", "cancel", talk["uid"], "--now", "2027-06-01T09:00+02:00")
+    assert units_outside(unit_of_work_for(cli.url), LOOP, at("2027-06-01T10:00")) == []
+    again = cli("loop", "add-unit", LOOP, "dt-010", "--now", "2027-06-01T10:00+02:00", check=False)
+    assert again.returncode == 2 and "dt-010 already takes part in the loop" in again.stderr
+    assert not [e for e in _export(cli) if e["unit_id"] == "dt-010" and e["kind"] == "learning_talk"
+                and e["number"] == 4 and e["status"] != "cancelled"]

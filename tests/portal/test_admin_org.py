@@ -247,7 +247,7 @@ def test_a_new_unit_is_planned_into_the_running_loop_from_its_page_after_a_previ
     assert "Enheder uden for loopet" not in client.get(f"{admin.base}/admin/loop/{loop}").text
     # Again: it is in the loop now, one sentence and nothing stored.
     again = client.post(f"{admin.base}{action}", data=fields)
-    assert again.status_code == 409 and "dt-900 er allerede med i loopet 0-6-2027-04-28. Intet er gemt." in again.text
+    assert again.status_code == 409 and "dt-900 er allerede med i loopet 0-6-2027-04-28 (den har møder eller frister forude). Intet er gemt." in again.text
     missing = client.post(f"{admin.base}/admin/loop/{loop}/enhed/dt-999/planlaeg", data=fields)
     assert missing.status_code == 404 and "Enheden dt-999 findes ikke i organisationen." in missing.text
     # A cross-site post is refused before anything is worked out.
