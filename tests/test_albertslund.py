@@ -549,7 +549,7 @@ def test_a_unit_planned_into_a_running_loop_takes_its_part_in_the_visits(cli, tm
     joined = "2027-06-01T09:00:00+02:00"
     out = " ".join(cli("loop", "add-unit", loop_id, late, "--now", joined).stdout.split())
     assert f"Planned {late}" in out and "learning_talk 3" in out and "no observation visit" not in out
-    assert out.count("takes over the visit") == 2  # one in each loop-year
+    assert out.count("is shared out anew") == 2  # one in each loop-year
 
     view = view_loop(unit_of_work_for(cli.url), loop_id)
     # The ring is whole again in both loop-years, the late daycare included, under every rule.
@@ -620,7 +620,7 @@ def test_a_daycare_removed_and_restored_fills_the_gaps_its_removal_left(cli, tmp
     before = {e["uid"]: e for e in _export(cli, loop_id)["events"] if e["status"] != "cancelled"}
     assert [u.id for u in units_outside(unit_of_work_for(cli.url), loop_id, restored)] == [gone]
     out = " ".join(cli("loop", "add-unit", loop_id, gone, "--now", restored.isoformat()).stdout.split())
-    assert "takes over" not in out and "no observation visit" not in out and "visits nobody" not in out
+    assert "shared out anew" not in out and "no observation visit" not in out and "visits nobody" not in out
     held_first = removed_on > "2027-07-15"
     assert ("talk 1 is not planned: it took place on" in out) == held_first
     view = view_loop(unit_of_work_for(cli.url), loop_id)

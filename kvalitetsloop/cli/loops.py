@@ -225,8 +225,9 @@ def loop_add_unit(ctx: typer.Context, loop: str = typer.Argument(..., help="Loop
         out.print(f"  {why}")
     visits = [e for e in added.changed if e.kind == "observation_visit"]
     for e in visits:
-        out.print(f"  takes over the visit {e.start.strftime('%Y-%m-%d')} at {e.unit_id}: now \"{e.title}\" (the team "
-                  f"taken off gets a cancellation, {added.unit_id}'s team an invitation, the hosts an update)")
+        out.print(f"  the visit {e.start.strftime('%Y-%m-%d')} at {e.unit_id} is shared out anew: now \"{e.title}\" (the "
+                  f"team taken off gets a cancellation and visits another unit, the new team an invitation, the hosts an "
+                  f"update)")
     t = Table("start", "kind", "nr", "title")
     for e in added.events:
         t.add_row(e.start.strftime("%Y-%m-%d" if e.all_day else "%Y-%m-%d %H:%M"), e.kind, str(e.number or ""), e.title)

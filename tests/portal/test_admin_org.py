@@ -329,8 +329,8 @@ def test_a_daycare_planned_into_an_albertslund_loop_shows_the_visits_its_team_ta
     import_organisation(unit_of_work_for(admin.db), _with_new_unit(CSV), admin.clock.now, apply=True)
     action = f"/admin/loop/{loop}/enhed/dt-900/planlaeg"
     r = client.post(f"{admin.base}{action}", data=_form(client, f"{admin.base}/admin/loop/{loop}", action))
-    assert r.status_code == 200 and "Besøg, som enhedens hold overtager" in r.text
-    section = r.text[r.text.index("Besøg, som enhedens hold overtager"):r.text.index("<h2>Planen</h2>")]
+    assert r.status_code == 200 and "Besøg, der fordeles på ny" in r.text
+    section = r.text[r.text.index("Besøg, der fordeles på ny"):r.text.index("<h2>Planen</h2>")]
     assert section.count("<li>") == 2 and section.count("(besøg fra Nyt Dagtilbud)") == 2
     plan = r.text[r.text.index("<h2>Planen</h2>"):]
     assert plan.count("Gensidigt besøg: Nyt Dagtilbud (besøg fra ") == 2 and "Kvalitetsdialog" in plan
