@@ -27,7 +27,7 @@ class JoiningPlan:
     events: list[Event]
     # (talk number, why it is not planned): its window ended, or ends too soon
     left_out: list[tuple[int, str]] = field(default_factory=list)
-    # Other units' events that change for it: a visit whose visiting team is now this unit's.
+    # Other units' events that change for it: a visit ahead shared out anew (a new visiting team).
     changed: list[Event] = field(default_factory=list)
     # What the unit does not get besides talks, a sentence each (a loop-year without its visit).
     not_planned: list[str] = field(default_factory=list)

@@ -342,7 +342,10 @@ def _take_over(planner, visits: list[Event], live: list[Event], units: dict, win
             continue  # a visit goes to a colleague [004: "hos en kollega"], never to one's own
         day = visit.start.astimezone(tz).date()
         hosts = {a.email for a in attendees_in_roles(host, host_roles(fw, OBSERVATION_VISIT))}
-        if any(ledger.count(a.email, day) for a in team) or hosts & {a.email for a in team}:
+        new_hosts = {a.email for a in attendees_in_roles(new_host, host_roles(fw, OBSERVATION_VISIT))}
+        moved = {a.email for a in attendees_in_roles(visitor, ov.team)}
+        # Nobody hosts and visits at once (a person of two units, say a shared representative).
+        if any(ledger.count(a.email, day) for a in team) or hosts & {a.email for a in team} or new_hosts & moved:
             continue
         # The new team is taken on the day it takes over first, so A's new visit lies elsewhere.
         start, end = visit.start.astimezone(tz), visit.end.astimezone(tz)

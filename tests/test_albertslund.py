@@ -654,13 +654,15 @@ def _org_file(tmp_path, name: str, without=(), new: dict | None = None) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("case", ["two restored", "restored and new", "new with a gap host's leader"])
+@pytest.mark.parametrize("case", ["two restored", "restored and new", "new with a gap host's leader",
+                                  "new with an idle team's leader"])
 def test_the_ring_stays_whole_whoever_joins_in_whatever_order(cli, tmp_path, albertslund, example_org, case):
     """Every daycare taking part hosts one visit and joins one team a year [001, 004], whatever
     joins: two daycares removed and restored, planned back in one after the other; a new daycare
     while a restored one waits outside (it is not given the restored one's place); a new daycare
-    led by the leader of the daycare whose visiting team was removed (it may not visit its own
-    leader's daycare, so another pair's visit is shared out anew)."""
+    led by the leader of the daycare whose visiting team was removed, or of the team whose host
+    was removed (it may not visit, or be visited by, its own leader's daycare, so another pair's
+    visit is shared out anew three ways)."""
     from cycle.organisation import parse_organisation
     from kvalitetsloop.bootstrap import unit_of_work_for
     from kvalitetsloop.usecases.loops import view_loop
@@ -681,11 +683,14 @@ def test_the_ring_stays_whole_whoever_joins_in_whatever_order(cli, tmp_path, alb
         joining, outside = ["dt-901"], ["dt-004"]
     else:
         removed, restored = "2027-03-02T09:00:00+01:00", "2027-03-03T09:00:00+01:00"
-        cli("org", "import", _org_file(tmp_path, "a.csv", without=("dt-004",)), "--apply", "--now", removed)
-        # The daycare dt-004's team was to visit in loop-year 1, now without a team.
         visits = [e for e in _export(cli, loop_id)["events"] if e["kind"] == OBSERVATION_VISIT and e["number"] == 1]
-        host = next(e["unit_id"] for e in visits if e["details"]["visitor_unit"] == "dt-004")
-        leader = next(u.leader for u in example_org.units if u.id == host)
+        cli("org", "import", _org_file(tmp_path, "a.csv", without=("dt-004",)), "--apply", "--now", removed)
+        # The daycare dt-004's team was to visit in loop-year 1, now without a team; or the team
+        # that was to visit dt-004, now without a host.
+        other = next(e["unit_id"] for e in visits if e["details"]["visitor_unit"] == "dt-004") \
+            if case == "new with a gap host's leader" else \
+            next(e["details"]["visitor_unit"] for e in visits if e["unit_id"] == "dt-004")
+        leader = next(u.leader for u in example_org.units if u.id == other)
         final = _org_file(tmp_path, "b.csv", without=("dt-004",),
                           new={"id": "dt-901", "leader_name": leader.name, "leader_email": leader.email})
         cli("org", "import", final, "--now", restored)
@@ -733,7 +738,7 @@ def test_a_visit_taken_over_after_its_invitations_went_out_tells_everyone_why(cl
     about = {p: r.message for r in smtp.messages[mark:] if r.message["X-Kvalitetsloop-Event"] == taken["uid"]
              for p in r.rcpt_tos}
     assert old_team and new_team and hosts and set(about) == old_team | new_team | hosts
-    why = "besøgene er fordelt på ny, fordi en enhed er kommet med i loopet"
+    why = "besøgene er fordelt på ny, da en enhed er kommet med i loopet"
 
     def text(m) -> str:
         return " ".join(m.get_body(preferencelist=("plain",)).get_content().split())

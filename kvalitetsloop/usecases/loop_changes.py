@@ -28,7 +28,7 @@ class AddedUnit:
     # What the loop has that a unit joining it does not get, in a sentence each.
     not_planned: list[str] = field(default_factory=list)
     framework: Framework | None = field(default=None, compare=False)  # the loop's, for its words
-    # Other units' events that change: visits whose visiting team becomes the new unit's.
+    # Other units' events that change: visits ahead shared out anew (a new visiting team).
     changed: list[Event] = field(default_factory=list)
 
     @property
@@ -120,7 +120,7 @@ def _refuse_if_taking_part(uow, loop_id: str, unit_id: str, now: dt.datetime) ->
 
 
 def _take_over(uow, old: Event, new: Event, now: dt.datetime) -> None:
-    """Store an event whose visiting team changed to the joining unit's: the team taken off gets a
+    """Store an event of a visit shared out anew for a joining unit: the team taken off gets a
     CANCEL (what was not sent to them is withdrawn), the new team a REQUEST and the hosts an
     update with the new title and people."""
     base = replace(old, details=new.details, title=new.title)
@@ -132,7 +132,7 @@ def _take_over(uow, old: Event, new: Event, now: dt.datetime) -> None:
     uow.events.record(*changed, now)
     taken_off = changed[1].detail["removed"]
     if taken_off:
-        uow.outbox.withdraw([old.uid], "the visiting team changed to a unit joining the loop", now,
+        uow.outbox.withdraw([old.uid], "the visits were shared out anew for a unit joining the loop", now,
                             recipients=taken_off)
 
 

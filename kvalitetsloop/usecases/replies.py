@@ -363,11 +363,15 @@ def replies_report(uow, loop_id: str) -> list[ReplyCount]:
                   if e.uid in invited and e.status != "cancelled"]
         answers = uow.replies.answers_of_loops([loop_id])
         chiefs = {u.id: u.chief_name or u.chief_email or "" for u in uow.reports.units(loop_id)}
+    # A unit removed since keeps its chief from its meetings' own people.
+    for e in events:
+        if e.unit_id and e.unit_id not in chiefs:
+            chief = next((a.name or a.email for a in e.attendees if a.role == "chief"), None)
+            if chief:
+                chiefs[e.unit_id] = chief
     groups: dict[tuple[str, str], ReplyCount] = {}
     for e in events:
-        # A unit removed since keeps its chief from the meeting's own people.
-        chief = "" if e.unit_id is None else chiefs.get(e.unit_id) or next(
-            (a.name or a.email for a in e.attendees if a.role == "chief"), "(tidligere enhed)")
+        chief = "" if e.unit_id is None else chiefs.get(e.unit_id, "(tidligere enhed)")
         g = groups.setdefault((e.kind, chief), ReplyCount(e.kind, chief, 0, 0, Counter()))
         m = _meeting_answers(e, loop_id, fw, answers.get(e.uid, {}))
         groups[(e.kind, chief)] = ReplyCount(e.kind, chief, g.meetings + 1, g.people + len(m.attendees), g.counts)
