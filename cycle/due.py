@@ -355,8 +355,8 @@ def _meeting_invitations(L: _Loop, e: Event, chs: list[Change], units: Mapping[s
     def act(method: str, seq: int, gen: int, reason: str, who: list[str], due: dt.datetime,
             cause: str = "organisation") -> DueAction:
         # `cause`: why the people changed ("organisation": an organisation update; "guest": an ad
-        # hoc participant added or taken off; "new_unit": a joining unit's team took over a
-        # visit), so the email says the right reason.
+        # hoc participant added or taken off; "new_unit": a visit shared out anew for a unit
+        # joining the loop), so the email says the right reason.
         key = f"{kinds.INVITATION}|{e.uid}|{seq}|{method}" + (f"#{gen}" if gen else "")
         return DueAction(key, kinds.INVITATION, e.uid, tuple(sorted(who)), kinds.notification(kinds.INVITATION).template,
                          {**base, "method": method, "reason": reason, "sequence": seq, "cause": cause}, due, L.s.loop_id,

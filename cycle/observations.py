@@ -231,14 +231,15 @@ def join_visits(planner, unit, existing, units: dict, today: dt.date, first: dt.
     Each of its two parts is judged on its own. A gap comes first: a unit of the loop that hosts
     no visit this year (its visiting unit was removed) gets the joining unit's team, and a team
     that visits nobody this year (its host was removed) visits the joining unit; nobody is moved.
-    Without a gap, a planned visit ahead, B visited by A's team, becomes B visited by the joining
-    unit's team, and the joining unit hosts A's team on a day of its own (A's team moves on one
-    place in the ring).
+    Without a gap, a planned visit ahead is shared out anew (`_take_over`): B visited by A's team
+    becomes B visited by the joining unit's team, and the joining unit hosts A's team on a day of
+    its own; or, where the only gap on one side is led by the joining unit's own leader, three
+    ways, with that gap taking the joining unit's place.
 
     `existing`: the loop's events; `units`: the organisation by id; visits may start on `first`,
     and an agreement before a visit must fall due after `today`. New visits go to the planner's
     events (the joining unit's own, and those it pays to a gap); returned are the existing events
-    that change (a visit taken over with its feedback talk and deadlines: new team, title and
+    that change (a visit shared out anew with its feedback talk and deadlines: new team, title and
     details) and, per loop-year where the unit takes no part or only one, a sentence saying why."""
     fw = planner.fw
     ov = fw.observation_visits

@@ -216,7 +216,7 @@ class EventRepository:
         row = self.row(event.uid)
         row.start, row.end = event.start, event.end
         row.sequence, row.status = event.sequence, event.status
-        row.title = event.title  # a visit taken over by a joining unit's team names its new visitor
+        row.title = event.title  # a visit shared out anew for a joining unit names its new visitor
         row.details = dict(event.details)
         row.updated_at = now
         self.session.add(row)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from cycle.joining import plan_joining_unit
 from cycle.planner import LoopSpec, PlanningError
 from kvalitetsloop.errors import NotFound, PreviewChanged, UserError
 from kvalitetsloop.usecases.loops import meetings_of_other_loops, require_loop, working_calendar
+from kvalitetsloop.usecases.previews import digest, event_facts
 
 
 @dataclass
@@ -35,10 +35,8 @@ class AddedUnit:
     def fingerprint(self) -> str:
         """What planning the unit in does, as a hash: the web's confirm stores the plan only while
         it is still the one its preview showed."""
-        planned = [(e.uid, e.kind, e.number, e.start.isoformat(), e.end.isoformat(), e.title,
-                    tuple(a.email for a in e.attendees)) for e in (*self.events, *self.changed)]
-        return hashlib.sha256(repr((self.loop_id, self.unit_id, planned, self.left_out,
-                                    self.not_planned)).encode()).hexdigest()
+        planned = [event_facts(e) for e in (*self.events, *self.changed)]
+        return digest((self.loop_id, self.unit_id, planned, self.left_out, self.not_planned))
 
 
 @dataclass
@@ -101,7 +99,7 @@ def add_unit(uow, frameworks_dir: Path, loop_id: str, unit_id: str, now: dt.date
                 uow.events.add_planned(loop_id, plan.events, now)
                 before = {e.uid: e for e in existing}
                 for new in plan.changed:
-                    _take_over(uow, before[new.uid], new, now)
+                    _store_shared_out(uow, before[new.uid], new, now)
                 uow.commit()
             except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
                 # Another plan of the same unit may have committed first (a second confirm, or
@@ -119,7 +117,7 @@ def _refuse_if_taking_part(uow, loop_id: str, unit_id: str, now: dt.datetime) ->
         raise UserError(f"{unit_id} already takes part in the loop {loop_id} (it has meetings or deadlines ahead)")
 
 
-def _take_over(uow, old: Event, new: Event, now: dt.datetime) -> None:
+def _store_shared_out(uow, old: Event, new: Event, now: dt.datetime) -> None:
     """Store an event of a visit shared out anew for a joining unit: the team taken off gets a
     CANCEL (what was not sent to them is withdrawn), the new team a REQUEST and the hosts an
     update with the new title and people."""

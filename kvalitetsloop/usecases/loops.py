@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from kvalitetsloop.errors import (CouncilDatePassed, CouncilYearRefused, LoopExi
                                   PastMilestones, PreviewChanged, UserError, WrongLoopStart)
 from kvalitetsloop.frameworks import LoadedFramework, load_framework, shipped_holidays
 from kvalitetsloop.usecases.organisation import ImportReport, import_into
+from kvalitetsloop.usecases.previews import digest, event_facts
 from storage.models import FrameworkRow, LoopRow
 
 
@@ -39,10 +39,9 @@ class StartedLoop:
     def fingerprint(self) -> str:
         """The plan as a hash (every event's uid, time, status and people, the framework, the
         import): a confirmation starts the loop only when it still equals its preview's."""
-        events = sorted((e.uid, e.kind, e.unit_id, e.number, e.start.isoformat(), e.end.isoformat(), e.status,
-                         tuple(sorted(a.email for a in e.attendees))) for e in self.events)
+        events = sorted(event_facts(e) for e in self.events)
         imported = self.imported.fingerprint if self.imported else None
-        return hashlib.sha256(repr((self.loop_id, self.framework.content_hash, imported, events)).encode()).hexdigest()
+        return digest((self.loop_id, self.framework.content_hash, imported, events))
 
 
 @dataclass

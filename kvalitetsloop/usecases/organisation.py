@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import datetime as dt
 import io
 from dataclasses import dataclass, field, replace
@@ -18,10 +17,11 @@ from cycle.planner import event_attendees, network_attendees
 from cycle.workcalendar import HolidayPeriod
 from kvalitetsloop.errors import PreviewChanged, UserError
 from kvalitetsloop.frameworks import calendars_named, framework_holiday_calendars, shipped_holidays
+from kvalitetsloop.usecases.previews import digest
+from kvalitetsloop.work_progress import Progress, silent
 
 # A change of these people moves a unit's meetings to the new person and updates everyone else.
 HOST_ROLES = ("chief", "leader")
-from kvalitetsloop.work_progress import Progress, silent
 
 
 @dataclass
@@ -55,7 +55,7 @@ class ImportReport:
         """What this import does, as a hash: a preview's fingerprint equals the applied import's
         exactly when applying does what the preview showed (the web's confirm checks it)."""
         d = self.diff
-        return _digest((self.units, self.first_import, d.added, d.removed, d.changed, d.people_changed,
+        return digest((self.units, self.first_import, d.added, d.removed, d.changed, d.people_changed,
                         self.attendee_changes, self.cancelled_events, self.cancellations, self.withdrawn,
                         self.outside_loops))
 
@@ -101,10 +101,6 @@ def import_into(uow, org: Organisation, now: dt.datetime, progress: Progress = s
     progress(IMPORT_STEPS, 3, 4)
     _report_clashes(uow, org, diff, now, report)
     return report
-
-
-def _digest(value) -> str:
-    return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
 def show_organisation(uow) -> Organisation:
